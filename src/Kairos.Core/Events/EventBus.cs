@@ -1,0 +1,97 @@
+using System.Threading.Channels;
+
+namespace Kairos.Core.Events;
+
+/// <summary>
+/// In-process fan-out of domain events with a bounded replay buffer, so that a subscriber that reconnects with the
+/// id of the last event it saw gets what it missed (while the buffer still holds it).
+/// </summary>
+public sealed class EventBus(TimeProvider time, int bufferSize = 10_000)
+{
+    private readonly Lock _gate = new();
+    private readonly DomainEvent?[] _ring = new DomainEvent?[bufferSize];
+    private readonly List<Subscription> _subscribers = [];
+    private long _lastId;
+
+    public long LastId => Volatile.Read(ref _lastId);
+
+    public DomainEvent Publish(string type, Guid organizationId, object data)
+    {
+        Subscription[] targets;
+        DomainEvent e;
+        lock (_gate)
+        {
+            e = new DomainEvent(++_lastId, type, time.GetUtcNow(), organizationId, data);
+            _ring[e.Id % _ring.Length] = e;
+            targets = _subscribers.Count == 0 ? [] : [.. _subscribers];
+        }
+        foreach (var s in targets)
+        {
+            if (s.OrganizationId == organizationId && !s.Channel.Writer.TryWrite(e))
+            {
+                // A subscriber that cannot keep up is closed; it reconnects and resumes from the buffer.
+                s.Channel.Writer.TryComplete();
+            }
+        }
+        return e;
+    }
+
+    /// <summary>
+    /// Subscribes to an organization's events. With <paramref name="afterId"/>, the events after it that are still
+    /// buffered come first; <see cref="Subscription.Gap"/> tells when some were already gone.
+    /// </summary>
+    public Subscription Subscribe(Guid organizationId, long? afterId = null, int capacity = 4096)
+    {
+        var s = new Subscription(this, organizationId, Channel.CreateBounded<DomainEvent>(new BoundedChannelOptions(capacity)
+        {
+            FullMode = BoundedChannelFullMode.DropWrite,
+            SingleReader = true,
+        }));
+        lock (_gate)
+        {
+            if (afterId is { } after && after < _lastId)
+            {
+                var oldest = Math.Max(after + 1, _lastId - _ring.Length + 1);
+                s.Gap = oldest > after + 1;
+                for (var id = oldest; id <= _lastId; id++)
+                {
+                    if (_ring[id % _ring.Length] is { } e && e.Id == id && e.OrganizationId == organizationId)
+                    {
+                        s.Channel.Writer.TryWrite(e);
+                    }
+                }
+            }
+            _subscribers.Add(s);
+        }
+        return s;
+    }
+
+    private void Unsubscribe(Subscription s)
+    {
+        lock (_gate)
+        {
+            _subscribers.Remove(s);
+        }
+        s.Channel.Writer.TryComplete();
+    }
+
+    public sealed class Subscription : IDisposable
+    {
+        private readonly EventBus _bus;
+
+        internal Subscription(EventBus bus, Guid organizationId, Channel<DomainEvent> channel)
+        {
+            _bus = bus;
+            OrganizationId = organizationId;
+            Channel = channel;
+        }
+
+        public Guid OrganizationId { get; }
+        internal Channel<DomainEvent> Channel { get; }
+        /// <summary>Events after the requested id had already left the buffer.</summary>
+        public bool Gap { get; internal set; }
+        public ChannelReader<DomainEvent> Reader => Channel.Reader;
+
+        public void Dispose() => _bus.Unsubscribe(this);
+    }
+}

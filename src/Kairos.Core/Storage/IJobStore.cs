@@ -1,0 +1,136 @@
+using Kairos.Core.Jobs;
+
+namespace Kairos.Core.Storage;
+
+public interface IJobStore
+{
+    /// <summary>Inserts a job, or finds the unfinished job of the same queue with the same unique key and inserts nothing.</summary>
+    Task<EnqueueResult> EnqueueAsync(EnqueueParams p, CancellationToken cancellationToken);
+
+    /// <summary>Inserts all jobs in one transaction, or none of them.</summary>
+    Task<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(EnqueueManyParams p, CancellationToken cancellationToken);
+
+    /// <summary>The job with its attempts and log lines, or null.</summary>
+    Task<Job?> GetAsync(GetJobParams p, CancellationToken cancellationToken);
+
+    /// <summary>Jobs matching the filters, newest first unless asked otherwise; without attempts and logs.</summary>
+    Task<Page<Job>> ListAsync(ListJobsParams p, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Leases up to <see cref="LeaseParams.Max"/> ready jobs from the given queues to a worker: highest priority first,
+    /// then oldest; skipping paused queues and never exceeding a queue's concurrency or rate limit.
+    /// </summary>
+    Task<LeaseResult> LeaseAsync(LeaseParams p, CancellationToken cancellationToken);
+
+    /// <summary>Marks a running job succeeded if the lease token is still the current one.</summary>
+    Task<CommandResult> AckAsync(AckParams p, CancellationToken cancellationToken);
+
+    /// <summary>Records a failed attempt if the lease token is current; the job retries, fails or is cancelled as decided.</summary>
+    Task<CommandResult> FailAsync(FailParams p, CancellationToken cancellationToken);
+
+    /// <summary>Many acks and fails in one transaction; each item stands on its own (a stale token spoils only itself).</summary>
+    Task<IReadOnlyList<CommandResult>> CompleteManyAsync(CompleteManyParams p, CancellationToken cancellationToken);
+
+    /// <summary>Extends a lease and records progress if the lease token is current.</summary>
+    Task<JobHeartbeatResult> HeartbeatAsync(JobHeartbeatParams p, CancellationToken cancellationToken);
+
+    /// <summary>Appends log lines to the running attempt if the lease token is current.</summary>
+    Task<CommandResult> AppendLogsAsync(AppendLogsParams p, CancellationToken cancellationToken);
+
+    Task<CommandResult> CancelAsync(JobCommandParams p, CancellationToken cancellationToken);
+    Task<CommandResult> RetryAsync(JobCommandParams p, CancellationToken cancellationToken);
+    Task<CommandResult> DeleteAsync(JobCommandParams p, CancellationToken cancellationToken);
+
+    /// <summary>Maintenance, all organizations: running jobs whose lease ran out become failed attempts.</summary>
+    Task<IReadOnlyList<JobChange>> ExpireLeasesAsync(ExpireLeasesParams p, CancellationToken cancellationToken);
+
+    /// <summary>Maintenance, all organizations: scheduled and retrying jobs whose run_at has come become queued.</summary>
+    Task<IReadOnlyList<JobChange>> PromoteDueAsync(PromoteDueParams p, CancellationToken cancellationToken);
+
+    /// <summary>The earliest run_at of a scheduled or retrying job, and the earliest lease expiry, across all organizations.</summary>
+    Task<DueTimes> NextDueAsync(CancellationToken cancellationToken);
+
+    /// <summary>Counts per queue and state, and jobs finished in the last minute per queue.</summary>
+    Task<JobStats> StatsAsync(StatsParams p, CancellationToken cancellationToken);
+}
+
+public sealed record EnqueueParams(Guid OrganizationId, NewJob Job);
+public sealed record EnqueueManyParams(Guid OrganizationId, IReadOnlyList<NewJob> Jobs);
+public sealed record EnqueueResult(Job Job, bool Deduplicated);
+
+public sealed record GetJobParams(Guid OrganizationId, Guid JobId);
+
+public sealed record ListJobsParams(Guid OrganizationId)
+{
+    public JobState? State { get; init; }
+    public string? Queue { get; init; }
+    public string? Type { get; init; }
+    public string? Tag { get; init; }
+    public DateTimeOffset? CreatedAfter { get; init; }
+    public DateTimeOffset? CreatedBefore { get; init; }
+    public int Limit { get; init; } = 50;
+    public string? Cursor { get; init; }
+    public bool OldestFirst { get; init; }
+}
+
+public sealed record LeaseParams(Guid OrganizationId, Guid WorkerId, IReadOnlyList<string> Queues, int Max, int LeaseMs);
+
+/// <param name="WorkerFound">False when the worker id is unknown in the organization.</param>
+/// <param name="Jobs">The leased jobs.</param>
+/// <param name="LimitedUntil">When a rate limit held jobs back: the moment the next start is allowed.</param>
+public sealed record LeaseResult(bool WorkerFound, IReadOnlyList<LeasedJob> Jobs, DateTimeOffset? LimitedUntil);
+
+public sealed record AckParams(Guid OrganizationId, Guid JobId, Guid LeaseToken, string? Result);
+public sealed record FailParams(Guid OrganizationId, Guid JobId, Guid LeaseToken, Failure Failure);
+
+public sealed record CompleteManyParams(Guid OrganizationId, IReadOnlyList<AckParams> Acks, IReadOnlyList<FailParams> Fails);
+
+public sealed record JobHeartbeatParams(Guid OrganizationId, Guid JobId, Guid LeaseToken, int? ExtendMs, JobProgress? Progress);
+public sealed record JobHeartbeatResult(CommandStatus Status, bool CancelRequested, DateTimeOffset? LeaseExpiresAt);
+
+public sealed record AppendLogsParams(Guid OrganizationId, Guid JobId, Guid LeaseToken, IReadOnlyList<string> Lines);
+
+public sealed record JobCommandParams(Guid OrganizationId, Guid JobId);
+
+public sealed record ExpireLeasesParams(int Limit = 500);
+public sealed record PromoteDueParams(int Limit = 1000);
+public sealed record DueTimes(DateTimeOffset? NextRunAt, DateTimeOffset? NextLeaseExpiry);
+
+public sealed record StatsParams(Guid OrganizationId);
+public sealed record JobStats(IReadOnlyDictionary<string, IReadOnlyDictionary<JobState, long>> CountsByQueue, IReadOnlyDictionary<string, long> FinishedLastMinuteByQueue);
+
+public enum CommandStatus
+{
+    Applied,
+    NotFound,
+    /// <summary>The lease token is not the job's current one (or the job is no longer running).</summary>
+    StaleLease,
+    /// <summary>The state machine refused the transition from the job's current state.</summary>
+    InvalidState,
+}
+
+/// <summary>The outcome of a command on one job; <see cref="Change"/> is set when something changed.</summary>
+public sealed record CommandResult(Guid JobId, CommandStatus Status, JobState? CurrentState, JobChange? Change)
+{
+    public static CommandResult NotFound(Guid id) => new(id, CommandStatus.NotFound, null, null);
+}
+
+/// <summary>One transition that happened, as reported by a store, for events and wake-ups.</summary>
+public sealed record JobChange(
+    Guid OrganizationId,
+    Guid JobId,
+    string Queue,
+    string Type,
+    JobState? From,
+    JobState To,
+    int Attempt)
+{
+    public Guid? WorkerId { get; init; }
+    public DateTimeOffset? RunAt { get; init; }
+    public JobError? Error { get; init; }
+    public JobProgress? Progress { get; init; }
+    /// <summary>The job row was removed (delete).</summary>
+    public bool Removed { get; init; }
+    /// <summary>A cancel was requested on a running job (the state stays running).</summary>
+    public bool CancelRequested { get; init; }
+}
