@@ -1,0 +1,575 @@
+using System.Text;
+using Kairos.Core;
+using Kairos.Core.Jobs;
+using Kairos.Core.Storage;
+using Microsoft.Data.Sqlite;
+using static Kairos.Storage.Sqlite.Rows;
+
+namespace Kairos.Storage.Sqlite;
+
+internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
+{
+    // ---------------------------------------------------------------- enqueue
+
+    public Task<EnqueueResult> EnqueueAsync(EnqueueParams p, CancellationToken cancellationToken) =>
+        store.WriteAsync(ctx => Insert(ctx, p.OrganizationId, p.Job), cancellationToken);
+
+    public Task<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(EnqueueManyParams p, CancellationToken cancellationToken) =>
+        store.WriteAsync<IReadOnlyList<EnqueueResult>>(ctx =>
+        {
+            // One write op: the savepoint around it makes the whole batch all-or-nothing.
+            var results = new EnqueueResult[p.Jobs.Count];
+            for (var i = 0; i < results.Length; i++)
+            {
+                results[i] = Insert(ctx, p.OrganizationId, p.Jobs[i]);
+            }
+            return results;
+        }, cancellationToken);
+
+    private static EnqueueResult Insert(WriteContext ctx, Guid organizationId, NewJob job)
+    {
+        if (string.IsNullOrEmpty(job.Queue)) throw new ArgumentException("A job needs a queue.", nameof(job));
+        if (string.IsNullOrEmpty(job.Type)) throw new ArgumentException("A job needs a type.", nameof(job));
+        var org = organizationId.ToString();
+        var queue = SqliteQueueStore.Ensure(ctx, org, job.Queue);
+
+        if (job.UniqueKey is { } key)
+        {
+            var find = ctx.Cmd($"SELECT {JobColumns} FROM jobs WHERE organization_id = $org AND queue = $queue AND unique_key = $key " +
+                               "AND state NOT IN ('succeeded', 'failed', 'cancelled') LIMIT 1");
+            find.Set("$org", org).Set("$queue", job.Queue).Set("$key", key);
+            using var r = find.ExecuteReader();
+            if (r.Read())
+            {
+                return new EnqueueResult(Job(r), Deduplicated: true);
+            }
+        }
+
+        var now = ctx.Now;
+        var runAt = job.RunAt ?? now;
+        var state = JobStateMachine.Enqueue(runAt, now);
+        var id = Ids.New(ctx.Time);
+        var maxAttempts = job.MaxAttempts ?? queue.DefaultMaxAttempts ?? RetryPolicy.DefaultMaxAttempts;
+        var timeoutMs = job.TimeoutMs ?? queue.DefaultTimeoutMs;
+
+        var insert = ctx.Cmd(
+            "INSERT INTO jobs (id, organization_id, queue, type, payload, priority, state, run_at, max_attempts, timeout_ms, unique_key, tags, created_at) " +
+            "VALUES ($id, $org, $queue, $type, $payload, $priority, $state, $run_at, $max_attempts, $timeout_ms, $unique_key, $tags, $now) RETURNING seq");
+        insert.Set("$id", id.ToString()).Set("$org", org).Set("$queue", job.Queue).Set("$type", job.Type)
+            .Set("$payload", job.Payload).Set("$priority", job.Priority).Set("$state", state.ToWire())
+            .Set("$run_at", Ms(runAt)).Set("$max_attempts", maxAttempts).Set("$timeout_ms", timeoutMs)
+            .Set("$unique_key", job.UniqueKey).Set("$tags", TagsJson(job.Tags)).Set("$now", Ms(now));
+        var seq = (long)insert.ExecuteScalar()!;
+        if (job.Tags.Count > 0)
+        {
+            var tag = ctx.Cmd("INSERT OR IGNORE INTO job_tags (organization_id, tag, job_seq) VALUES ($org, $tag, $seq)");
+            foreach (var t in job.Tags)
+            {
+                tag.Set("$org", org).Set("$tag", t).Set("$seq", seq).ExecuteNonQuery();
+            }
+        }
+        return new EnqueueResult(new Job
+        {
+            Id = id,
+            OrganizationId = organizationId,
+            Queue = job.Queue,
+            Type = job.Type,
+            Payload = job.Payload,
+            Priority = job.Priority,
+            State = state,
+            RunAt = runAt,
+            MaxAttempts = maxAttempts,
+            TimeoutMs = timeoutMs,
+            UniqueKey = job.UniqueKey,
+            Tags = job.Tags,
+            CreatedAt = now,
+        }, Deduplicated: false);
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    public Task<Job?> GetAsync(GetJobParams p, CancellationToken cancellationToken) =>
+        store.ReadAsync(c =>
+        {
+            Job? job;
+            using (var cmd = c.CreateCommand())
+            {
+                cmd.CommandText = $"SELECT {JobColumns} FROM jobs WHERE id = $id AND organization_id = $org";
+                cmd.Set("$id", p.JobId.ToString()).Set("$org", p.OrganizationId.ToString());
+                using var r = cmd.ExecuteReader();
+                job = r.Read() ? Job(r) : null;
+            }
+            if (job is null) return null;
+            var attempts = new List<JobAttempt>();
+            using (var cmd = c.CreateCommand())
+            {
+                cmd.CommandText = "SELECT number, worker_id, started_at, finished_at, outcome, error_message, error_type, error_stack " +
+                                  "FROM job_attempts WHERE job_id = $id ORDER BY number";
+                cmd.Set("$id", p.JobId.ToString());
+                using var r = cmd.ExecuteReader();
+                while (r.Read())
+                {
+                    var message = StringOrNull(r, 5);
+                    attempts.Add(new JobAttempt(r.GetInt32(0), GuidOrNull(r, 1), Time(r.GetInt64(2)), TimeOrNull(r, 3), StringOrNull(r, 4),
+                        message is null ? null : new JobError(message, StringOrNull(r, 6), StringOrNull(r, 7))));
+                }
+            }
+            var logs = new List<JobLogLine>();
+            using (var cmd = c.CreateCommand())
+            {
+                cmd.CommandText = "SELECT at, line FROM job_logs WHERE job_id = $id ORDER BY id";
+                cmd.Set("$id", p.JobId.ToString());
+                using var r = cmd.ExecuteReader();
+                while (r.Read())
+                {
+                    logs.Add(new JobLogLine(Time(r.GetInt64(0)), r.GetString(1)));
+                }
+            }
+            return job with { Attempts = attempts, Logs = logs };
+        }, cancellationToken);
+
+    public Task<Page<Job>> ListAsync(ListJobsParams p, CancellationToken cancellationToken) =>
+        store.ReadAsync(c =>
+        {
+            using var cmd = c.CreateCommand();
+            var sql = new StringBuilder($"SELECT {JobColumns} FROM jobs WHERE organization_id = $org");
+            cmd.Set("$org", p.OrganizationId.ToString());
+            if (p.State is { } state) { sql.Append(" AND state = $state"); cmd.Set("$state", state.ToWire()); }
+            if (p.Queue is { } queue) { sql.Append(" AND queue = $queue"); cmd.Set("$queue", queue); }
+            if (p.Type is { } type) { sql.Append(" AND type = $type"); cmd.Set("$type", type); }
+            if (p.Tag is { } tag)
+            {
+                sql.Append(" AND seq IN (SELECT job_seq FROM job_tags WHERE organization_id = $org AND tag = $tag)");
+                cmd.Set("$tag", tag);
+            }
+            if (p.CreatedAfter is { } after) { sql.Append(" AND created_at >= $after"); cmd.Set("$after", Ms(after)); }
+            if (p.CreatedBefore is { } before) { sql.Append(" AND created_at < $before"); cmd.Set("$before", Ms(before)); }
+            if (DecodeCursor(p.Cursor) is { } cursor)
+            {
+                sql.Append(p.OldestFirst ? " AND seq > $cursor" : " AND seq < $cursor");
+                cmd.Set("$cursor", cursor);
+            }
+            sql.Append(p.OldestFirst ? " ORDER BY seq ASC" : " ORDER BY seq DESC");
+            sql.Append(" LIMIT $limit");
+            cmd.Set("$limit", p.Limit + 1);
+            cmd.CommandText = sql.ToString();
+            var items = new List<Job>(Math.Min(p.Limit + 1, 512));
+            long lastSeq = 0;
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                if (items.Count == p.Limit)
+                {
+                    return new Page<Job>(items, EncodeCursor(lastSeq));
+                }
+                items.Add(Job(r));
+                lastSeq = r.GetInt64(0);
+            }
+            return new Page<Job>(items, null);
+        }, cancellationToken);
+
+    private static string EncodeCursor(long seq) => Convert.ToBase64String(Encoding.UTF8.GetBytes("s:" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    private static long? DecodeCursor(string? cursor)
+    {
+        if (string.IsNullOrEmpty(cursor)) return null;
+        try
+        {
+            var text = Encoding.UTF8.GetString(Convert.FromBase64String(cursor));
+            if (text.StartsWith("s:", StringComparison.Ordinal) && long.TryParse(text.AsSpan(2), System.Globalization.CultureInfo.InvariantCulture, out var seq))
+            {
+                return seq;
+            }
+        }
+        catch (FormatException)
+        {
+        }
+        throw new ArgumentException("The cursor is not one this server gave out.", nameof(cursor));
+    }
+
+    public Task<DueTimes> NextDueAsync(CancellationToken cancellationToken) =>
+        store.ReadAsync(c =>
+        {
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "SELECT (SELECT MIN(run_at) FROM jobs WHERE state IN ('scheduled', 'retrying')), " +
+                              "(SELECT MIN(lease_expires_at) FROM jobs WHERE state = 'running')";
+            using var r = cmd.ExecuteReader();
+            r.Read();
+            return new DueTimes(TimeOrNull(r, 0), TimeOrNull(r, 1));
+        }, cancellationToken);
+
+    public Task<JobStats> StatsAsync(StatsParams p, CancellationToken cancellationToken) =>
+        store.ReadAsync(c =>
+        {
+            var counts = new Dictionary<string, IReadOnlyDictionary<JobState, long>>(StringComparer.Ordinal);
+            using (var cmd = c.CreateCommand())
+            {
+                cmd.CommandText = "SELECT queue, state, COUNT(*) FROM jobs WHERE organization_id = $org GROUP BY queue, state";
+                cmd.Set("$org", p.OrganizationId.ToString());
+                using var r = cmd.ExecuteReader();
+                while (r.Read())
+                {
+                    var queue = r.GetString(0);
+                    if (!counts.TryGetValue(queue, out var perState))
+                    {
+                        perState = JobStates.All.ToDictionary(s => s, _ => 0L);
+                        counts[queue] = perState;
+                    }
+                    ((Dictionary<JobState, long>)perState)[JobStates.Parse(r.GetString(1))] = r.GetInt64(2);
+                }
+            }
+            var finished = new Dictionary<string, long>(StringComparer.Ordinal);
+            using (var cmd = c.CreateCommand())
+            {
+                cmd.CommandText = "SELECT queue, COUNT(*) FROM jobs WHERE organization_id = $org AND finished_at >= $since " +
+                                  "AND state IN ('succeeded', 'failed') GROUP BY queue";
+                cmd.Set("$org", p.OrganizationId.ToString()).Set("$since", Ms(store.Time.GetUtcNow().AddMinutes(-1)));
+                using var r = cmd.ExecuteReader();
+                while (r.Read()) finished[r.GetString(0)] = r.GetInt64(1);
+            }
+            return new JobStats(counts, finished);
+        }, cancellationToken);
+
+    // ---------------------------------------------------------------- lease
+
+    public Task<LeaseResult> LeaseAsync(LeaseParams p, CancellationToken cancellationToken) =>
+        store.WriteAsync(ctx => Lease(ctx, p), cancellationToken);
+
+    private static LeaseResult Lease(WriteContext ctx, LeaseParams p)
+    {
+        var org = p.OrganizationId.ToString();
+        var now = ctx.Now;
+        var touch = ctx.Cmd("UPDATE workers SET last_heartbeat_at = $now, state = CASE WHEN state = 'lost' THEN 'active' ELSE state END " +
+                            "WHERE id = $id AND organization_id = $org RETURNING state");
+        var workerState = touch.Set("$now", Ms(now)).Set("$id", p.WorkerId.ToString()).Set("$org", org).ExecuteScalar() as string;
+        if (workerState is null) return new LeaseResult(false, [], null);
+        if (workerState != "active") return new LeaseResult(true, [], null);
+
+        DateTimeOffset? limitedUntil = null;
+        var candidates = new List<(long Seq, int Priority)>();
+        foreach (var name in p.Queues.Distinct(StringComparer.Ordinal))
+        {
+            var queue = SqliteQueueStore.Get(ctx, org, name);
+            if (queue is null || queue.Paused) continue;
+            var available = p.Max;
+            if (queue.ConcurrencyLimit is { } limit)
+            {
+                var running = (long)ctx.Cmd("SELECT COUNT(*) FROM jobs WHERE organization_id = $org AND queue = $queue AND state = 'running'")
+                    .Set("$org", org).Set("$queue", name).ExecuteScalar()!;
+                available = (int)Math.Min(available, limit - running);
+            }
+            if (available > 0 && queue.RateLimit is { } rate && queue.RatePeriodMs is { } period)
+            {
+                var window = ctx.Cmd("SELECT COUNT(*), MIN(started_at) FROM job_attempts WHERE organization_id = $org AND queue = $queue AND started_at > $since")
+                    .Set("$org", org).Set("$queue", name).Set("$since", Ms(now) - period);
+                using var r = window.ExecuteReader();
+                r.Read();
+                var started = r.GetInt64(0);
+                if (started >= rate)
+                {
+                    var until = Time(r.GetInt64(1) + period + 1);
+                    if (limitedUntil is null || until < limitedUntil) limitedUntil = until;
+                }
+                available = (int)Math.Min(available, rate - started);
+            }
+            if (available <= 0) continue;
+            var ready = ctx.Cmd("SELECT seq, priority FROM jobs WHERE organization_id = $org AND queue = $queue AND state = 'queued' " +
+                                "ORDER BY priority DESC, seq LIMIT $n");
+            ready.Set("$org", org).Set("$queue", name).Set("$n", available);
+            using (var r = ready.ExecuteReader())
+            {
+                while (r.Read()) candidates.Add((r.GetInt64(0), r.GetInt32(1)));
+            }
+        }
+        if (candidates.Count == 0) return new LeaseResult(true, [], limitedUntil);
+        if (p.Queues.Count > 1)
+        {
+            candidates.Sort((a, b) => a.Priority != b.Priority ? b.Priority.CompareTo(a.Priority) : a.Seq.CompareTo(b.Seq));
+        }
+        var take = Math.Min(p.Max, candidates.Count);
+        var leased = new List<LeasedJob>(take);
+        var worker = p.WorkerId.ToString();
+        var update = ctx.Cmd("UPDATE jobs SET state = 'running', attempt = attempt + 1, worker_id = $worker, lease_token = $token, " +
+                             "lease_expires_at = MIN($now + $lease_ms, CASE WHEN timeout_ms IS NULL THEN $now + $lease_ms ELSE $now + timeout_ms END), " +
+                             "lease_ms = $lease_ms, started_at = $now, finished_at = NULL, progress_percent = NULL, progress_message = NULL, cancel_requested = 0 " +
+                             $"WHERE seq = $seq AND state = 'queued' RETURNING {JobColumns}");
+        var attempt = ctx.Cmd("INSERT INTO job_attempts (job_id, number, organization_id, queue, worker_id, started_at) " +
+                              "VALUES ($job, $number, $org, $queue, $worker, $now)");
+        for (var i = 0; i < take; i++)
+        {
+            var decision = JobStateMachine.Decide(new JobSnapshot(JobState.Queued, 0, 0, false), JobTrigger.Lease);
+            if (!decision.Allowed) break;
+            var token = Guid.NewGuid();
+            update.Set("$worker", worker).Set("$token", token.ToString()).Set("$now", Ms(now)).Set("$lease_ms", p.LeaseMs)
+                .Set("$seq", candidates[i].Seq);
+            Job job;
+            using (var r = update.ExecuteReader())
+            {
+                if (!r.Read()) continue;
+                job = Job(r);
+            }
+            attempt.Set("$job", job.Id.ToString()).Set("$number", job.Attempt).Set("$org", org).Set("$queue", job.Queue)
+                .Set("$worker", worker).Set("$now", Ms(now)).ExecuteNonQuery();
+            leased.Add(new LeasedJob(job, token, job.LeaseExpiresAt!.Value));
+        }
+        return new LeaseResult(true, leased, limitedUntil);
+    }
+
+    // ---------------------------------------------------------------- completion
+
+    public Task<CommandResult> AckAsync(AckParams p, CancellationToken cancellationToken) =>
+        store.WriteAsync(ctx => Ack(ctx, p), cancellationToken);
+
+    public Task<CommandResult> FailAsync(FailParams p, CancellationToken cancellationToken) =>
+        store.WriteAsync(ctx => Fail(ctx, p), cancellationToken);
+
+    public Task<IReadOnlyList<CommandResult>> CompleteManyAsync(CompleteManyParams p, CancellationToken cancellationToken) =>
+        store.WriteAsync<IReadOnlyList<CommandResult>>(ctx =>
+        {
+            var results = new List<CommandResult>(p.Acks.Count + p.Fails.Count);
+            foreach (var a in p.Acks) results.Add(Ack(ctx, a));
+            foreach (var f in p.Fails) results.Add(Fail(ctx, f));
+            return results;
+        }, cancellationToken);
+
+    /// <summary>The fields of a job row that commands need.</summary>
+    private sealed record Row(long Seq, Guid Id, Guid OrganizationId, string Queue, string Type, JobState State, int Attempt, int MaxAttempts,
+        bool CancelRequested, string? LeaseToken, int? TimeoutMs, long? StartedAt, long? LeaseMs, Guid? WorkerId)
+    {
+        public JobSnapshot Snapshot => new(State, Attempt, MaxAttempts, CancelRequested);
+    }
+
+    private static Row? Load(WriteContext ctx, Guid org, Guid id)
+    {
+        var cmd = ctx.Cmd("SELECT seq, queue, type, state, attempt, max_attempts, cancel_requested, lease_token, timeout_ms, started_at, lease_ms, worker_id " +
+                          "FROM jobs WHERE id = $id AND organization_id = $org");
+        using var r = cmd.Set("$id", id.ToString()).Set("$org", org.ToString()).ExecuteReader();
+        return r.Read() ? ReadRow(r, id, org) : null;
+    }
+
+    private static Row ReadRow(SqliteDataReader r, Guid id, Guid org) => new(
+        r.GetInt64(0), id, org, r.GetString(1), r.GetString(2), JobStates.Parse(r.GetString(3)), r.GetInt32(4), r.GetInt32(5),
+        r.GetInt64(6) != 0, StringOrNull(r, 7), IntOrNull(r, 8), r.IsDBNull(9) ? null : r.GetInt64(9), r.IsDBNull(10) ? null : r.GetInt64(10),
+        GuidOrNull(r, 11));
+
+    /// <summary>Loads a running job whose lease token matches, or says why not.</summary>
+    private static (Row? Row, CommandResult? Refusal) LoadLeased(WriteContext ctx, Guid org, Guid id, Guid token)
+    {
+        var row = Load(ctx, org, id);
+        if (row is null) return (null, CommandResult.NotFound(id));
+        if (row.State != JobState.Running || !string.Equals(row.LeaseToken, token.ToString(), StringComparison.Ordinal))
+        {
+            return (null, new CommandResult(id, CommandStatus.StaleLease, row.State, null));
+        }
+        return (row, null);
+    }
+
+    private static CommandResult Ack(WriteContext ctx, AckParams p)
+    {
+        var (row, refusal) = LoadLeased(ctx, p.OrganizationId, p.JobId, p.LeaseToken);
+        if (row is null) return refusal!;
+        var decision = JobStateMachine.Decide(row.Snapshot, JobTrigger.Ack);
+        if (!decision.Allowed) return new CommandResult(p.JobId, CommandStatus.InvalidState, row.State, null);
+        var now = Ms(ctx.Now);
+        ctx.Cmd("UPDATE jobs SET state = $state, result = $result, finished_at = $now, lease_token = NULL, lease_expires_at = NULL WHERE seq = $seq")
+            .Set("$state", decision.To.ToWire()).Set("$result", p.Result).Set("$now", now).Set("$seq", row.Seq).ExecuteNonQuery();
+        FinishAttempt(ctx, row, now, "succeeded", null);
+        return Applied(row, decision);
+    }
+
+    private CommandResult Fail(WriteContext ctx, FailParams p)
+    {
+        var (row, refusal) = LoadLeased(ctx, p.OrganizationId, p.JobId, p.LeaseToken);
+        return row is null ? refusal! : FailRow(ctx, row, p.Failure);
+    }
+
+    /// <summary>A failed attempt, reported or not: the state machine decides whether the job retries, fails or is cancelled.</summary>
+    private CommandResult FailRow(WriteContext ctx, Row row, Failure failure)
+    {
+        var now = ctx.Now;
+        var decision = JobStateMachine.Fail(row.Snapshot, failure, store.RetryPolicy, now);
+        if (!decision.Allowed) return new CommandResult(row.Id, CommandStatus.InvalidState, row.State, null);
+        var nowMs = Ms(now);
+        ctx.Cmd("UPDATE jobs SET state = $state, run_at = COALESCE($run_at, run_at), finished_at = $finished, lease_token = NULL, lease_expires_at = NULL, " +
+                "error_message = $message, error_type = $type, error_stack = $stack WHERE seq = $seq")
+            .Set("$state", decision.To.ToWire()).Set("$run_at", decision.RunAt is { } at ? Ms(at) : null)
+            .Set("$finished", decision.To.IsTerminal() ? nowMs : null)
+            .Set("$message", failure.Error.Message).Set("$type", failure.Error.Type).Set("$stack", failure.Error.Stack)
+            .Set("$seq", row.Seq).ExecuteNonQuery();
+        FinishAttempt(ctx, row, nowMs, decision.To == JobState.Cancelled ? "cancelled" : "failed", failure.Error);
+        return new CommandResult(row.Id, CommandStatus.Applied, decision.To, Change(row, decision) with { Error = failure.Error });
+    }
+
+    private static void FinishAttempt(WriteContext ctx, Row row, long now, string outcome, JobError? error) =>
+        ctx.Cmd("UPDATE job_attempts SET finished_at = $now, outcome = $outcome, error_message = $message, error_type = $type, error_stack = $stack " +
+                "WHERE job_id = $job AND number = $number")
+            .Set("$now", now).Set("$outcome", outcome).Set("$message", error?.Message).Set("$type", error?.Type).Set("$stack", error?.Stack)
+            .Set("$job", row.Id.ToString()).Set("$number", row.Attempt).ExecuteNonQuery();
+
+    private static JobChange Change(Row row, Decision decision) =>
+        new(row.OrganizationId, row.Id, row.Queue, row.Type, row.State, decision.To, row.Attempt)
+        {
+            WorkerId = row.WorkerId,
+            RunAt = decision.RunAt,
+            Removed = decision.Removes,
+            CancelRequested = decision.CancelRequested,
+        };
+
+    private static CommandResult Applied(Row row, Decision decision) =>
+        new(row.Id, CommandStatus.Applied, decision.Removes ? null : decision.To, Change(row, decision));
+
+    // ---------------------------------------------------------------- heartbeat and logs
+
+    public Task<JobHeartbeatResult> HeartbeatAsync(JobHeartbeatParams p, CancellationToken cancellationToken) =>
+        store.WriteAsync(ctx =>
+        {
+            var (row, refusal) = LoadLeased(ctx, p.OrganizationId, p.JobId, p.LeaseToken);
+            if (row is null) return new JobHeartbeatResult(refusal!.Status, false, null);
+            var now = Ms(ctx.Now);
+            var extend = p.ExtendMs ?? row.LeaseMs ?? 30_000;
+            var expires = now + extend;
+            if (row.TimeoutMs is { } timeout && row.StartedAt is { } started)
+            {
+                expires = Math.Min(expires, started + timeout);
+            }
+            ctx.Cmd("UPDATE jobs SET lease_expires_at = $expires, progress_percent = COALESCE($percent, progress_percent), " +
+                    "progress_message = CASE WHEN $percent IS NULL THEN progress_message ELSE $message END WHERE seq = $seq")
+                .Set("$expires", expires).Set("$percent", p.Progress?.Percent).Set("$message", p.Progress?.Message).Set("$seq", row.Seq)
+                .ExecuteNonQuery();
+            return new JobHeartbeatResult(CommandStatus.Applied, row.CancelRequested, Time(expires));
+        }, cancellationToken);
+
+    public Task<CommandResult> AppendLogsAsync(AppendLogsParams p, CancellationToken cancellationToken) =>
+        store.WriteAsync(ctx =>
+        {
+            var (row, refusal) = LoadLeased(ctx, p.OrganizationId, p.JobId, p.LeaseToken);
+            if (row is null) return refusal!;
+            var insert = ctx.Cmd("INSERT INTO job_logs (job_id, attempt, at, line) VALUES ($job, $attempt, $at, $line)");
+            var now = Ms(ctx.Now);
+            foreach (var line in p.Lines)
+            {
+                insert.Set("$job", row.Id.ToString()).Set("$attempt", row.Attempt).Set("$at", now).Set("$line", line).ExecuteNonQuery();
+            }
+            return new CommandResult(row.Id, CommandStatus.Applied, row.State, null);
+        }, cancellationToken);
+
+    // ---------------------------------------------------------------- user commands
+
+    public Task<CommandResult> CancelAsync(JobCommandParams p, CancellationToken cancellationToken) =>
+        store.WriteAsync(ctx =>
+        {
+            var row = Load(ctx, p.OrganizationId, p.JobId);
+            if (row is null) return CommandResult.NotFound(p.JobId);
+            var decision = JobStateMachine.Decide(row.Snapshot, JobTrigger.Cancel);
+            if (!decision.Allowed) return new CommandResult(p.JobId, CommandStatus.InvalidState, row.State, null);
+            if (decision.To == JobState.Running)
+            {
+                ctx.Cmd("UPDATE jobs SET cancel_requested = 1 WHERE seq = $seq").Set("$seq", row.Seq).ExecuteNonQuery();
+            }
+            else
+            {
+                ctx.Cmd("UPDATE jobs SET state = $state, finished_at = $now WHERE seq = $seq")
+                    .Set("$state", decision.To.ToWire()).Set("$now", Ms(ctx.Now)).Set("$seq", row.Seq).ExecuteNonQuery();
+            }
+            return Applied(row, decision);
+        }, cancellationToken);
+
+    public Task<CommandResult> RetryAsync(JobCommandParams p, CancellationToken cancellationToken) =>
+        store.WriteAsync(ctx =>
+        {
+            var row = Load(ctx, p.OrganizationId, p.JobId);
+            if (row is null) return CommandResult.NotFound(p.JobId);
+            var decision = JobStateMachine.Decide(row.Snapshot, JobTrigger.Retry);
+            if (!decision.Allowed) return new CommandResult(p.JobId, CommandStatus.InvalidState, row.State, null);
+            // A manual retry always gets at least one more attempt; earlier attempts stay in the history.
+            ctx.Cmd("UPDATE jobs SET state = $state, run_at = $now, finished_at = NULL, cancel_requested = 0, " +
+                    "max_attempts = MAX(max_attempts, attempt + 1) WHERE seq = $seq")
+                .Set("$state", decision.To.ToWire()).Set("$now", Ms(ctx.Now)).Set("$seq", row.Seq).ExecuteNonQuery();
+            return Applied(row, decision);
+        }, cancellationToken);
+
+    public Task<CommandResult> DeleteAsync(JobCommandParams p, CancellationToken cancellationToken) =>
+        store.WriteAsync(ctx =>
+        {
+            var row = Load(ctx, p.OrganizationId, p.JobId);
+            if (row is null) return CommandResult.NotFound(p.JobId);
+            var decision = JobStateMachine.Decide(row.Snapshot, JobTrigger.Delete);
+            if (!decision.Allowed) return new CommandResult(p.JobId, CommandStatus.InvalidState, row.State, null);
+            RemoveJob(ctx, p.OrganizationId.ToString(), row.Seq, row.Id.ToString());
+            return Applied(row, decision);
+        }, cancellationToken);
+
+    internal static void RemoveJob(WriteContext ctx, string org, long seq, string id)
+    {
+        ctx.Cmd("DELETE FROM job_tags WHERE organization_id = $org AND job_seq = $seq AND tag IN (SELECT value FROM json_each((SELECT tags FROM jobs WHERE seq = $seq)))")
+            .Set("$org", org).Set("$seq", seq).ExecuteNonQuery();
+        ctx.Cmd("DELETE FROM job_attempts WHERE job_id = $id").Set("$id", id).ExecuteNonQuery();
+        ctx.Cmd("DELETE FROM job_logs WHERE job_id = $id").Set("$id", id).ExecuteNonQuery();
+        ctx.Cmd("DELETE FROM jobs WHERE seq = $seq").Set("$seq", seq).ExecuteNonQuery();
+    }
+
+    // ---------------------------------------------------------------- maintenance
+
+    public Task<IReadOnlyList<JobChange>> ExpireLeasesAsync(ExpireLeasesParams p, CancellationToken cancellationToken) =>
+        store.WriteAsync<IReadOnlyList<JobChange>>(ctx =>
+        {
+            var now = ctx.Now;
+            var rows = new List<Row>();
+            var select = ctx.Cmd("SELECT seq, queue, type, state, attempt, max_attempts, cancel_requested, lease_token, timeout_ms, started_at, lease_ms, worker_id, id, organization_id " +
+                                 "FROM jobs WHERE state = 'running' AND lease_expires_at <= $now ORDER BY lease_expires_at LIMIT $n");
+            using (var r = select.Set("$now", Ms(now)).Set("$n", p.Limit).ExecuteReader())
+            {
+                while (r.Read()) rows.Add(ReadRow(r, Guid.Parse(r.GetString(12)), Guid.Parse(r.GetString(13))));
+            }
+            var changes = new List<JobChange>(rows.Count);
+            foreach (var row in rows)
+            {
+                var timedOut = row.TimeoutMs is { } t && row.StartedAt is { } s && Ms(now) >= s + t;
+                var failure = timedOut ? new Failure(new JobError($"timed out after {row.TimeoutMs} ms", "Timeout", null)) : Failure.LeaseExpired;
+                if (FailRow(ctx, row, failure).Change is { } change) changes.Add(change);
+            }
+            return changes;
+        }, cancellationToken);
+
+    /// <summary>Ends the leases of a worker's running jobs (deregistered or lost): each becomes a failed attempt.</summary>
+    internal IReadOnlyList<JobChange> ReleaseWorkerJobs(WriteContext ctx, string workerId, Failure failure)
+    {
+        var rows = new List<Row>();
+        var select = ctx.Cmd("SELECT seq, queue, type, state, attempt, max_attempts, cancel_requested, lease_token, timeout_ms, started_at, lease_ms, worker_id, id, organization_id " +
+                             "FROM jobs WHERE state = 'running' AND worker_id = $worker");
+        using (var r = select.Set("$worker", workerId).ExecuteReader())
+        {
+            while (r.Read()) rows.Add(ReadRow(r, Guid.Parse(r.GetString(12)), Guid.Parse(r.GetString(13))));
+        }
+        var changes = new List<JobChange>(rows.Count);
+        foreach (var row in rows)
+        {
+            if (FailRow(ctx, row, failure).Change is { } change) changes.Add(change);
+        }
+        return changes;
+    }
+
+    public Task<IReadOnlyList<JobChange>> PromoteDueAsync(PromoteDueParams p, CancellationToken cancellationToken) =>
+        store.WriteAsync<IReadOnlyList<JobChange>>(ctx =>
+        {
+            var now = Ms(ctx.Now);
+            var rows = new List<Row>();
+            var select = ctx.Cmd("SELECT seq, queue, type, state, attempt, max_attempts, cancel_requested, lease_token, timeout_ms, started_at, lease_ms, worker_id, id, organization_id " +
+                                 "FROM jobs WHERE state IN ('scheduled', 'retrying') AND run_at <= $now ORDER BY run_at LIMIT $n");
+            using (var r = select.Set("$now", now).Set("$n", p.Limit).ExecuteReader())
+            {
+                while (r.Read()) rows.Add(ReadRow(r, Guid.Parse(r.GetString(12)), Guid.Parse(r.GetString(13))));
+            }
+            var changes = new List<JobChange>(rows.Count);
+            var update = ctx.Cmd("UPDATE jobs SET state = $state WHERE seq = $seq");
+            foreach (var row in rows)
+            {
+                var decision = JobStateMachine.Decide(row.Snapshot, JobTrigger.ScheduleDue);
+                if (!decision.Allowed) continue;
+                update.Set("$state", decision.To.ToWire()).Set("$seq", row.Seq).ExecuteNonQuery();
+                changes.Add(Change(row, decision));
+            }
+            return changes;
+        }, cancellationToken);
+
+}

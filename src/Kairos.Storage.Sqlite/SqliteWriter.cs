@@ -1,0 +1,172 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace Kairos.Storage.Sqlite;
+
+/// <summary>
+/// The single writer of the database file. Callers hand it work and await their own completion; it runs whatever
+/// has piled up in ONE transaction (group commit), each piece of work inside its own savepoint so that one failing
+/// does not spoil the others, and completes everyone's tasks only after the commit is durable.
+/// </summary>
+internal sealed class SqliteWriter : IAsyncDisposable
+{
+    private const int MaxBatch = 1024;
+
+    private readonly Channel<WriteOp> _ops = Channel.CreateUnbounded<WriteOp>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly WriteContext _context;
+    private readonly Task _loop;
+
+    public SqliteWriter(SqliteConnection connection, TimeProvider time)
+    {
+        _context = new WriteContext(connection, time);
+        _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    public Task<T> Run<T>(Func<WriteContext, T> work, CancellationToken cancellationToken = default)
+    {
+        var op = new WriteOp<T>(work);
+        if (!_ops.Writer.TryWrite(op))
+        {
+            throw new ObjectDisposedException(nameof(SqliteWriter), "The store is closed.");
+        }
+        // Once queued, the work runs even if the caller stops waiting: it may already be committed.
+        return cancellationToken.CanBeCanceled ? op.Task.WaitAsync(cancellationToken) : op.Task;
+    }
+
+    private async Task RunAsync()
+    {
+        var reader = _ops.Reader;
+        var batch = new List<WriteOp>(MaxBatch);
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            try
+            {
+                _context.Exec("BEGIN IMMEDIATE");
+            }
+            catch (SqliteException ex)
+            {
+                while (reader.TryRead(out var op)) op.Fail(ex);
+                continue;
+            }
+            while (batch.Count < MaxBatch && reader.TryRead(out var op))
+            {
+                _context.Exec("SAVEPOINT op");
+                try
+                {
+                    op.Execute(_context);
+                    _context.Exec("RELEASE op");
+                    batch.Add(op);
+                }
+                catch (Exception ex)
+                {
+                    _context.Exec("ROLLBACK TO op");
+                    _context.Exec("RELEASE op");
+                    _context.Invalidate();
+                    op.Fail(ex);
+                }
+            }
+            try
+            {
+                _context.Exec("COMMIT");
+            }
+            catch (SqliteException ex)
+            {
+                try { _context.Exec("ROLLBACK"); } catch (SqliteException) { /* already rolled back */ }
+                _context.Invalidate();
+                foreach (var op in batch) op.Fail(ex);
+                continue;
+            }
+            foreach (var op in batch) op.Complete();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _ops.Writer.TryComplete();
+        await _loop.ConfigureAwait(false);
+        _context.Dispose();
+    }
+
+    private abstract class WriteOp
+    {
+        public abstract void Execute(WriteContext context);
+        public abstract void Complete();
+        public abstract void Fail(Exception ex);
+    }
+
+    private sealed class WriteOp<T>(Func<WriteContext, T> work) : WriteOp
+    {
+        private readonly TaskCompletionSource<T> _tcs = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T? _result;
+
+        public Task<T> Task => _tcs.Task;
+        public override void Execute(WriteContext context) => _result = work(context);
+        public override void Complete() => _tcs.TrySetResult(_result!);
+        public override void Fail(Exception ex) => _tcs.TrySetException(ex);
+    }
+}
+
+/// <summary>What a piece of write work sees: the writer's connection with its prepared statements, the clock, and caches.</summary>
+internal sealed class WriteContext(SqliteConnection connection, TimeProvider time) : IDisposable
+{
+    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+
+    public SqliteConnection Connection => connection;
+    public TimeProvider Time => time;
+    public DateTimeOffset Now => time.GetUtcNow();
+
+    /// <summary>Queue settings, read once per queue and kept in step by the writer (the only one that changes them).</summary>
+    public Dictionary<(string Org, string Name), QueueRow?> Queues { get; } = [];
+
+    /// <summary>A prepared command for this SQL text, reused across calls; set its parameters with <see cref="SqliteCommandExtensions.Set"/>.</summary>
+    public SqliteCommand Cmd(string sql)
+    {
+        if (!_commands.TryGetValue(sql, out var cmd))
+        {
+            cmd = connection.CreateCommand();
+            cmd.CommandText = sql;
+            _commands[sql] = cmd;
+        }
+        return cmd;
+    }
+
+    public void Exec(string sql) => Cmd(sql).ExecuteNonQuery();
+
+    /// <summary>After a rollback, cached state may no longer match the file.</summary>
+    public void Invalidate() => Queues.Clear();
+
+    public void Dispose()
+    {
+        foreach (var cmd in _commands.Values) cmd.Dispose();
+        _commands.Clear();
+    }
+}
+
+internal sealed record QueueRow(
+    string Name,
+    bool Paused,
+    string? PauseReason,
+    int? ConcurrencyLimit,
+    int? RateLimit,
+    int? RatePeriodMs,
+    int? DefaultMaxAttempts,
+    int? DefaultTimeoutMs,
+    long CreatedAt);
+
+internal static class SqliteCommandExtensions
+{
+    public static SqliteCommand Set(this SqliteCommand cmd, string name, object? value)
+    {
+        var idx = cmd.Parameters.IndexOf(name);
+        if (idx >= 0)
+        {
+            cmd.Parameters[idx].Value = value ?? DBNull.Value;
+        }
+        else
+        {
+            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+        return cmd;
+    }
+}
