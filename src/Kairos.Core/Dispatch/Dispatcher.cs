@@ -79,27 +79,32 @@ public sealed class Dispatcher(IKairosStore store, ReadySignal signal, EventBus 
             // Register first, then look again: a job that became ready in between is found by the second look,
             // and one that becomes ready after it wakes us.
             var waiter = signal.Register(lease.OrganizationId, lease.Queues);
-            result = await store.Jobs.LeaseAsync(lease, cancellationToken);
-            if (result.Jobs.Count == 0 && result.WorkerFound)
+            try
             {
-                var pause = deadline - now;
-                if (pause > RecheckInterval) pause = RecheckInterval;
-                if (result.LimitedUntil is { } until && until - now < pause) pause = until - now;
-                if (pause > TimeSpan.Zero)
-                {
-                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    var delay = Task.Delay(pause, time, cts.Token);
-                    await Task.WhenAny(waiter.Woken, delay);
-                    await cts.CancelAsync();
-                }
                 result = await store.Jobs.LeaseAsync(lease, cancellationToken);
+                if (result.Jobs.Count == 0 && result.WorkerFound)
+                {
+                    var pause = deadline - now;
+                    if (pause > RecheckInterval) pause = RecheckInterval;
+                    if (result.LimitedUntil is { } until && until - now < pause) pause = until - now;
+                    if (pause > TimeSpan.Zero)
+                    {
+                        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                        var delay = Task.Delay(pause, time, cts.Token);
+                        await Task.WhenAny(waiter.Woken, delay);
+                        await cts.CancelAsync();
+                    }
+                    result = await store.Jobs.LeaseAsync(lease, cancellationToken);
+                }
             }
-            var wokenBy = waiter.Withdraw();
-            if (wokenBy is not null && result.Jobs.Count == 0)
+            finally
             {
-                // The wake-up was meant for a job this fetch could not take (limits, or another queue was chosen):
-                // pass it on so that it is not lost.
-                signal.Notify(lease.OrganizationId, wokenBy);
+                if (waiter.Withdraw() is { } wokenBy && result.Jobs.Count == 0)
+                {
+                    // The wake-up was meant for a job this fetch did not take (limits, another queue chosen, or the
+                    // fetch was abandoned): pass it on so that it is not lost.
+                    signal.Notify(lease.OrganizationId, wokenBy);
+                }
             }
         }
     }

@@ -28,6 +28,7 @@ public sealed class MaintenanceClock(TimeProvider time)
     /// <summary>Waits until the earliest requested moment, <paramref name="atMost"/>, or a new earlier request.</summary>
     public async Task WaitAsync(DateTimeOffset? knownDue, TimeSpan atMost, CancellationToken cancellationToken)
     {
+        var deadline = time.GetUtcNow() + atMost;
         while (true)
         {
             Task changed;
@@ -36,7 +37,7 @@ public sealed class MaintenanceClock(TimeProvider time)
             lock (_gate)
             {
                 changed = _changed.Task;
-                until = now + atMost;
+                until = deadline;
                 if (_earliest < until) until = _earliest;
                 if (knownDue is { } due && due < until) until = due;
             }

@@ -11,9 +11,13 @@ public sealed class MaintenanceLoop(Dispatcher dispatcher, MaintenanceClock cloc
         while (!cancellationToken.IsCancellationRequested)
         {
             MaintenancePass pass;
+            DateTimeOffset? next = null;
             try
             {
                 pass = await dispatcher.RunMaintenanceAsync(options.WorkerHeartbeatTimeout, cancellationToken);
+                var due = await dispatcher.Store.Jobs.NextDueAsync(cancellationToken);
+                next = due.NextRunAt;
+                if (due.NextLeaseExpiry is { } exp && (next is null || exp < next)) next = exp;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -28,9 +32,6 @@ public sealed class MaintenanceLoop(Dispatcher dispatcher, MaintenanceClock cloc
             {
                 continue; // more of the same is waiting
             }
-            var due = await dispatcher.Store.Jobs.NextDueAsync(cancellationToken);
-            DateTimeOffset? next = due.NextRunAt;
-            if (due.NextLeaseExpiry is { } exp && (next is null || exp < next)) next = exp;
             try
             {
                 await clock.WaitAsync(next, options.Interval, cancellationToken);

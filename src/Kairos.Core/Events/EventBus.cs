@@ -17,23 +17,21 @@ public sealed class EventBus(TimeProvider time, int bufferSize = 10_000)
 
     public DomainEvent Publish(string type, Guid organizationId, object data)
     {
-        Subscription[] targets;
-        DomainEvent e;
         lock (_gate)
         {
-            e = new DomainEvent(++_lastId, type, time.GetUtcNow(), organizationId, data);
+            // Delivered under the lock so every subscriber sees ids in order; TryWrite never blocks.
+            var e = new DomainEvent(++_lastId, type, time.GetUtcNow(), organizationId, data);
             _ring[e.Id % _ring.Length] = e;
-            targets = _subscribers.Count == 0 ? [] : [.. _subscribers];
-        }
-        foreach (var s in targets)
-        {
-            if (s.OrganizationId == organizationId && !s.Channel.Writer.TryWrite(e))
+            foreach (var s in _subscribers)
             {
-                // A subscriber that cannot keep up is closed; it reconnects and resumes from the buffer.
-                s.Channel.Writer.TryComplete();
+                if (s.OrganizationId == organizationId && !s.Channel.Writer.TryWrite(e))
+                {
+                    // A subscriber that cannot keep up is closed; it reconnects and resumes from the buffer.
+                    s.Channel.Writer.TryComplete();
+                }
             }
+            return e;
         }
-        return e;
     }
 
     /// <summary>
@@ -44,20 +42,23 @@ public sealed class EventBus(TimeProvider time, int bufferSize = 10_000)
     {
         var s = new Subscription(this, organizationId, Channel.CreateBounded<DomainEvent>(new BoundedChannelOptions(capacity)
         {
-            FullMode = BoundedChannelFullMode.DropWrite,
+            FullMode = BoundedChannelFullMode.Wait, // TryWrite answers false when full
             SingleReader = true,
         }));
         lock (_gate)
         {
-            if (afterId is { } after && after < _lastId)
+            if (afterId is { } requested && requested < _lastId)
             {
+                var after = Math.Max(requested, 0);
                 var oldest = Math.Max(after + 1, _lastId - _ring.Length + 1);
                 s.Gap = oldest > after + 1;
                 for (var id = oldest; id <= _lastId; id++)
                 {
-                    if (_ring[id % _ring.Length] is { } e && e.Id == id && e.OrganizationId == organizationId)
+                    if (_ring[id % _ring.Length] is { } e && e.Id == id && e.OrganizationId == organizationId && !s.Channel.Writer.TryWrite(e))
                     {
-                        s.Channel.Writer.TryWrite(e);
+                        s.Gap = true;
+                        s.Channel.Writer.TryComplete();
+                        break;
                     }
                 }
             }
