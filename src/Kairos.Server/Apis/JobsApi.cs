@@ -1,0 +1,165 @@
+using System.Globalization;
+using Kairos.Core.Dispatch;
+using Kairos.Core.Jobs;
+using Kairos.Core.Storage;
+using Kairos.Server.Auth;
+using Kairos.Server.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Kairos.Server.Apis;
+
+/// <summary>Jobs: enqueue (single and bulk), list, get, retry, cancel, delete.</summary>
+public static class JobsApi
+{
+    public const int MaxBulk = 10_000;
+
+    public static RouteGroupBuilder MapJobsApi(this RouteGroupBuilder api)
+    {
+        var jobs = api.MapGroup("/jobs").WithTags("Jobs");
+        jobs.MapPost("/", Create).WithName("CreateJob").RequireAuthorization(Policies.Admin);
+        jobs.MapPost("/bulk", CreateBulk).WithName("CreateJobs").RequireAuthorization(Policies.Admin);
+        jobs.MapGet("/", List).WithName("ListJobs").RequireAuthorization(Policies.Read);
+        jobs.MapGet("/{id}", Get).WithName("GetJob").RequireAuthorization(Policies.Read);
+        jobs.MapPost("/{id}/retry", Retry).WithName("RetryJob").RequireAuthorization(Policies.Admin);
+        jobs.MapPost("/{id}/cancel", Cancel).WithName("CancelJob").RequireAuthorization(Policies.Admin);
+        jobs.MapDelete("/{id}", Delete).WithName("DeleteJob").RequireAuthorization(Policies.Admin);
+        return api;
+    }
+
+    public static async Task<Results<Created<JobDto>, Ok<JobDto>, ValidationProblem, ProblemHttpResult>> Create(
+        CreateJobRequest request, HttpContext http, Dispatcher dispatcher, ServerOptions options, TimeProvider time)
+    {
+        var v = new Validation();
+        string? tooLarge = null;
+        var job = request.ToNewJob("", time.GetUtcNow(), v, options.MaxPayloadBytes, ref tooLarge);
+        if (tooLarge is not null) return Problems.TooLarge(tooLarge);
+        if (job is null) return Problems.Invalid(v);
+        var result = await dispatcher.EnqueueAsync(http.User.OrganizationId(), job, http.RequestAborted);
+        return result.Deduplicated
+            ? TypedResults.Ok(JobDto.From(result.Job, deduplicated: true))
+            : TypedResults.Created($"/api/v1/jobs/{result.Job.Id}", JobDto.From(result.Job, deduplicated: false));
+    }
+
+    public static async Task<Results<Created<BulkCreateJobsResponse>, ValidationProblem, ProblemHttpResult>> CreateBulk(
+        BulkCreateJobsRequest request, HttpContext http, Dispatcher dispatcher, ServerOptions options, TimeProvider time)
+    {
+        if (request.Jobs is null) return Problems.Invalid("jobs", "is required");
+        if (request.Jobs.Count == 0) return Problems.Invalid("jobs", "must hold at least one job");
+        if (request.Jobs.Count > MaxBulk) return Problems.Invalid("jobs", $"at most {MaxBulk} jobs per request");
+        var v = new Validation();
+        string? tooLarge = null;
+        var now = time.GetUtcNow();
+        var list = new List<NewJob>(request.Jobs.Count);
+        for (var i = 0; i < request.Jobs.Count; i++)
+        {
+            if (request.Jobs[i] is not { } item)
+            {
+                v.Add($"jobs[{i}]", "must be an object");
+                continue;
+            }
+            if (item.ToNewJob($"jobs[{i}].", now, v, options.MaxPayloadBytes, ref tooLarge) is { } job) list.Add(job);
+        }
+        if (tooLarge is not null) return Problems.TooLarge(tooLarge);
+        if (!v.Ok) return Problems.Invalid(v);
+        var results = await dispatcher.EnqueueManyAsync(http.User.OrganizationId(), list, http.RequestAborted);
+        return TypedResults.Created("/api/v1/jobs", new BulkCreateJobsResponse(results.Select(r => r.Job.Id).ToList()));
+    }
+
+    public static async Task<Results<Ok<ListResponse<JobDto>>, ValidationProblem>> List(
+        HttpContext http, IKairosStore store, string? state, string? queue, string? type, string? tag,
+        [FromQuery(Name = "created_after")] string? createdAfter, [FromQuery(Name = "created_before")] string? createdBefore, string? limit, string? cursor, string? order)
+    {
+        var v = new Validation();
+        JobState? s = null;
+        if (state is not null)
+        {
+            if (JobStates.TryParse(state, out var parsed)) s = parsed;
+            else v.Add("state", $"must be one of {string.Join(", ", JobStates.All.Select(x => x.ToWire()))}");
+        }
+        var after = ParseTime(createdAfter, "created_after", v);
+        var before = ParseTime(createdBefore, "created_before", v);
+        var n = ParseLimit(limit, v);
+        if (order is not null and not "asc" and not "desc") v.Add("order", "must be asc or desc");
+        if (!v.Ok) return Problems.Invalid(v);
+        try
+        {
+            var page = await store.Jobs.ListAsync(new ListJobsParams(http.User.OrganizationId())
+            {
+                State = s,
+                Queue = queue,
+                Type = type,
+                Tag = tag,
+                CreatedAfter = after,
+                CreatedBefore = before,
+                Limit = n,
+                Cursor = cursor,
+                OldestFirst = order == "asc",
+            }, http.RequestAborted);
+            return TypedResults.Ok(new ListResponse<JobDto>(page.Items.Select(j => JobDto.From(j)).ToList(), page.NextCursor));
+        }
+        catch (ArgumentException ex) when (ex.ParamName == "cursor")
+        {
+            return Problems.Invalid("cursor", "is not a cursor this server gave out");
+        }
+    }
+
+    public static async Task<Results<Ok<JobDto>, ProblemHttpResult>> Get(string id, HttpContext http, IKairosStore store)
+    {
+        if (!Guid.TryParse(id, out var jobId)) return Problems.NotFound($"No job '{id}'.");
+        var job = await store.Jobs.GetAsync(new GetJobParams(http.User.OrganizationId(), jobId), http.RequestAborted);
+        return job is null ? Problems.NotFound($"No job '{id}'.") : TypedResults.Ok(JobDto.From(job, full: true));
+    }
+
+    public static Task<Results<Ok<JobDto>, ProblemHttpResult>> Retry(string id, HttpContext http, Dispatcher dispatcher, IKairosStore store) =>
+        Command(id, http, store, dispatcher.RetryAsync, "retried (only failed or cancelled jobs can be)");
+
+    public static Task<Results<Ok<JobDto>, ProblemHttpResult>> Cancel(string id, HttpContext http, Dispatcher dispatcher, IKairosStore store) =>
+        Command(id, http, store, dispatcher.CancelAsync, "cancelled (it has already finished)");
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> Delete(string id, HttpContext http, Dispatcher dispatcher)
+    {
+        if (!Guid.TryParse(id, out var jobId)) return Problems.NotFound($"No job '{id}'.");
+        var result = await dispatcher.DeleteAsync(new JobCommandParams(http.User.OrganizationId(), jobId), http.RequestAborted);
+        return result.Status switch
+        {
+            CommandStatus.Applied => TypedResults.NoContent(),
+            CommandStatus.NotFound => Problems.NotFound($"No job '{id}'."),
+            _ => Problems.Conflict($"Job '{id}' is {result.CurrentState?.ToWire()} and cannot be deleted while it runs; cancel it first."),
+        };
+    }
+
+    private static async Task<Results<Ok<JobDto>, ProblemHttpResult>> Command(
+        string id, HttpContext http, IKairosStore store, Func<JobCommandParams, CancellationToken, Task<CommandResult>> command, string refused)
+    {
+        if (!Guid.TryParse(id, out var jobId)) return Problems.NotFound($"No job '{id}'.");
+        var org = http.User.OrganizationId();
+        var result = await command(new JobCommandParams(org, jobId), http.RequestAborted);
+        switch (result.Status)
+        {
+            case CommandStatus.NotFound:
+                return Problems.NotFound($"No job '{id}'.");
+            case CommandStatus.Applied:
+                var job = await store.Jobs.GetAsync(new GetJobParams(org, jobId), http.RequestAborted);
+                return job is null ? Problems.NotFound($"No job '{id}'.") : TypedResults.Ok(JobDto.From(job, full: true));
+            default:
+                return Problems.Conflict($"Job '{id}' is {result.CurrentState?.ToWire()} and cannot be {refused}.");
+        }
+    }
+
+    internal static DateTimeOffset? ParseTime(string? value, string field, Validation v)
+    {
+        if (value is null) return null;
+        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)) return t.ToUniversalTime();
+        v.Add(field, "must be an RFC 3339 time, e.g. 2026-11-23T05:43:26.123Z");
+        return null;
+    }
+
+    internal static int ParseLimit(string? value, Validation v)
+    {
+        if (value is null) return 50;
+        if (int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 500) return n;
+        v.Add("limit", "must be an integer between 1 and 500");
+        return 50;
+    }
+}

@@ -1,0 +1,165 @@
+using Kairos.Core.Auth;
+using Kairos.Core.Dispatch;
+using Kairos.Core.Events;
+using Kairos.Core.Storage;
+using Kairos.Server.Apis;
+using Kairos.Server.Auth;
+using Kairos.Server.Http;
+using Kairos.Storage.Sqlite;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.OpenApi;
+using Scalar.AspNetCore;
+
+namespace Kairos.Server;
+
+/// <summary>Builds the Kairos server: services, middleware and every endpoint.</summary>
+public static class KairosServer
+{
+    /// <param name="options">Settings; when null they are read from <c>KAIROS_*</c> environment variables.</param>
+    /// <param name="args">Host arguments (tests, hosting overrides).</param>
+    public static WebApplication Build(ServerOptions? options = null, string[]? args = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args ?? [] });
+        builder.Configuration.AddEnvironmentVariables("KAIROS_");
+        options ??= ServerOptions.From(builder.Configuration);
+        builder.WebHost.UseUrls($"http://{options.Bind}:{options.Port}");
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 256L * 1024 * 1024);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        // API keys carry no data-protected payloads; the ephemeral key ring it warns about is not used.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+        AddServices(builder.Services, options);
+        var app = builder.Build();
+        MapEndpoints(app);
+        return app;
+    }
+
+    public static void AddServices(IServiceCollection services, ServerOptions options)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<IKairosStore>(sp =>
+        {
+            var o = sp.GetRequiredService<ServerOptions>();
+            return new SqliteStore(new SqliteStoreOptions { Path = o.DatabasePath, Durability = o.Durability }, sp.GetRequiredService<TimeProvider>());
+        });
+        services.AddSingleton<ReadySignal>();
+        services.AddSingleton(sp => new EventBus(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<MaintenanceClock>();
+        services.AddSingleton<Dispatcher>();
+        services.AddSingleton<ApiKeyCache>();
+        services.AddSingleton<ServerClock>();
+        services.AddHostedService<StoreStartup>();
+        services.AddHostedService<MaintenanceService>();
+
+        services.AddAuthentication(ApiKeyAuthentication.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
+        services.AddAuthorization(Policies.Add);
+        services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
+        {
+            c.ProblemDetails.Extensions["request_id"] = c.HttpContext.TraceIdentifier;
+            c.ProblemDetails.Type ??= $"https://httpstatuses.io/{c.ProblemDetails.Status}";
+        });
+        services.AddExceptionHandler<ApiExceptionHandler>();
+        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "Kairos API";
+            doc.Info.Version = SystemApi.Version;
+            doc.Components ??= new OpenApiComponents();
+            doc.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+            doc.Components.SecuritySchemes["bearer"] = new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description = "An API key: Authorization: Bearer kx_...",
+            };
+            doc.Security ??= [];
+            doc.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", doc)] = [] });
+            return Task.CompletedTask;
+        }));
+    }
+
+    public static void MapEndpoints(WebApplication app)
+    {
+        app.Use(async (http, next) =>
+        {
+            var incoming = http.Request.Headers["X-Request-Id"].ToString();
+            http.TraceIdentifier = incoming is { Length: > 0 and <= 128 } && incoming.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
+                ? incoming
+                : Guid.CreateVersion7().ToString("N");
+            http.Response.Headers["X-Request-Id"] = http.TraceIdentifier;
+            await next(http);
+        });
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        app.MapScalarApiReference("/docs", o => o.WithTitle("Kairos API").WithOpenApiRoutePattern("/openapi/{documentName}.json")).AllowAnonymous();
+        app.MapHealth();
+        app.MapGet("/", () => TypedResults.Redirect("/docs")).ExcludeFromDescription();
+
+        var api = app.MapGroup("/api/v1");
+        var maxPayload = app.Services.GetRequiredService<ServerOptions>().MaxPayloadBytes;
+        api.MapJobsApi();
+        api.MapWorkerProtocolApi();
+        api.MapWorkersApi();
+        api.MapQueuesApi();
+        api.MapSystemApi();
+        api.MapEventsApi();
+        api.MapApiKeysApi();
+        _ = maxPayload;
+
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var o = app.Services.GetRequiredService<ServerOptions>();
+            var addresses = app.Services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses;
+            if (addresses is { Count: > 0 })
+            {
+                var store = app.Services.GetRequiredService<IKairosStore>();
+                Console.WriteLine($"Kairos {SystemApi.Version} listening on {string.Join(", ", addresses)} (store: {store.Driver}, data: {Path.GetFullPath(o.Data)})");
+            }
+        });
+    }
+}
+
+/// <summary>Opens and migrates the store before anything else starts, and creates the bootstrap admin key.</summary>
+internal sealed class StoreStartup(IKairosStore store, ServerOptions options, ServerClock clock, ILogger<StoreStartup> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await store.MigrateAsync(cancellationToken);
+        logger.LogDebug("Store {Driver} open since {Started}", store.Driver, clock.StartedAt);
+        if (options.AdminApiKey is { } key)
+        {
+            var hash = ApiKeySecrets.Hash(key);
+            if (await store.ApiKeys.FindByHashAsync(hash, cancellationToken) is null)
+            {
+                await store.ApiKeys.CreateAsync(new CreateApiKeyParams(Organizations.Default, "bootstrap admin (KAIROS_ADMIN_API_KEY)",
+                    ApiKeySecrets.VisiblePrefix(key), hash, ApiKeyScopes.Admin, null), cancellationToken);
+                logger.LogInformation("Created the bootstrap admin API key from KAIROS_ADMIN_API_KEY");
+            }
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>Hosts the maintenance loop: lost workers, expired leases, due jobs.</summary>
+internal sealed class MaintenanceService(Dispatcher dispatcher, MaintenanceClock clock, ServerOptions options, ILogger<MaintenanceService> logger)
+    : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        new MaintenanceLoop(dispatcher, clock, new MaintenanceOptions
+        {
+            WorkerHeartbeatTimeout = options.WorkerHeartbeatTimeout,
+            OnError = ex => logger.LogError(ex, "Maintenance pass failed"),
+        }).RunAsync(stoppingToken);
+}

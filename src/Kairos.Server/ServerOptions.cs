@@ -1,0 +1,56 @@
+using System.Globalization;
+using Kairos.Storage.Sqlite;
+using Microsoft.Extensions.Configuration;
+
+namespace Kairos.Server;
+
+/// <summary>
+/// The server's settings. Sources, strongest first: command-line flags (the CLI), <c>KAIROS_*</c> environment
+/// variables, defaults.
+/// </summary>
+public sealed record ServerOptions
+{
+    public int Port { get; init; } = 7700;
+    public string Bind { get; init; } = "127.0.0.1";
+    public string Data { get; init; } = "./kairos-data";
+    public SqliteDurability Durability { get; init; } = SqliteDurability.Normal;
+    /// <summary>The largest job payload accepted, in bytes (413 above it).</summary>
+    public int MaxPayloadBytes { get; init; } = 1024 * 1024;
+    /// <summary>When set, this key exists with admin scope in the default organization (headless bootstrap).</summary>
+    public string? AdminApiKey { get; init; }
+    public TimeSpan WorkerHeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public string DatabasePath => Path.Combine(Data, "kairos.db");
+
+    /// <summary>Reads settings from configuration keys named like the environment variables without their prefix (PORT, DATA, ...).</summary>
+    public static ServerOptions From(IConfiguration config)
+    {
+        var o = new ServerOptions();
+        return o with
+        {
+            Port = Int(config, "PORT") ?? o.Port,
+            Bind = config["BIND"] is { Length: > 0 } bind ? bind : o.Bind,
+            Data = config["DATA"] is { Length: > 0 } data ? data : o.Data,
+            Durability = config["DURABILITY"] is { Length: > 0 } d ? ParseDurability(d) : o.Durability,
+            MaxPayloadBytes = Int(config, "MAX_PAYLOAD_BYTES") ?? o.MaxPayloadBytes,
+            AdminApiKey = config["ADMIN_API_KEY"] is { Length: > 0 } key ? key : null,
+            WorkerHeartbeatTimeout = Int(config, "WORKER_HEARTBEAT_TIMEOUT_MS") is { } ms ? TimeSpan.FromMilliseconds(ms) : o.WorkerHeartbeatTimeout,
+        };
+    }
+
+    public static SqliteDurability ParseDurability(string value) => value.ToLowerInvariant() switch
+    {
+        "normal" => SqliteDurability.Normal,
+        "full" => SqliteDurability.Full,
+        _ => throw new ArgumentException($"durability must be 'normal' or 'full', not '{value}'"),
+    };
+
+    private static int? Int(IConfiguration config, string key)
+    {
+        var value = config[key];
+        if (string.IsNullOrEmpty(value)) return null;
+        return int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)
+            ? n
+            : throw new ArgumentException($"{key} must be an integer, not '{value}'");
+    }
+}
