@@ -43,36 +43,31 @@ internal sealed class SqliteWriter : IAsyncDisposable
             try
             {
                 _context.Exec("BEGIN IMMEDIATE");
-            }
-            catch (SqliteException ex)
-            {
-                while (reader.TryRead(out var op)) op.Fail(ex);
-                continue;
-            }
-            while (batch.Count < MaxBatch && reader.TryRead(out var op))
-            {
-                _context.Exec("SAVEPOINT op");
-                try
+                while (batch.Count < MaxBatch && reader.TryRead(out var op))
                 {
-                    op.Execute(_context);
+                    _context.Exec("SAVEPOINT op");
+                    try
+                    {
+                        op.Execute(_context);
+                    }
+                    catch (Exception ex)
+                    {
+                        // Only this op's writes are undone; the rest of the batch goes on.
+                        _context.Exec("ROLLBACK TO op");
+                        _context.Exec("RELEASE op");
+                        _context.Invalidate();
+                        op.Fail(ex);
+                        continue;
+                    }
                     _context.Exec("RELEASE op");
                     batch.Add(op);
                 }
-                catch (Exception ex)
-                {
-                    _context.Exec("ROLLBACK TO op");
-                    _context.Exec("RELEASE op");
-                    _context.Invalidate();
-                    op.Fail(ex);
-                }
-            }
-            try
-            {
                 _context.Exec("COMMIT");
             }
-            catch (SqliteException ex)
+            catch (Exception ex)
             {
-                try { _context.Exec("ROLLBACK"); } catch (SqliteException) { /* already rolled back */ }
+                // The transaction itself failed (disk full, I/O error): nothing of this batch was committed.
+                try { _context.Exec("ROLLBACK"); } catch (SqliteException) { /* no transaction left to roll back */ }
                 _context.Invalidate();
                 foreach (var op in batch) op.Fail(ex);
                 continue;
