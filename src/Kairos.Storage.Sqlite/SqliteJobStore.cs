@@ -341,16 +341,27 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
 
     private static Row? Load(WriteContext ctx, Guid org, Guid id)
     {
-        var cmd = ctx.Cmd("SELECT seq, queue, type, state, attempt, max_attempts, cancel_requested, lease_token, timeout_ms, started_at, lease_ms, worker_id " +
-                          "FROM jobs WHERE id = $id AND organization_id = $org");
-        using var r = cmd.Set("$id", id.ToString()).Set("$org", org.ToString()).ExecuteReader();
-        return r.Read() ? ReadRow(r, id, org) : null;
+        var rows = ReadRows(ctx.Cmd(RowsWhere + "id = $id AND organization_id = $org").Set("$id", id.ToString()).Set("$org", org.ToString()));
+        return rows.Count == 0 ? null : rows[0];
     }
 
     private static Row ReadRow(SqliteDataReader r, Guid id, Guid org) => new(
         r.GetInt64(0), id, org, r.GetString(1), r.GetString(2), JobStates.Parse(r.GetString(3)), r.GetInt32(4), r.GetInt32(5),
         r.GetInt64(6) != 0, StringOrNull(r, 7), IntOrNull(r, 8), r.IsDBNull(9) ? null : r.GetInt64(9), r.IsDBNull(10) ? null : r.GetInt64(10),
         GuidOrNull(r, 11));
+
+    private const string RowsWhere =
+        "SELECT seq, queue, type, state, attempt, max_attempts, cancel_requested, lease_token, timeout_ms, started_at, lease_ms, worker_id, id, organization_id " +
+        "FROM jobs WHERE ";
+
+    /// <summary>Rows of a query that starts with <see cref="RowsWhere"/>, across organizations (maintenance).</summary>
+    private static List<Row> ReadRows(SqliteCommand select)
+    {
+        var rows = new List<Row>();
+        using var r = select.ExecuteReader();
+        while (r.Read()) rows.Add(ReadRow(r, Guid.Parse(r.GetString(12)), Guid.Parse(r.GetString(13))));
+        return rows;
+    }
 
     /// <summary>Loads a running job whose lease token matches, or says why not.</summary>
     private static (Row? Row, CommandResult? Refusal) LoadLeased(WriteContext ctx, Guid org, Guid id, Guid token)
@@ -514,13 +525,8 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
         store.WriteAsync<IReadOnlyList<JobChange>>(ctx =>
         {
             var now = ctx.Now;
-            var rows = new List<Row>();
-            var select = ctx.Cmd("SELECT seq, queue, type, state, attempt, max_attempts, cancel_requested, lease_token, timeout_ms, started_at, lease_ms, worker_id, id, organization_id " +
-                                 "FROM jobs WHERE state = 'running' AND lease_expires_at <= $now ORDER BY lease_expires_at LIMIT $n");
-            using (var r = select.Set("$now", Ms(now)).Set("$n", p.Limit).ExecuteReader())
-            {
-                while (r.Read()) rows.Add(ReadRow(r, Guid.Parse(r.GetString(12)), Guid.Parse(r.GetString(13))));
-            }
+            var rows = ReadRows(ctx.Cmd(RowsWhere + "state = 'running' AND lease_expires_at <= $now ORDER BY lease_expires_at LIMIT $n")
+                .Set("$now", Ms(now)).Set("$n", p.Limit));
             var changes = new List<JobChange>(rows.Count);
             foreach (var row in rows)
             {
@@ -534,13 +540,7 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
     /// <summary>Ends the leases of a worker's running jobs (deregistered or lost): each becomes a failed attempt.</summary>
     internal IReadOnlyList<JobChange> ReleaseWorkerJobs(WriteContext ctx, string workerId, Failure failure)
     {
-        var rows = new List<Row>();
-        var select = ctx.Cmd("SELECT seq, queue, type, state, attempt, max_attempts, cancel_requested, lease_token, timeout_ms, started_at, lease_ms, worker_id, id, organization_id " +
-                             "FROM jobs WHERE state = 'running' AND worker_id = $worker");
-        using (var r = select.Set("$worker", workerId).ExecuteReader())
-        {
-            while (r.Read()) rows.Add(ReadRow(r, Guid.Parse(r.GetString(12)), Guid.Parse(r.GetString(13))));
-        }
+        var rows = ReadRows(ctx.Cmd(RowsWhere + "state = 'running' AND worker_id = $worker").Set("$worker", workerId));
         var changes = new List<JobChange>(rows.Count);
         foreach (var row in rows)
         {
@@ -553,13 +553,8 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
         store.WriteAsync<IReadOnlyList<JobChange>>(ctx =>
         {
             var now = Ms(ctx.Now);
-            var rows = new List<Row>();
-            var select = ctx.Cmd("SELECT seq, queue, type, state, attempt, max_attempts, cancel_requested, lease_token, timeout_ms, started_at, lease_ms, worker_id, id, organization_id " +
-                                 "FROM jobs WHERE state IN ('scheduled', 'retrying') AND run_at <= $now ORDER BY run_at LIMIT $n");
-            using (var r = select.Set("$now", now).Set("$n", p.Limit).ExecuteReader())
-            {
-                while (r.Read()) rows.Add(ReadRow(r, Guid.Parse(r.GetString(12)), Guid.Parse(r.GetString(13))));
-            }
+            var rows = ReadRows(ctx.Cmd(RowsWhere + "state IN ('scheduled', 'retrying') AND run_at <= $now ORDER BY run_at LIMIT $n")
+                .Set("$now", now).Set("$n", p.Limit));
             var changes = new List<JobChange>(rows.Count);
             var update = ctx.Cmd("UPDATE jobs SET state = $state WHERE seq = $seq");
             foreach (var row in rows)
