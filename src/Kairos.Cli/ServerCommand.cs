@@ -16,7 +16,6 @@ public static class ServerCommand
         {
             Description = "normal: commits survive a process crash (default); full: also power loss (env KAIROS_DURABILITY)",
         };
-        durability.AcceptOnlyFromAmong("normal", "full");
         var maxPayload = new Option<int?>("--max-payload-bytes") { Description = "Largest job payload accepted (default 1048576; env KAIROS_MAX_PAYLOAD_BYTES)" };
 
         var command = new Command("server", "Run the Kairos server (embedded SQLite by default).");

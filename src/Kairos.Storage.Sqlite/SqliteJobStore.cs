@@ -267,7 +267,7 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
                 var started = r.GetInt64(0);
                 if (started >= rate)
                 {
-                    var until = Time(r.GetInt64(1) + period + 1);
+                    var until = Time(r.GetInt64(1) + period);
                     if (limitedUntil is null || until < limitedUntil) limitedUntil = until;
                 }
                 available = (int)Math.Min(available, rate - started);

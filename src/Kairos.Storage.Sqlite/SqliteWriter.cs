@@ -135,6 +135,8 @@ internal sealed class WriteContext(SqliteConnection connection, TimeProvider tim
     {
         foreach (var cmd in _commands.Values) cmd.Dispose();
         _commands.Clear();
+        // Closing the writer (and then the pooled readers) lets SQLite checkpoint the WAL into the file and remove it.
+        connection.Dispose();
     }
 }
 

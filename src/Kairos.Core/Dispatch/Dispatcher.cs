@@ -12,7 +12,7 @@ namespace Kairos.Core.Dispatch;
 public sealed class Dispatcher(IKairosStore store, ReadySignal signal, EventBus events, MaintenanceClock maintenance, TimeProvider time)
 {
     /// <summary>How often a long-poll looks at the store again even without a wake-up (a safety net, not the mechanism).</summary>
-    public static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(5);
 
     public IKairosStore Store => store;
 

@@ -18,7 +18,9 @@ public interface IJobStore
 
     /// <summary>
     /// Leases up to <see cref="LeaseParams.Max"/> ready jobs from the given queues to a worker: highest priority first,
-    /// then oldest; skipping paused queues and never exceeding a queue's concurrency or rate limit.
+    /// then oldest; skipping paused queues and never exceeding a queue's concurrency or rate limit. The call counts as
+    /// a sign of life of the worker; a worker that is not active (quiet, stopped) gets no jobs. A lease never runs past
+    /// the job's timeout: it ends at the earlier of now + LeaseMs and started + timeout_ms, and expires as "timed out".
     /// </summary>
     Task<LeaseResult> LeaseAsync(LeaseParams p, CancellationToken cancellationToken);
 
