@@ -104,8 +104,8 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
             using (var cmd = c.CreateCommand())
             {
                 cmd.CommandText = "SELECT number, worker_id, started_at, finished_at, outcome, error_message, error_type, error_stack " +
-                                  "FROM job_attempts WHERE job_id = $id ORDER BY number";
-                cmd.Set("$id", p.JobId.ToString());
+                                  "FROM job_attempts WHERE job_id = $id AND organization_id = $org ORDER BY number";
+                cmd.Set("$id", p.JobId.ToString()).Set("$org", p.OrganizationId.ToString());
                 using var r = cmd.ExecuteReader();
                 while (r.Read())
                 {
@@ -117,8 +117,8 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
             var logs = new List<JobLogLine>();
             using (var cmd = c.CreateCommand())
             {
-                cmd.CommandText = "SELECT at, line FROM job_logs WHERE job_id = $id ORDER BY id";
-                cmd.Set("$id", p.JobId.ToString());
+                cmd.CommandText = "SELECT at, line FROM job_logs WHERE job_id = $id AND organization_id = $org ORDER BY id";
+                cmd.Set("$id", p.JobId.ToString()).Set("$org", p.OrganizationId.ToString());
                 using var r = cmd.ExecuteReader();
                 while (r.Read())
                 {
@@ -455,11 +455,11 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
         {
             var (row, refusal) = LoadLeased(ctx, p.OrganizationId, p.JobId, p.LeaseToken);
             if (row is null) return refusal!;
-            var insert = ctx.Cmd("INSERT INTO job_logs (job_id, attempt, at, line) VALUES ($job, $attempt, $at, $line)");
+            var insert = ctx.Cmd("INSERT INTO job_logs (organization_id, job_id, attempt, at, line) VALUES ($org, $job, $attempt, $at, $line)");
             var now = Ms(ctx.Now);
             foreach (var line in p.Lines)
             {
-                insert.Set("$job", row.Id.ToString()).Set("$attempt", row.Attempt).Set("$at", now).Set("$line", line).ExecuteNonQuery();
+                insert.Set("$org", row.OrganizationId.ToString()).Set("$job", row.Id.ToString()).Set("$attempt", row.Attempt).Set("$at", now).Set("$line", line).ExecuteNonQuery();
             }
             return new CommandResult(row.Id, CommandStatus.Applied, row.State, null);
         }, cancellationToken);

@@ -41,8 +41,8 @@ internal sealed class SqliteWorkerStore(SqliteStore store) : IWorkerStore
                 .Set("$now", Ms(ctx.Now)).Set("$id", p.WorkerId.ToString()).Set("$org", p.OrganizationId.ToString()).ExecuteScalar() as string;
             if (state is null) return null;
             var cancel = new List<Guid>();
-            using (var r = ctx.Cmd("SELECT id FROM jobs WHERE worker_id = $id AND state = 'running' AND cancel_requested = 1")
-                       .Set("$id", p.WorkerId.ToString()).ExecuteReader())
+            using (var r = ctx.Cmd("SELECT id FROM jobs WHERE worker_id = $id AND organization_id = $org AND state = 'running' AND cancel_requested = 1")
+                       .Set("$id", p.WorkerId.ToString()).Set("$org", p.OrganizationId.ToString()).ExecuteReader())
             {
                 while (r.Read()) cancel.Add(Guid.Parse(r.GetString(0)));
             }
@@ -64,8 +64,8 @@ internal sealed class SqliteWorkerStore(SqliteStore store) : IWorkerStore
             var running = new List<Guid>();
             using (var cmd = c.CreateCommand())
             {
-                cmd.CommandText = "SELECT id FROM jobs WHERE worker_id = $id AND state = 'running' ORDER BY seq";
-                cmd.Set("$id", p.WorkerId.ToString());
+                cmd.CommandText = "SELECT id FROM jobs WHERE worker_id = $id AND organization_id = $org AND state = 'running' ORDER BY seq";
+                cmd.Set("$id", p.WorkerId.ToString()).Set("$org", p.OrganizationId.ToString());
                 using var r = cmd.ExecuteReader();
                 while (r.Read()) running.Add(Guid.Parse(r.GetString(0)));
             }

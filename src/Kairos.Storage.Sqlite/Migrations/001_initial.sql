@@ -88,11 +88,12 @@ CREATE TABLE job_attempts (
 CREATE INDEX job_attempts_starts ON job_attempts (organization_id, queue, started_at);
 
 CREATE TABLE job_logs (
-    id       INTEGER PRIMARY KEY,
-    job_id   TEXT NOT NULL,
-    attempt  INTEGER NOT NULL,
-    at       INTEGER NOT NULL,
-    line     TEXT NOT NULL
+    id               INTEGER PRIMARY KEY,
+    organization_id  TEXT NOT NULL,
+    job_id           TEXT NOT NULL,
+    attempt          INTEGER NOT NULL,
+    at               INTEGER NOT NULL,
+    line             TEXT NOT NULL
 );
 CREATE INDEX job_logs_job ON job_logs (job_id, id);
 
