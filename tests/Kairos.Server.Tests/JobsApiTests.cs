@@ -635,6 +635,49 @@ public sealed partial class JobsApiTests() : ApiTest(fakeTime: true)
         await EnqueueAsync(new { queue = "q", type = "t", payload = fits });
     }
 
+    [Fact(Skip = "server bug: the payload size check in CreateJobRequest.ToNewJob (src/Kairos.Server/Apis/JobDtos.cs, " +
+                 "'payload.Length > maxPayloadBytes && UTF8.GetByteCount(payload) > maxPayloadBytes') only counts bytes when the CHARACTER " +
+                 "count is already over the limit, so a payload of 700,000 'é' (1.4 MB of UTF-8) is accepted with 201.")]
+    public async Task A_payload_over_1_MiB_of_multibyte_text_answers_413_and_inserts_nothing()
+    {
+        // 700,000 two-byte characters: 1.4 MB of UTF-8, sent as is (not \u-escaped).
+        var body = "{\"queue\":\"q\",\"type\":\"t\",\"payload\":\"" + new string('\u00e9', 700_000) + "\"}";
+        await Admin.PostRawAsync("/api/v1/jobs", body).ExpectProblem(HttpStatusCode.RequestEntityTooLarge);
+        await AssertNoJobsAsync();
+    }
+
+    [Fact]
+    public async Task A_body_sent_as_text_plain_answers_415_problem()
+    {
+        await Admin.PostRawAsync("/api/v1/jobs", "queue=q&type=t", "text/plain").ExpectProblem(HttpStatusCode.UnsupportedMediaType);
+        await AssertNoJobsAsync();
+    }
+
+    [Fact]
+    public async Task Bulk_with_a_null_item_answers_400_naming_it()
+    {
+        await Admin.PostRawAsync("/api/v1/jobs/bulk", """{"jobs":[{"queue":"q","type":"t"},null]}""").ExpectProblem(HttpStatusCode.BadRequest, "jobs[1]");
+        await AssertNoJobsAsync();
+    }
+
+    [Fact]
+    public async Task Bulk_with_a_unique_key_twice_inserts_one_job_for_both()
+    {
+        var answer = await Admin.PostJsonAsync("/api/v1/jobs/bulk", new
+        {
+            jobs = new object[]
+            {
+                new { queue = "q", type = "t", unique_key = "k" },
+                new { queue = "q", type = "t", unique_key = "k" },
+                new { queue = "q", type = "t" },
+            },
+        }).Expect(HttpStatusCode.Created);
+        var ids = answer.GetProperty("ids").EnumerateArray().Select(x => x.GetString()).ToArray();
+        Assert.Equal(3, ids.Length);
+        Assert.Equal(ids[0], ids[1]);
+        Assert.Equal(2, (await Admin.GetAsync("/api/v1/jobs").Expect(HttpStatusCode.OK)).Ids().Length);
+    }
+
     private static string[] IdsOf(params JsonElement[] jobs) => jobs.Select(j => j.Str("id")).ToArray();
 
     private async Task AssertNoJobsAsync()

@@ -123,6 +123,22 @@ public sealed class WorkerProtocolTests() : ApiTest(fakeTime: false)
         await Admin.PostRawAsync("/api/v1/fetch", """{"worker_id":"nope","queues":["q"]}""").ExpectBindingProblem(HttpStatusCode.BadRequest, "worker_id");
     }
 
+    [Fact]
+    public async Task A_fetch_waiting_on_a_paused_queue_returns_when_it_is_resumed()
+    {
+        var job = await EnqueueAsync("held");
+        await Admin.PostAsync("/api/v1/queues/held/pause", null).Expect(HttpStatusCode.OK);
+        var worker = await RegisterWorkerAsync(null, "held");
+        Assert.Empty(await FetchAsync(worker, "held"));
+
+        using var deadline = Deadline(30);
+        var fetch = Admin.PostAsync("/api/v1/fetch", System.Net.Http.Json.JsonContent.Create(
+            new { worker_id = worker, queues = new[] { "held" }, max = 1, wait_ms = 20_000 }, options: Http.BodyOptions), deadline.Token);
+        await Admin.PostAsync("/api/v1/queues/held/resume", null).Expect(HttpStatusCode.OK);
+        var answer = await fetch.Expect(HttpStatusCode.OK);
+        Assert.Equal(job.Str("id"), Assert.Single(answer.GetProperty("jobs").EnumerateArray()).Str("id"));
+    }
+
     // ------------------------------------------------------------------ ack and fail
 
     [Fact]
@@ -384,6 +400,60 @@ public sealed class WorkerProtocolTests() : ApiTest(fakeTime: false)
         var results = answer.GetProperty("results").EnumerateArray().ToDictionary(r => r.Str("id"), r => r.Str("status"));
         Assert.Equal("not_found", results[unknown]);
         Assert.Equal("ok", results[run.Id]);
+    }
+
+    [Fact]
+    public async Task Batch_ack_of_the_same_job_twice_applies_once()
+    {
+        var run = await StartJobAsync();
+        var answer = await Admin.PostJsonAsync("/api/v1/ack", new
+        {
+            acks = new object[]
+            {
+                new { id = run.Id, lease_token = run.Token, result = 1 },
+                new { id = run.Id, lease_token = run.Token, result = 2 },
+            },
+        }).Expect(HttpStatusCode.OK);
+        var statuses = answer.GetProperty("results").EnumerateArray().Select(r => r.Str("status")).Order().ToArray();
+        Assert.Equal(["ok", "stale_lease"], statuses);
+        var job = await GetJobAsync(run.Id);
+        Assert.Equal("succeeded", job.Str("state"));
+        Assert.Equal(1, job.GetProperty("result").GetInt32());
+        Assert.Single(job.GetProperty("attempts").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Batch_ack_of_more_than_1000_items_answers_400()
+    {
+        var acks = Enumerable.Range(0, 1001).Select(_ => new { id = Guid.NewGuid(), lease_token = Guid.NewGuid() }).ToArray();
+        await Admin.PostJsonAsync("/api/v1/ack", new { acks }).ExpectProblem(HttpStatusCode.BadRequest, "acks");
+    }
+
+    [Fact]
+    public async Task Another_organization_cannot_finish_our_job_even_with_its_lease_token()
+    {
+        var run = await StartJobAsync();
+        var otherKey = Kairos.Core.Auth.ApiKeySecrets.Generate();
+        await Factory.Services.GetRequiredService<Kairos.Core.Storage.IKairosStore>().ApiKeys.CreateAsync(new Kairos.Core.Storage.CreateApiKeyParams(
+            Guid.NewGuid(), "other", Kairos.Core.Auth.ApiKeySecrets.VisiblePrefix(otherKey), Kairos.Core.Auth.ApiKeySecrets.Hash(otherKey),
+            Kairos.Core.Auth.ApiKeyScopes.Worker, null), CancellationToken.None);
+        var other = Client(otherKey);
+
+        await other.PostJsonAsync($"/api/v1/jobs/{run.Id}/ack", new { lease_token = run.Token }).ExpectProblem(HttpStatusCode.NotFound);
+        await other.PostJsonAsync($"/api/v1/jobs/{run.Id}/fail", new { lease_token = run.Token, error = new { message = "x" } }).ExpectProblem(HttpStatusCode.NotFound);
+        await other.PostJsonAsync($"/api/v1/jobs/{run.Id}/heartbeat", new { lease_token = run.Token, progress = new { percent = 5 } }).ExpectProblem(HttpStatusCode.NotFound);
+        await other.PostJsonAsync($"/api/v1/jobs/{run.Id}/logs", new { lease_token = run.Token, lines = new[] { "x" } }).ExpectProblem(HttpStatusCode.NotFound);
+        var batch = await other.PostJsonAsync("/api/v1/ack", new { acks = new[] { new { id = run.Id, lease_token = run.Token } } }).Expect(HttpStatusCode.OK);
+        Assert.Equal("not_found", Assert.Single(batch.GetProperty("results").EnumerateArray()).Str("status"));
+        await other.PostJsonAsync("/api/v1/fetch", new { worker_id = run.WorkerId, queues = new[] { "default" } }).ExpectProblem(HttpStatusCode.NotFound);
+        await other.PostAsync($"/api/v1/workers/{run.WorkerId}/heartbeat", null).ExpectProblem(HttpStatusCode.NotFound);
+        await other.DeleteAsync($"/api/v1/workers/{run.WorkerId}").ExpectProblem(HttpStatusCode.NotFound);
+
+        var job = await GetJobAsync(run.Id);
+        Assert.Equal("running", job.Str("state"));
+        Assert.True(job.IsNull("progress"));
+        Assert.Empty(job.GetProperty("logs").EnumerateArray());
+        await Admin.PostJsonAsync($"/api/v1/jobs/{run.Id}/ack", new { lease_token = run.Token }).Expect(HttpStatusCode.OK);
     }
 
     [Theory]
