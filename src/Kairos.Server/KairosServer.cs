@@ -93,7 +93,13 @@ public static class KairosServer
             http.TraceIdentifier = incoming is { Length: > 0 and <= 128 } && incoming.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
                 ? incoming
                 : Guid.CreateVersion7().ToString("N");
-            http.Response.Headers["X-Request-Id"] = http.TraceIdentifier;
+            // Set when the response starts, so that error handlers that clear headers do not lose it.
+            http.Response.OnStarting(static state =>
+            {
+                var h = (HttpContext)state;
+                h.Response.Headers["X-Request-Id"] = h.TraceIdentifier;
+                return Task.CompletedTask;
+            }, http);
             await next(http);
         });
         app.UseExceptionHandler();

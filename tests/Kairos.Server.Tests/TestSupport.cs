@@ -227,16 +227,11 @@ public static class Http
     public static Task<JsonElement> ExpectProblem(this HttpResponseMessage response, HttpStatusCode status, params string[] fields) =>
         response.ExpectProblem(status, requireRequestId: true, fields);
 
-    /// <summary>
-    /// <see cref="ExpectProblem(Task{HttpResponseMessage}, HttpStatusCode, string[])"/> for answers to bodies that could not be
-    /// bound (not JSON, a field of the wrong type), without the X-Request-Id header check: the server drops that header
-    /// on these answers (a known server bug, asserted by <c>SystemApiTests.Binding_errors_carry_the_X_Request_Id_header</c>).
-    /// Everything else is checked, including <c>request_id</c> in the body.
-    /// </summary>
+    /// <summary>The problem answer to a body that could not be bound (not JSON, a field of the wrong type).</summary>
     public static async Task<JsonElement> ExpectBindingProblem(this Task<HttpResponseMessage> request, HttpStatusCode status, params string[] fields)
     {
         using var response = await request;
-        return await response.ExpectProblem(status, requireRequestId: false, fields);
+        return await response.ExpectProblem(status, requireRequestId: true, fields);
     }
 
     private static async Task<JsonElement> ExpectProblem(this HttpResponseMessage response, HttpStatusCode status, bool requireRequestId, string[] fields)

@@ -45,10 +45,14 @@ public static class ApiKeysApi
             new CreatedApiKeyDto(created.Id, created.Name, key, created.Prefix, Scopes.ToNames(created.Scopes), created.CreatedAt, created.ExpiresAt));
     }
 
-    public static async Task<Ok<ListResponse<ApiKeyDto>>> List(HttpContext http, IKairosStore store)
+    public static async Task<Results<Ok<ListResponse<ApiKeyDto>>, ValidationProblem>> List(HttpContext http, IKairosStore store, string? limit, string? cursor)
     {
+        var v = new Validation();
+        var (n, after) = Paging.Read(limit, cursor, v);
+        if (!v.Ok) return Problems.Invalid(v);
         var keys = await store.ApiKeys.ListAsync(http.User.OrganizationId(), http.RequestAborted);
-        return TypedResults.Ok(new ListResponse<ApiKeyDto>(keys.Select(ApiKeyDto.From).ToList(), null));
+        var (items, next) = Paging.Page(keys, k => k.Id.ToString(), descending: true, n, after);
+        return TypedResults.Ok(new ListResponse<ApiKeyDto>(items.Select(ApiKeyDto.From).ToList(), next));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Revoke(string id, HttpContext http, IKairosStore store, ApiKeyCache cache)

@@ -38,7 +38,8 @@ public sealed record CreateJobRequest(
             else v.Name($"{prefix}tags[{i}]", Tags[i], 100);
         }
         var payload = Payload?.Text ?? "null";
-        if (payload.Length > maxPayloadBytes && System.Text.Encoding.UTF8.GetByteCount(payload) > maxPayloadBytes)
+        // UTF-8 takes at most 3 bytes per UTF-16 char: count bytes only when the text could be over the limit.
+        if (payload.Length * 3L > maxPayloadBytes && System.Text.Encoding.UTF8.GetByteCount(payload) > maxPayloadBytes)
         {
             tooLarge ??= $"{prefix}payload is larger than {maxPayloadBytes} bytes";
         }

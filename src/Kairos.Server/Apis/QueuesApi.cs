@@ -51,10 +51,14 @@ public static class QueuesApi
         return api;
     }
 
-    public static async Task<Ok<ListResponse<QueueDto>>> List(HttpContext http, IKairosStore store)
+    public static async Task<Results<Ok<ListResponse<QueueDto>>, ValidationProblem>> List(HttpContext http, IKairosStore store, string? limit, string? cursor)
     {
+        var v = new Validation();
+        var (n, after) = Paging.Read(limit, cursor, v);
+        if (!v.Ok) return Problems.Invalid(v);
         var queues = await store.Queues.ListAsync(new ListQueuesParams(http.User.OrganizationId()), http.RequestAborted);
-        return TypedResults.Ok(new ListResponse<QueueDto>(queues.Select(QueueDto.From).ToList(), null));
+        var (items, next) = Paging.Page(queues, q => q.Name, descending: false, n, after);
+        return TypedResults.Ok(new ListResponse<QueueDto>(items.Select(QueueDto.From).ToList(), next));
     }
 
     public static async Task<Results<Ok<QueueDto>, ProblemHttpResult>> Get(string name, HttpContext http, IKairosStore store)

@@ -33,10 +33,15 @@ public static class WorkersApi
         return api;
     }
 
-    public static async Task<Ok<ListResponse<WorkerDto>>> List(HttpContext http, IKairosStore store)
+    public static async Task<Results<Ok<ListResponse<WorkerDto>>, ValidationProblem>> List(HttpContext http, IKairosStore store, string? limit, string? cursor)
     {
+        var v = new Validation();
+        var (n, after) = Paging.Read(limit, cursor, v);
+        if (!v.Ok) return Problems.Invalid(v);
         var workers = await store.Workers.ListAsync(new ListWorkersParams(http.User.OrganizationId()), http.RequestAborted);
-        return TypedResults.Ok(new ListResponse<WorkerDto>(workers.Select(w => WorkerDto.From(w)).ToList(), null));
+        // Ids are UUIDv7: newest registration first.
+        var (items, next) = Paging.Page(workers, w => w.Id.ToString(), descending: true, n, after);
+        return TypedResults.Ok(new ListResponse<WorkerDto>(items.Select(w => WorkerDto.From(w)).ToList(), next));
     }
 
     public static async Task<Results<Ok<WorkerDto>, ProblemHttpResult>> Get(string id, HttpContext http, IKairosStore store)
