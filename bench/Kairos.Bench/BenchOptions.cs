@@ -26,8 +26,8 @@ public sealed record BenchOptions
     public int BatchMax { get; init; } = 100;
 
     public int BurndownJobs => Jobs ?? (Quick ? 5_000 : 200_000);
-    /// <summary>One job per call is several times slower: in --quick it drains fewer jobs.</summary>
-    public int SingleBurndownJobs => Quick ? Math.Min(BurndownJobs, 2_000) : BurndownJobs;
+    /// <summary>One job per call is several times slower: it drains at most 50,000 (2,000 in --quick) so the full run stays near 15 minutes.</summary>
+    public int SingleBurndownJobs => Quick ? Math.Min(BurndownJobs, 2_000) : Math.Min(BurndownJobs, 50_000);
     public int WorkerProcesses => Workers ?? 4;
     public TimeSpan Warmup => Quick ? TimeSpan.FromSeconds(0.3) : TimeSpan.FromSeconds(3);
     public TimeSpan EnqueueDuration => Quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(15);
@@ -98,7 +98,7 @@ public sealed record BenchOptions
 
           --scenario NAME|all   enqueue, bulk, burndown, latency, workers, memory, listing, peers (comma-separated), or all (default)
           --quick               every scenario scaled down: the whole run takes under a minute (a smoke check, not a measurement)
-          --jobs N              jobs queued before the burndown (default 200000; quick 10000)
+          --jobs N              jobs queued before the burndown (default 200000, one-job-per-call mode at most 50000; quick 5000 and 2000)
           --workers N           worker processes in the burndown (default 4, capacity 50 each)
           --store sqlite|postgres   the Kairos store to measure (postgres: not available yet)
           --server-dir DIR      use an already published server (kairos.dll in DIR) instead of publishing src/Kairos.Cli

@@ -12,7 +12,7 @@ namespace Kairos.Bench.Peers;
 /// </summary>
 public static class PeerScenarios
 {
-    private sealed record Measured(double EnqueueRate, double BurndownRate, Latencies? Latency, double? LatencyP50, int BurndownJobs);
+    private sealed record Measured(double EnqueueRate, double BurndownRate, Latencies? Latency, double? LatencyP50, int BurndownJobs, string? LatencyNote = null);
 
     public static async Task RunAsync(BenchContext ctx)
     {
@@ -54,6 +54,10 @@ public static class PeerScenarios
         if (m.Latency is { } l)
         {
             r.Add(Row.Measure("peers", $"{peer}: latency idle p50", l.Ms(50), "ms", note: $"p99 {l.Ms(99):0.00} ms, max {l.MaxMs:0.00} ms, n={l.Count:N0}"));
+        }
+        else if (m.LatencyP50 is { } lp)
+        {
+            r.Add(Row.Measure("peers", $"{peer}: latency idle p50", lp, "ms", note: m.LatencyNote));
         }
         var isBull = peer == "BullMQ";
         var isInMemory = peer == "Hangfire.InMemory";
@@ -198,9 +202,8 @@ public static class PeerScenarios
             "--duration", S(o.LatencyDuration.TotalSeconds), .. conn is null ? Array.Empty<string>() : ["--conn", conn],
         ]), peer + " latency");
         var p50 = l.GetProperty("p50").GetDouble();
-        ctx.Results.Add(Row.Measure("peers", $"{peer}: latency idle p50", p50, "ms",
-            note: $"p99 {l.GetProperty("p99").GetDouble():0.00} ms, max {l.GetProperty("max").GetDouble():0.00} ms, n={l.GetProperty("n").GetInt64():N0}"));
-        var m = new Measured(e.GetProperty("rate").GetDouble(), b.GetProperty("rate").GetDouble(), null, p50, jobs);
+        var m = new Measured(e.GetProperty("rate").GetDouble(), b.GetProperty("rate").GetDouble(), null, p50, jobs,
+            $"p99 {l.GetProperty("p99").GetDouble():0.00} ms, max {l.GetProperty("max").GetDouble():0.00} ms, n={l.GetProperty("n").GetInt64():N0}");
         AddRows(ctx, peer, m, enqueue, burndown, latency, durableTarget: storage == "postgres");
     }
 
