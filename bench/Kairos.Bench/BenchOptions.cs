@@ -37,7 +37,7 @@ public sealed record BenchOptions
     public int ListingJobs => Quick ? 4_000 : 1_000_000;
     public int ListingRequests => Quick ? 50 : 500;
     /// <summary>Hangfire.PostgreSql drains a few hundred jobs/s: it gets a smaller fixed count so the run stays bounded.</summary>
-    public int PostgresBurndownJobs => Math.Min(BurndownJobs, Quick ? 500 : 10_000);
+    public int PostgresBurndownJobs => Math.Min(BurndownJobs, Quick ? 200 : 10_000);
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
     {

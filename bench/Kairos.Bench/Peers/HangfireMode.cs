@@ -117,7 +117,7 @@ public static class HangfireMode
             {
                 var rate = Dbl("rate", 20);
                 using var server = new BackgroundJobServer(serverOptions);
-                await Task.Delay(1000);
+                await Task.Delay(500); // the server's workers start
                 await Load.SteadyRateAsync(rate, warmup, _ =>
                 {
                     client.Enqueue(() => HangfireJobs.Noop(0));

@@ -179,10 +179,10 @@ public static class KairosScenarios
         await using var pool = await WorkerPool.StartAsync(server.BaseAddress, KairosServer.ApiKey, Queue, mode, processes, capacity, mode == "batch" ? o.BatchMax : 1,
             registrations, waitMs: 30_000);
         await pool.GoAsync();
-        await Task.Delay(500); // let every long poll land
+        await Task.Delay(o.Quick ? 200 : 1000); // let every long poll land
         var plain = Load.JobBody(Queue);
         // Warm-up: jobs without a timestamp, not measured.
-        await Load.SteadyRateAsync(rate, o.Warmup, async _ =>
+        var (warmSent, warmFailed) = await Load.SteadyRateAsync(rate, o.Warmup, async _ =>
         {
             using var content = Load.Body(plain);
             using var r = await client.PostAsync("api/v1/jobs", content);
@@ -201,7 +201,7 @@ public static class KairosScenarios
         if (cpu0 is { } a && cpu1 is { } b) cpuPercent?.Invoke((b - a) / seconds * 100);
         // Let the last jobs reach their handlers.
         var drainClock = Stopwatch.StartNew();
-        var expected = (long)Math.Round(rate * o.Warmup.TotalSeconds) + sent - failed;
+        var expected = warmSent - warmFailed + sent - failed;
         while (pool.Done < expected && drainClock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(20);
         var lat = await pool.StopAsync();
         BenchContext.Say($"  sent {sent:N0} in {seconds:0.0} s ({sent / seconds:N0}/s), {failed} failed; {lat.Summary()}");
