@@ -63,6 +63,9 @@ public sealed class SqliteStore : IKairosStore
     public IWorkerStore Workers { get; }
     public IApiKeyStore ApiKeys { get; }
 
+    /// <summary>One process owns the file: there are no other nodes.</summary>
+    public IStoreCluster? Cluster => null;
+
     internal TimeProvider Time => _time;
     internal RetryPolicy RetryPolicy => _options.RetryPolicy;
 

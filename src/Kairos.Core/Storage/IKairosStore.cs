@@ -17,6 +17,9 @@ public interface IKairosStore : IAsyncDisposable
     IWorkerStore Workers { get; }
     IApiKeyStore ApiKeys { get; }
 
+    /// <summary>Coordination with other server nodes on the same store; null for a single-node store.</summary>
+    IStoreCluster? Cluster { get; }
+
     /// <summary>Opens the store and applies pending migrations. Called once at start.</summary>
     Task MigrateAsync(CancellationToken cancellationToken);
 
