@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Kairos.Server;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Kairos.Cli;
 
@@ -17,6 +18,8 @@ public static class ServerCommand
             Description = "normal: commits survive a process crash (default); full: also power loss (env KAIROS_DURABILITY)",
         };
         var maxPayload = new Option<int?>("--max-payload-bytes") { Description = "Largest job payload accepted (default 1048576; env KAIROS_MAX_PAYLOAD_BYTES)" };
+        var store = new Option<string?>("--store") { Description = "sqlite (default, one file in the data folder) or postgres (env KAIROS_STORE)" };
+        var databaseUrl = new Option<string?>("--database-url") { Description = "PostgreSQL connection string for --store postgres (env KAIROS_DATABASE_URL)" };
 
         var command = new Command("server", "Run the Kairos server (embedded SQLite by default).");
         command.Options.Add(port);
@@ -24,6 +27,8 @@ public static class ServerCommand
         command.Options.Add(bind);
         command.Options.Add(durability);
         command.Options.Add(maxPayload);
+        command.Options.Add(store);
+        command.Options.Add(databaseUrl);
         command.SetAction(async (parse, cancellationToken) =>
         {
             ServerOptions options;
@@ -38,27 +43,40 @@ public static class ServerCommand
                     Bind = parse.GetValue(bind) ?? options.Bind,
                     Durability = parse.GetValue(durability) is { } d ? ServerOptions.ParseDurability(d) : options.Durability,
                     MaxPayloadBytes = parse.GetValue(maxPayload) ?? options.MaxPayloadBytes,
+                    Store = parse.GetValue(store)?.ToLowerInvariant() ?? options.Store,
+                    DatabaseUrl = parse.GetValue(databaseUrl) ?? options.DatabaseUrl,
                 };
-                if (options.Port is < 0 or > 65535) throw new ArgumentException($"port must be between 0 and 65535, not {options.Port}");
-                if (options.MaxPayloadBytes < 1) throw new ArgumentException("max payload bytes must be positive");
+                options.Validate();
             }
             catch (ArgumentException ex)
             {
                 await Console.Error.WriteLineAsync($"kairos: {ex.Message}");
                 return 2;
             }
+            var app = KairosServer.Build(options);
             try
             {
-                var app = KairosServer.Build(options);
+                await app.Services.GetRequiredService<StoreStartup>().OpenAsync(cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                await Console.Error.WriteLineAsync($"kairos: cannot open the {options.Store} store: {OneLine(ex)}");
+                await app.DisposeAsync();
+                return 1;
+            }
+            try
+            {
                 await app.RunAsync();
                 return 0;
             }
             catch (IOException ex)
             {
-                await Console.Error.WriteLineAsync($"kairos: cannot start: {ex.Message}");
+                await Console.Error.WriteLineAsync($"kairos: cannot start: {OneLine(ex)}");
                 return 1;
             }
         });
         return command;
     }
+
+    private static string OneLine(Exception ex) => ex.Message.ReplaceLineEndings(" ").Trim();
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Kairos.Core.Auth;
 using Kairos.Core.Dispatch;
 using Kairos.Core.Events;
@@ -48,13 +49,23 @@ public static class KairosServer
             return new SqliteStore(new SqliteStoreOptions { Path = o.DatabasePath, Durability = o.Durability }, sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton<ReadySignal>();
-        services.AddSingleton(sp => new EventBus(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp =>
+        {
+            var bus = new EventBus(sp.GetRequiredService<TimeProvider>());
+            if (sp.GetRequiredService<IKairosStore>().Cluster is { } cluster)
+            {
+                bus.Forward = e => cluster.PublishEvent(new ClusterEvent(e.Type, e.Time, e.OrganizationId, JsonSerializer.Serialize(e.Data, Json.Options)));
+            }
+            return bus;
+        });
         services.AddSingleton<MaintenanceClock>();
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<ServerClock>();
-        services.AddHostedService<StoreStartup>();
+        services.AddSingleton<StoreStartup>();
+        services.AddHostedService(sp => sp.GetRequiredService<StoreStartup>());
         services.AddHostedService<MaintenanceService>();
+        services.AddHostedService<ClusterService>();
 
         services.AddAuthentication(ApiKeyAuthentication.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
@@ -137,9 +148,32 @@ public static class KairosServer
 }
 
 /// <summary>Opens and migrates the store before anything else starts, and creates the bootstrap admin key.</summary>
-internal sealed class StoreStartup(IKairosStore store, ServerOptions options, ServerClock clock, ILogger<StoreStartup> logger) : IHostedService
+public sealed class StoreStartup(IKairosStore store, ServerOptions options, ServerClock clock, ILogger<StoreStartup> logger) : IHostedService, IDisposable
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    private readonly SemaphoreSlim _once = new(1, 1);
+    private bool _done;
+
+    public Task StartAsync(CancellationToken cancellationToken) => OpenAsync(cancellationToken);
+
+    public void Dispose() => _once.Dispose();
+
+    /// <summary>Opens the store once; the CLI calls it before starting the host so that a failure is one clear line.</summary>
+    public async Task OpenAsync(CancellationToken cancellationToken)
+    {
+        await _once.WaitAsync(cancellationToken);
+        try
+        {
+            if (_done) return;
+            await OpenCoreAsync(cancellationToken);
+            _done = true;
+        }
+        finally
+        {
+            _once.Release();
+        }
+    }
+
+    private async Task OpenCoreAsync(CancellationToken cancellationToken)
     {
         await store.MigrateAsync(cancellationToken);
         logger.LogDebug("Store {Driver} open since {Started}", store.Driver, clock.StartedAt);
@@ -158,14 +192,83 @@ internal sealed class StoreStartup(IKairosStore store, ServerOptions options, Se
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
-/// <summary>Hosts the maintenance loop: lost workers, expired leases, due jobs.</summary>
-internal sealed class MaintenanceService(Dispatcher dispatcher, MaintenanceClock clock, ServerOptions options, ILogger<MaintenanceService> logger)
+/// <summary>
+/// Hosts the maintenance loop (lost workers, expired leases, due jobs). With several nodes on one store, only the
+/// leader runs it; the others keep trying, so one takes over within a few seconds when the leader dies.
+/// </summary>
+internal sealed class MaintenanceService(
+    Dispatcher dispatcher, MaintenanceClock clock, ServerOptions options, IKairosStore store, TimeProvider time, ILogger<MaintenanceService> logger)
     : BackgroundService
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        new MaintenanceLoop(dispatcher, clock, new MaintenanceOptions
+    private static readonly TimeSpan LeadershipRetry = TimeSpan.FromSeconds(2);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var loop = new MaintenanceLoop(dispatcher, clock, new MaintenanceOptions
         {
             WorkerHeartbeatTimeout = options.WorkerHeartbeatTimeout,
             OnError = ex => logger.LogError(ex, "Maintenance pass failed"),
-        }).RunAsync(stoppingToken);
+        });
+        if (store.Cluster is not { } cluster)
+        {
+            await loop.RunAsync(stoppingToken);
+            return;
+        }
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            ILeadership? leadership = null;
+            try
+            {
+                leadership = await cluster.TryLeadAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning("Could not ask for leadership: {Message}", ex.Message);
+            }
+            if (leadership is null)
+            {
+                try { await Task.Delay(LeadershipRetry, time, stoppingToken); } catch (OperationCanceledException) { return; }
+                continue;
+            }
+            await using (leadership)
+            {
+                logger.LogInformation("Node {Node} leads the maintenance loop", cluster.NodeId);
+                using var both = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, leadership.Lost);
+                await loop.RunAsync(both.Token);
+                if (!stoppingToken.IsCancellationRequested) logger.LogWarning("Node {Node} lost leadership", cluster.NodeId);
+            }
+        }
+    }
+}
+
+/// <summary>Receives the other nodes' wake-ups and events (multi-node stores only).</summary>
+internal sealed class ClusterService(IKairosStore store, ReadySignal signal, EventBus events, ILogger<ClusterService> logger)
+    : BackgroundService, IClusterListener
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (store.Cluster is not { } cluster) return;
+        try
+        {
+            await cluster.ListenAsync(this, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public void OnReady(ReadyNotice notice) => signal.Notify(notice.OrganizationId, notice.Queue, notice.Count);
+
+    public void OnEvent(ClusterEvent e)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(e.DataJson);
+            events.PublishFromPeer(e.Type, e.Time, e.OrganizationId, doc.RootElement.Clone());
+        }
+        catch (JsonException ex)
+        {
+            logger.LogWarning("Dropped an unreadable event from another node: {Message}", ex.Message);
+        }
+    }
 }

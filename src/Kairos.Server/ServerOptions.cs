@@ -20,7 +20,25 @@ public sealed record ServerOptions
     public string? AdminApiKey { get; init; }
     public TimeSpan WorkerHeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary><c>sqlite</c> (default: one file in <see cref="Data"/>) or <c>postgres</c> (<see cref="DatabaseUrl"/>).</summary>
+    public string Store { get; init; } = "sqlite";
+    /// <summary>The PostgreSQL connection string, for <c>--store postgres</c>.</summary>
+    public string? DatabaseUrl { get; init; }
+
     public string DatabasePath => Path.Combine(Data, "kairos.db");
+
+    /// <summary>Throws <see cref="ArgumentException"/> with one clear line when the settings cannot work together.</summary>
+    public ServerOptions Validate()
+    {
+        if (Port is < 0 or > 65535) throw new ArgumentException($"port must be between 0 and 65535, not {Port}");
+        if (MaxPayloadBytes < 1) throw new ArgumentException("max payload bytes must be positive");
+        if (Store is not ("sqlite" or "postgres")) throw new ArgumentException($"store must be 'sqlite' or 'postgres', not '{Store}'");
+        if (Store == "postgres" && string.IsNullOrWhiteSpace(DatabaseUrl))
+        {
+            throw new ArgumentException("--store postgres needs --database-url (or KAIROS_DATABASE_URL), e.g. \"Host=localhost;Database=kairos;Username=kairos;Password=...\"");
+        }
+        return this;
+    }
 
     /// <summary>Reads settings from configuration keys named like the environment variables without their prefix (PORT, DATA, ...).</summary>
     public static ServerOptions From(IConfiguration config)
@@ -35,6 +53,8 @@ public sealed record ServerOptions
             MaxPayloadBytes = Int(config, "MAX_PAYLOAD_BYTES") ?? o.MaxPayloadBytes,
             AdminApiKey = config["ADMIN_API_KEY"] is { Length: > 0 } key ? key : null,
             WorkerHeartbeatTimeout = Int(config, "WORKER_HEARTBEAT_TIMEOUT_MS") is { } ms ? TimeSpan.FromMilliseconds(ms) : o.WorkerHeartbeatTimeout,
+            Store = config["STORE"] is { Length: > 0 } store ? store.ToLowerInvariant() : o.Store,
+            DatabaseUrl = config["DATABASE_URL"] is { Length: > 0 } url ? url : null,
         };
     }
 

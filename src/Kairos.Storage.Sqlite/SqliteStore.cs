@@ -73,6 +73,7 @@ public sealed class SqliteStore : IKairosStore
 
     public Task MigrateAsync(CancellationToken cancellationToken)
     {
+        if (_writer is not null) return Task.CompletedTask; // already open
         var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(_options.Path));
         if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
 

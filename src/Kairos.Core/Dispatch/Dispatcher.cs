@@ -46,7 +46,7 @@ public sealed class Dispatcher(IKairosStore store, ReadySignal signal, EventBus 
         }
         foreach (var (queue, count) in wake)
         {
-            signal.Notify(organizationId, queue, count);
+            Wake(organizationId, queue, count);
         }
         return results;
     }
@@ -210,7 +210,7 @@ public sealed class Dispatcher(IKairosStore store, ReadySignal signal, EventBus 
         switch (change.To)
         {
             case JobState.Queued when !change.Removed:
-                signal.Notify(change.OrganizationId, change.Queue);
+                Wake(change.OrganizationId, change.Queue, 1);
                 break;
             case JobState.Scheduled or JobState.Retrying when change.RunAt is { } at && !change.Removed:
                 maintenance.WakeAt(at);
@@ -219,8 +219,15 @@ public sealed class Dispatcher(IKairosStore store, ReadySignal signal, EventBus 
         if (change.From == JobState.Running && change.To != JobState.Running)
         {
             // A finished job frees a slot of its queue's concurrency limit.
-            signal.Notify(change.OrganizationId, change.Queue);
+            Wake(change.OrganizationId, change.Queue, 1);
         }
+    }
+
+    /// <summary>Wakes up to <paramref name="count"/> fetchers waiting on the queue, on this node and on the others.</summary>
+    public void Wake(Guid organizationId, string queue, int count)
+    {
+        signal.Notify(organizationId, queue, count);
+        store.Cluster?.NotifyReady(new ReadyNotice(organizationId, queue, count));
     }
 
     private void Publish(JobChange change) =>

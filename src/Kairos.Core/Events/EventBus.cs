@@ -15,12 +15,27 @@ public sealed class EventBus(TimeProvider time, int bufferSize = 10_000)
 
     public long LastId => Volatile.Read(ref _lastId);
 
+    /// <summary>Called with every event published on this node (not those received from peers), e.g. to forward it to other nodes.</summary>
+    public Action<DomainEvent>? Forward { get; set; }
+
+    /// <summary>Publishes an event that happened on this node.</summary>
     public DomainEvent Publish(string type, Guid organizationId, object data)
+    {
+        var e = Deliver(type, time.GetUtcNow(), organizationId, data);
+        Forward?.Invoke(e);
+        return e;
+    }
+
+    /// <summary>Publishes an event that happened on another node; it gets an id of this node's sequence and is not forwarded again.</summary>
+    public DomainEvent PublishFromPeer(string type, DateTimeOffset at, Guid organizationId, object data) =>
+        Deliver(type, at, organizationId, data);
+
+    private DomainEvent Deliver(string type, DateTimeOffset at, Guid organizationId, object data)
     {
         lock (_gate)
         {
             // Delivered under the lock so every subscriber sees ids in order; TryWrite never blocks.
-            var e = new DomainEvent(++_lastId, type, time.GetUtcNow(), organizationId, data);
+            var e = new DomainEvent(++_lastId, type, at, organizationId, data);
             _ring[e.Id % _ring.Length] = e;
             foreach (var s in _subscribers)
             {

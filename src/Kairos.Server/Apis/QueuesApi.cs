@@ -110,7 +110,7 @@ public static class QueuesApi
         if (!paused)
         {
             // Fetchers waiting on this queue may now take its jobs.
-            http.RequestServices.GetRequiredService<Kairos.Core.Dispatch.ReadySignal>().Notify(org, name, int.MaxValue);
+            http.RequestServices.GetRequiredService<Kairos.Core.Dispatch.Dispatcher>().Wake(org, name, int.MaxValue);
         }
         var q = await store.Queues.GetAsync(new QueueParams(org, name), http.RequestAborted);
         return q is null ? Problems.NotFound($"No queue '{name}'.") : TypedResults.Ok(QueueDto.From(q));
