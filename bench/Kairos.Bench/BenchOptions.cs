@@ -6,8 +6,10 @@ namespace Kairos.Bench;
 public sealed record BenchOptions
 {
     public static readonly string[] ScenarioNames = ["enqueue", "bulk", "burndown", "latency", "workers", "memory", "listing", "peers"];
+    public static readonly string[] PeerNames = ["bullmq", "hangfire-inmemory", "hangfire-postgres"];
 
     public IReadOnlyList<string> Scenarios { get; init; } = ScenarioNames;
+    public IReadOnlyList<string> Peers { get; init; } = PeerNames;
     public bool Quick { get; init; }
     public int? Jobs { get; init; }
     public int? Workers { get; init; }
@@ -74,6 +76,14 @@ public sealed record BenchOptions
                         o = o with { Scenarios = names };
                     }
                     break;
+                case "--peers":
+                    var peers = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    foreach (var p in peers)
+                    {
+                        if (!PeerNames.Contains(p)) throw new ArgumentException($"unknown peer '{p}'; one of {string.Join(", ", PeerNames)}");
+                    }
+                    o = o with { Peers = peers };
+                    break;
                 case "--quick": o = o with { Quick = true }; break;
                 case "--jobs": o = o with { Jobs = Positive() }; break;
                 case "--workers": o = o with { Workers = Positive() }; break;
@@ -97,6 +107,7 @@ public sealed record BenchOptions
         usage: dotnet run -c Release --project bench/Kairos.Bench -- [options]
 
           --scenario NAME|all   enqueue, bulk, burndown, latency, workers, memory, listing, peers (comma-separated), or all (default)
+          --peers LIST          which peers the peers scenario runs: bullmq, hangfire-inmemory, hangfire-postgres (default all)
           --quick               every scenario scaled down: the whole run takes under a minute (a smoke check, not a measurement)
           --jobs N              jobs queued before the burndown (default 200000, one-job-per-call mode at most 50000; quick 5000 and 2000)
           --workers N           worker processes in the burndown (default 4, capacity 50 each)

@@ -103,14 +103,26 @@ public static class HangfireMode
                 var clock = Stopwatch.StartNew();
                 using var server = new BackgroundJobServer(serverOptions);
                 TimeSpan t0 = default;
+                var lastDone = 0L;
+                var lastProgress = TimeSpan.Zero;
                 while (HangfireJobs.Done < n)
                 {
-                    if (t0 == default && HangfireJobs.Done >= warm) t0 = clock.Elapsed;
+                    var done = HangfireJobs.Done;
+                    if (t0 == default && done >= warm) t0 = clock.Elapsed;
+                    if (done != lastDone)
+                    {
+                        lastDone = done;
+                        lastProgress = clock.Elapsed;
+                    }
+                    // A job fetched by a worker that then never ran it comes back only after InvisibilityTimeout
+                    // (30 min): stop when nothing has moved for 15 s and report the jobs left behind.
+                    if (t0 != default && clock.Elapsed - lastProgress > TimeSpan.FromSeconds(15)) break;
                     if (clock.Elapsed > TimeSpan.FromMinutes(30)) throw new TimeoutException("Hangfire burndown did not finish in 30 minutes");
                     await Task.Delay(5);
                 }
-                var t1 = clock.Elapsed;
-                result = new { rate = (n - warm) / (t1 - t0).TotalSeconds, n, seconds = t1.TotalSeconds };
+                var finished = HangfireJobs.Done;
+                var t1 = finished >= n ? clock.Elapsed : lastProgress;
+                result = new { rate = (finished - warm) / (t1 - t0).TotalSeconds, n, seconds = t1.TotalSeconds, stuck = n - finished };
                 break;
             }
             case "latency":

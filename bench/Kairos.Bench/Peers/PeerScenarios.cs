@@ -28,19 +28,22 @@ public static class PeerScenarios
         ctx.Results.Note($"peers: equal total worker concurrency {concurrency} ({o.WorkerProcesses} × {o.WorkerCapacity}); enqueue with {o.EnqueueClients} concurrent callers; " +
                          "idle latency with one worker of concurrency 1 at 20 jobs/s; the same warm-up and durations as Kairos");
 
-        await BullMqAsync(ctx, enqueue, burndown, latency);
-        await HangfireAsync(ctx, "inmemory", "Hangfire.InMemory", enqueue, burndown, latency);
-        if (PostgresServer.FindBin() is not { } bin)
+        if (o.Peers.Contains("bullmq")) await BullMqAsync(ctx, enqueue, burndown, latency);
+        if (o.Peers.Contains("hangfire-inmemory")) await HangfireAsync(ctx, "inmemory", "Hangfire.InMemory", enqueue, burndown, latency);
+        if (o.Peers.Contains("hangfire-postgres"))
         {
-            const string why = "PostgreSQL is not installed: run `apt-get install postgresql`";
-            Console.WriteLine($"  Hangfire.PostgreSql skipped: {why}");
-            ctx.Results.Add(Row.Skip("peers", "Hangfire.PostgreSql", why, Targets.VsHangfirePostgresThroughput));
-        }
-        else
-        {
-            await using var pg = await PostgresServer.StartAsync(bin);
-            ctx.Results.Note("Hangfire.PostgreSql on " + PostgresServer.Settings);
-            await HangfireAsync(ctx, "postgres", "Hangfire.PostgreSql", enqueue, burndown, latency, pg.ConnectionString);
+            if (PostgresServer.FindBin() is not { } bin)
+            {
+                const string why = "PostgreSQL is not installed: run `apt-get install postgresql`";
+                Console.WriteLine($"  Hangfire.PostgreSql skipped: {why}");
+                ctx.Results.Add(Row.Skip("peers", "Hangfire.PostgreSql", why, Targets.VsHangfirePostgresThroughput));
+            }
+            else
+            {
+                await using var pg = await PostgresServer.StartAsync(bin);
+                ctx.Results.Note("Hangfire.PostgreSql on " + PostgresServer.Settings);
+                await HangfireAsync(ctx, "postgres", "Hangfire.PostgreSql", enqueue, burndown, latency, pg.ConnectionString);
+            }
         }
         ctx.Results.Note("Hangfire: " + HangfireMode.Settings);
     }
@@ -201,6 +204,11 @@ public static class PeerScenarios
             "hangfire", "--storage", storage, "--mode", "latency", "--workers", "1", "--rate", "20", "--warmup", S(o.Warmup.TotalSeconds),
             "--duration", S(o.LatencyDuration.TotalSeconds), .. conn is null ? Array.Empty<string>() : ["--conn", conn],
         ]), peer + " latency");
+        if (b.TryGetProperty("stuck", out var stuck) && stuck.GetInt64() > 0)
+        {
+            ctx.Results.Note($"{peer}: {stuck.GetInt64():N0} of {jobs:N0} jobs were fetched and never ran (they come back after Hangfire's 30-minute InvisibilityTimeout); " +
+                             "its burndown rate is measured up to the last job that did run");
+        }
         var p50 = l.GetProperty("p50").GetDouble();
         var m = new Measured(e.GetProperty("rate").GetDouble(), b.GetProperty("rate").GetDouble(), null, p50, jobs,
             $"p99 {l.GetProperty("p99").GetDouble():0.00} ms, max {l.GetProperty("max").GetDouble():0.00} ms, n={l.GetProperty("n").GetInt64():N0}");
