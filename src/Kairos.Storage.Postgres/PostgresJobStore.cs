@@ -1,0 +1,815 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Kairos.Core;
+using Kairos.Core.Jobs;
+using Kairos.Core.Storage;
+using Npgsql;
+using static Kairos.Storage.Postgres.Rows;
+
+namespace Kairos.Storage.Postgres;
+
+/// <summary>
+/// Jobs on PostgreSQL. Every transition is decided by <see cref="JobStateMachine"/> and persisted with a
+/// compare-and-set: the UPDATE names the state (and lease token) the decision was taken from, and a row that moved
+/// on in between is read again and decided again. Triggers whose outcome depends on the state alone (lease, ack,
+/// promotion) are decided once per state and applied to many rows in one statement.
+/// </summary>
+internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
+{
+    private const int MaxCasRounds = 16;
+    private const string Unfinished = "state NOT IN ('succeeded', 'failed', 'cancelled')";
+    private const string UniqueConflict = "ON CONFLICT (organization_id, queue, unique_key) WHERE unique_key IS NOT NULL AND " + Unfinished + " DO NOTHING";
+
+    private NpgsqlDataSource Db => store.DataSource;
+    private DateTimeOffset Now => store.Time.GetUtcNow();
+
+    // ---------------------------------------------------------------- enqueue
+
+    private static void Validate(NewJob job)
+    {
+        if (string.IsNullOrEmpty(job.Queue)) throw new ArgumentException("A job needs a queue.", nameof(job));
+        if (string.IsNullOrEmpty(job.Type)) throw new ArgumentException("A job needs a type.", nameof(job));
+    }
+
+    /// <summary>
+    /// One statement: creates the queue on first use, takes the queue's defaults, and inserts unless an unfinished job
+    /// of the queue holds the unique key (the partial unique index decides, so concurrent duplicates cannot both win).
+    /// </summary>
+    private const string InsertOneSql =
+        "WITH ensure AS (INSERT INTO queues (organization_id, name, created_at) VALUES (@org, @queue, @now) ON CONFLICT (organization_id, name) DO NOTHING), " +
+        "defaults AS (SELECT default_max_attempts, default_timeout_ms FROM queues WHERE organization_id = @org AND name = @queue) " +
+        "INSERT INTO jobs (id, organization_id, queue, type, payload, priority, state, run_at, max_attempts, timeout_ms, unique_key, tags, created_at) " +
+        "SELECT @id, @org, @queue, @type, @payload, @priority, @state, @run_at, " +
+        "COALESCE(@max_attempts, (SELECT default_max_attempts FROM defaults), @fallback_max_attempts), " +
+        "COALESCE(@timeout_ms, (SELECT default_timeout_ms FROM defaults)), @unique_key, @tags, @now " +
+        UniqueConflict + " RETURNING " + JobColumns;
+
+    private const string FindUniqueSql =
+        "SELECT " + JobColumns + " FROM jobs WHERE organization_id = @org AND queue = @queue AND unique_key = @key AND " + Unfinished + " LIMIT 1";
+
+    public async Task<EnqueueResult> EnqueueAsync(EnqueueParams p, CancellationToken cancellationToken)
+    {
+        var job = p.Job;
+        Validate(job);
+        for (var round = 0; ; round++)
+        {
+            var now = Now;
+            var runAt = job.RunAt ?? now;
+            var state = JobStateMachine.Enqueue(runAt, now);
+            await using (var insert = Db.CreateCommand(InsertOneSql))
+            {
+                insert.Parameters.Uuid("id", Ids.New(store.Time)).Uuid("org", p.OrganizationId).Text("queue", job.Queue).Text("type", job.Type)
+                    .Text("payload", job.Payload).Int("priority", job.Priority).Text("state", state.ToWire()).Long("run_at", Ms(runAt))
+                    .Int("max_attempts", job.MaxAttempts).Int("fallback_max_attempts", RetryPolicy.DefaultMaxAttempts).Int("timeout_ms", job.TimeoutMs)
+                    .Text("unique_key", job.UniqueKey).Texts("tags", [.. job.Tags]).Long("now", Ms(now));
+                await using var r = await insert.ExecuteReaderAsync(cancellationToken);
+                if (await r.ReadAsync(cancellationToken)) return new EnqueueResult(Job(r), Deduplicated: false);
+            }
+            // The key is held. This is a new statement, so it sees the holder even if it committed a moment ago.
+            await using (var find = Db.CreateCommand(FindUniqueSql))
+            {
+                find.Parameters.Uuid("org", p.OrganizationId).Text("queue", job.Queue).Text("key", job.UniqueKey);
+                await using var r = await find.ExecuteReaderAsync(cancellationToken);
+                if (await r.ReadAsync(cancellationToken)) return new EnqueueResult(Job(r), Deduplicated: true);
+            }
+            // The holder finished in between: the key is free again, insert anew.
+            if (round >= MaxCasRounds) throw new InvalidOperationException($"Unique key '{job.UniqueKey}' kept changing hands; enqueue gave up.");
+        }
+    }
+
+    /// <summary>
+    /// Bulk insert: one statement over arrays (unnest) in one transaction, so the batch is all-or-nothing. Rows are
+    /// inserted in the batch's order (ORDER BY ordinality), so seq keeps FIFO. A row whose unique key is held inserts
+    /// nothing and is answered with the holder. Measured against binary COPY on 1,000-job batches: see the README of
+    /// this project's pull request (unnest kept: it is as fast here and handles unique keys in the same statement).
+    /// </summary>
+    private const string InsertManySql =
+        "WITH ensure AS (INSERT INTO queues (organization_id, name, created_at) SELECT @org, n, @now FROM unnest(@queue_names) AS n ORDER BY n " +
+        "ON CONFLICT (organization_id, name) DO NOTHING) " +
+        "INSERT INTO jobs (id, organization_id, queue, type, payload, priority, state, run_at, max_attempts, timeout_ms, unique_key, tags, created_at) " +
+        "SELECT u.id, @org, u.queue, u.type, u.payload, u.priority, u.state, u.run_at, " +
+        "COALESCE(u.max_attempts, q.default_max_attempts, @fallback_max_attempts), COALESCE(u.timeout_ms, q.default_timeout_ms), u.unique_key, " +
+        "COALESCE(ARRAY(SELECT jsonb_array_elements_text(u.tags::jsonb)), '{}'), @now " +
+        "FROM unnest(@ids, @queues, @types, @payloads, @priorities, @states, @run_ats, @max_attempts, @timeouts, @unique_keys, @tags) WITH ORDINALITY " +
+        "AS u(id, queue, type, payload, priority, state, run_at, max_attempts, timeout_ms, unique_key, tags, ord) " +
+        "LEFT JOIN queues q ON q.organization_id = @org AND q.name = u.queue " +
+        "ORDER BY u.ord " + UniqueConflict + " RETURNING " + JobColumns;
+
+    private const string FindManyUniqueSql =
+        "SELECT " + JobColumns + " FROM jobs WHERE organization_id = @org AND (queue, unique_key) IN (SELECT * FROM unnest(@queues, @keys)) AND " + Unfinished;
+
+    public async Task<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(EnqueueManyParams p, CancellationToken cancellationToken)
+    {
+        foreach (var job in p.Jobs) Validate(job);
+        var results = new EnqueueResult?[p.Jobs.Count];
+        if (results.Length == 0) return [];
+        await using var connection = await Db.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        var pending = Enumerable.Range(0, results.Length).ToList();
+        for (var round = 0; pending.Count > 0; round++)
+        {
+            if (round > MaxCasRounds) throw new InvalidOperationException("Unique keys kept changing hands; enqueue gave up.");
+            var ids = await InsertManyAsync(connection, p.OrganizationId, pending, p.Jobs, results, cancellationToken);
+            pending = [.. pending.Where(i => results[i] is null)];
+            if (pending.Count == 0) break;
+            await ResolveHeldKeysAsync(connection, p.OrganizationId, pending, p.Jobs, results, cancellationToken);
+            pending = [.. pending.Where(i => results[i] is null)];
+        }
+        await tx.CommitAsync(cancellationToken);
+        return results!;
+    }
+
+    private async Task<HashSet<Guid>> InsertManyAsync(NpgsqlConnection connection, Guid org, List<int> indexes, IReadOnlyList<NewJob> jobs,
+        EnqueueResult?[] results, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        var n = indexes.Count;
+        var ids = new Guid[n];
+        var queues = new string?[n];
+        var types = new string?[n];
+        var payloads = new string?[n];
+        var priorities = new int?[n];
+        var states = new string?[n];
+        var runAts = new long?[n];
+        var maxAttempts = new int?[n];
+        var timeouts = new int?[n];
+        var keys = new string?[n];
+        var tags = new string?[n];
+        var byId = new Dictionary<Guid, int>(n);
+        for (var k = 0; k < n; k++)
+        {
+            var job = jobs[indexes[k]];
+            var runAt = job.RunAt ?? now;
+            ids[k] = Ids.New(store.Time);
+            byId[ids[k]] = indexes[k];
+            queues[k] = job.Queue;
+            types[k] = job.Type;
+            payloads[k] = job.Payload;
+            priorities[k] = job.Priority;
+            states[k] = JobStateMachine.Enqueue(runAt, now).ToWire();
+            runAts[k] = Ms(runAt);
+            maxAttempts[k] = job.MaxAttempts;
+            timeouts[k] = job.TimeoutMs;
+            keys[k] = job.UniqueKey;
+            tags[k] = job.Tags.Count == 0 ? null : JsonSerializer.Serialize(job.Tags);
+        }
+        await using var cmd = new NpgsqlCommand(InsertManySql, connection);
+        cmd.Parameters.Uuid("org", org).Long("now", Ms(now)).Texts("queue_names", [.. queues.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)])
+            .Int("fallback_max_attempts", RetryPolicy.DefaultMaxAttempts)
+            .Uuids("ids", ids).Texts("queues", queues).Texts("types", types).Texts("payloads", payloads).Ints("priorities", priorities)
+            .Texts("states", states).Longs("run_ats", runAts).Ints("max_attempts", maxAttempts).Ints("timeouts", timeouts)
+            .Texts("unique_keys", keys).Texts("tags", tags);
+        var inserted = new HashSet<Guid>();
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await r.ReadAsync(cancellationToken))
+        {
+            var job = Job(r);
+            results[byId[job.Id]] = new EnqueueResult(job, Deduplicated: false);
+            inserted.Add(job.Id);
+        }
+        return inserted;
+    }
+
+    private static async Task ResolveHeldKeysAsync(NpgsqlConnection connection, Guid org, List<int> pending, IReadOnlyList<NewJob> jobs,
+        EnqueueResult?[] results, CancellationToken cancellationToken)
+    {
+        await using var cmd = new NpgsqlCommand(FindManyUniqueSql, connection);
+        cmd.Parameters.Uuid("org", org).Texts("queues", [.. pending.Select(i => jobs[i].Queue)]).Texts("keys", [.. pending.Select(i => jobs[i].UniqueKey)]);
+        var holders = new Dictionary<(string, string), Job>();
+        await using (var r = await cmd.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await r.ReadAsync(cancellationToken))
+            {
+                var job = Job(r);
+                holders[(job.Queue, job.UniqueKey!)] = job;
+            }
+        }
+        foreach (var i in pending)
+        {
+            if (jobs[i].UniqueKey is { } key && holders.TryGetValue((jobs[i].Queue, key), out var holder))
+            {
+                results[i] = new EnqueueResult(holder, Deduplicated: true);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    public async Task<Job?> GetAsync(GetJobParams p, CancellationToken cancellationToken)
+    {
+        await using var batch = Db.CreateBatch();
+        batch.BatchCommands.Add(Cmd($"SELECT {JobColumns} FROM jobs WHERE id = @id AND organization_id = @org", p.JobId, p.OrganizationId));
+        batch.BatchCommands.Add(Cmd("SELECT number, worker_id, started_at, finished_at, outcome, error_message, error_type, error_stack " +
+                                    "FROM job_attempts WHERE job_id = @id AND organization_id = @org ORDER BY number", p.JobId, p.OrganizationId));
+        batch.BatchCommands.Add(Cmd("SELECT at, line FROM job_logs WHERE job_id = @id AND organization_id = @org ORDER BY id", p.JobId, p.OrganizationId));
+        await using var r = await batch.ExecuteReaderAsync(cancellationToken);
+        if (!await r.ReadAsync(cancellationToken)) return null;
+        var job = Job(r);
+        await r.NextResultAsync(cancellationToken);
+        var attempts = new List<JobAttempt>();
+        while (await r.ReadAsync(cancellationToken))
+        {
+            var message = StringOrNull(r, 5);
+            attempts.Add(new JobAttempt(r.GetInt32(0), GuidOrNull(r, 1), Time(r.GetInt64(2)), TimeOrNull(r, 3), StringOrNull(r, 4),
+                message is null ? null : new JobError(message, StringOrNull(r, 6), StringOrNull(r, 7))));
+        }
+        await r.NextResultAsync(cancellationToken);
+        var logs = new List<JobLogLine>();
+        while (await r.ReadAsync(cancellationToken)) logs.Add(new JobLogLine(Time(r.GetInt64(0)), r.GetString(1)));
+        return job with { Attempts = attempts, Logs = logs };
+
+        static NpgsqlBatchCommand Cmd(string sql, Guid id, Guid org)
+        {
+            var c = new NpgsqlBatchCommand(sql);
+            c.Parameters.Uuid("id", id).Uuid("org", org);
+            return c;
+        }
+    }
+
+    public async Task<Page<Job>> ListAsync(ListJobsParams p, CancellationToken cancellationToken)
+    {
+        await using var cmd = Db.CreateCommand();
+        var sql = new StringBuilder($"SELECT {JobColumns} FROM jobs WHERE organization_id = @org");
+        cmd.Parameters.Uuid("org", p.OrganizationId);
+        if (p.State is { } state) { sql.Append(" AND state = @state"); cmd.Parameters.Text("state", state.ToWire()); }
+        if (p.Queue is { } queue) { sql.Append(" AND queue = @queue"); cmd.Parameters.Text("queue", queue); }
+        if (p.Type is { } type) { sql.Append(" AND type = @type"); cmd.Parameters.Text("type", type); }
+        if (p.Tag is { } tag) { sql.Append(" AND tags @> @tag"); cmd.Parameters.Texts("tag", [tag]); }
+        if (p.CreatedAfter is { } after) { sql.Append(" AND created_at >= @after"); cmd.Parameters.Long("after", Ms(after)); }
+        if (p.CreatedBefore is { } before) { sql.Append(" AND created_at < @before"); cmd.Parameters.Long("before", Ms(before)); }
+        if (DecodeCursor(p.Cursor) is { } cursor)
+        {
+            sql.Append(p.OldestFirst ? " AND seq > @cursor" : " AND seq < @cursor");
+            cmd.Parameters.Long("cursor", cursor);
+        }
+        sql.Append(p.OldestFirst ? " ORDER BY seq ASC" : " ORDER BY seq DESC");
+        sql.Append(" LIMIT @limit");
+        cmd.Parameters.Int("limit", p.Limit + 1);
+        cmd.CommandText = sql.ToString();
+        var items = new List<Job>(Math.Min(p.Limit + 1, 512));
+        long lastSeq = 0;
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await r.ReadAsync(cancellationToken))
+        {
+            if (items.Count == p.Limit) return new Page<Job>(items, EncodeCursor(lastSeq));
+            items.Add(Job(r));
+            lastSeq = r.GetInt64(0);
+        }
+        return new Page<Job>(items, null);
+    }
+
+    private static string EncodeCursor(long seq) => Convert.ToBase64String(Encoding.UTF8.GetBytes("s:" + seq.ToString(CultureInfo.InvariantCulture)));
+
+    private static long? DecodeCursor(string? cursor)
+    {
+        if (string.IsNullOrEmpty(cursor)) return null;
+        try
+        {
+            var text = Encoding.UTF8.GetString(Convert.FromBase64String(cursor));
+            if (text.StartsWith("s:", StringComparison.Ordinal) && long.TryParse(text.AsSpan(2), CultureInfo.InvariantCulture, out var seq))
+            {
+                return seq;
+            }
+        }
+        catch (FormatException)
+        {
+        }
+        throw new ArgumentException("The cursor is not one this server gave out.", nameof(cursor));
+    }
+
+    public async Task<DueTimes> NextDueAsync(CancellationToken cancellationToken)
+    {
+        await using var cmd = Db.CreateCommand("SELECT (SELECT min(run_at) FROM jobs WHERE state IN ('scheduled', 'retrying')), " +
+                                               "(SELECT min(lease_expires_at) FROM jobs WHERE state = 'running')");
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        await r.ReadAsync(cancellationToken);
+        return new DueTimes(TimeOrNull(r, 0), TimeOrNull(r, 1));
+    }
+
+    public async Task<JobStats> StatsAsync(StatsParams p, CancellationToken cancellationToken)
+    {
+        await using var batch = Db.CreateBatch();
+        var counts = new NpgsqlBatchCommand("SELECT queue, state, count(*) FROM jobs WHERE organization_id = @org GROUP BY queue, state");
+        counts.Parameters.Uuid("org", p.OrganizationId);
+        var finished = new NpgsqlBatchCommand("SELECT queue, count(*) FROM jobs WHERE organization_id = @org AND finished_at >= @since " +
+                                              "AND state IN ('succeeded', 'failed') GROUP BY queue");
+        finished.Parameters.Uuid("org", p.OrganizationId).Long("since", Ms(Now.AddMinutes(-1)));
+        batch.BatchCommands.Add(counts);
+        batch.BatchCommands.Add(finished);
+        var byQueue = new Dictionary<string, IReadOnlyDictionary<JobState, long>>(StringComparer.Ordinal);
+        var done = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using var r = await batch.ExecuteReaderAsync(cancellationToken);
+        while (await r.ReadAsync(cancellationToken))
+        {
+            var queue = r.GetString(0);
+            if (!byQueue.TryGetValue(queue, out var perState))
+            {
+                perState = JobStates.All.ToDictionary(s => s, _ => 0L);
+                byQueue[queue] = perState;
+            }
+            ((Dictionary<JobState, long>)perState)[JobStates.Parse(r.GetString(1))] = r.GetInt64(2);
+        }
+        await r.NextResultAsync(cancellationToken);
+        while (await r.ReadAsync(cancellationToken)) done[r.GetString(0)] = r.GetInt64(1);
+        return new JobStats(byQueue, done);
+    }
+
+    // ---------------------------------------------------------------- lease
+
+    /*
+     * Dispatch across nodes, in ONE round trip: a batch of two statements that PostgreSQL runs in one implicit
+     * transaction (Npgsql sends them with a single Sync).
+     *
+     * 1. LockLimitedSql locks, in name order (no deadlocks between fetchers asking for several queues), the rows of
+     *    the asked queues that have a concurrency or rate limit: SELECT ... FOR UPDATE. Every lease of such a queue,
+     *    from any node and any connection, takes this lock first, so leases of a limited queue run one after the
+     *    other until each commits. Plain queues lock nothing here, and their fetchers never wait for each other.
+     * 2. LeaseSql starts after the locks are held, and under READ COMMITTED each statement takes a new snapshot: it
+     *    sees every lease the previous lock holder committed. So the count of running jobs (concurrency) and of starts
+     *    in the window (rate, from job_attempts) is exact for as long as the lock is held, and what it leases keeps the
+     *    queue within its limits. Ready jobs are taken per queue with FOR UPDATE SKIP LOCKED, highest priority then
+     *    oldest, so concurrent fetchers of plain queues skip each other's rows instead of waiting. The same
+     *    statement records the worker's sign of life (a quiet, stopped or unknown worker gets nothing), moves the jobs
+     *    to running (the target state comes from JobStateMachine), caps the lease at the job's timeout and inserts
+     *    the attempts; its first row also carries the worker's state and the rate limit's "limited until".
+     *
+     * A queue with no row (possible only if it was deleted while a job was being enqueued into it) is leased from as
+     * an unpaused queue without limits, so no job is stranded.
+     */
+    private const string LockLimitedSql =
+        "SELECT name FROM queues WHERE organization_id = @org AND name = ANY(@queues) " +
+        "AND (concurrency_limit IS NOT NULL OR rate_limit IS NOT NULL) ORDER BY name FOR UPDATE";
+
+    private static readonly string LeaseSql =
+        "WITH w AS (" +
+        "  UPDATE workers SET last_heartbeat_at = @now, state = CASE WHEN state = 'lost' THEN 'active' ELSE state END " +
+        "  WHERE id = @worker AND organization_id = @org RETURNING state" +
+        "), q AS (" +
+        "  SELECT n.name, q.rate_limit, q.rate_period_ms, " +
+        "    CASE WHEN q.concurrency_limit IS NULL THEN @max ELSE LEAST(@max, q.concurrency_limit - " +
+        "      (SELECT count(*) FROM jobs r WHERE r.organization_id = @org AND r.queue = n.name AND r.state = 'running'))::int END AS free " +
+        "  FROM (SELECT DISTINCT unnest(@queues) AS name) n " +
+        "  LEFT JOIN queues q ON q.organization_id = @org AND q.name = n.name " +
+        "  WHERE NOT COALESCE(q.paused, false) AND EXISTS (SELECT 1 FROM w WHERE w.state = 'active')" +
+        "), lim AS (" +
+        "  SELECT q.name, " +
+        "    CASE WHEN q.rate_limit IS NULL OR q.free <= 0 THEN q.free ELSE LEAST(q.free, q.rate_limit - s.started)::int END AS avail, " +
+        "    CASE WHEN q.rate_limit IS NOT NULL AND q.free > 0 AND s.started >= q.rate_limit THEN s.first_start + q.rate_period_ms END AS limited_until " +
+        "  FROM q LEFT JOIN LATERAL (" +
+        "    SELECT count(*) AS started, min(a.started_at) AS first_start FROM job_attempts a " +
+        "    WHERE q.rate_limit IS NOT NULL AND q.free > 0 AND a.organization_id = @org AND a.queue = q.name AND a.started_at > @now - q.rate_period_ms" +
+        "  ) s ON true" +
+        "), picked AS (" +
+        "  SELECT c.seq FROM lim CROSS JOIN LATERAL (" +
+        "    SELECT j.seq, j.priority FROM jobs j WHERE j.organization_id = @org AND j.queue = lim.name AND j.state = @from " +
+        "    ORDER BY j.priority DESC, j.seq LIMIT GREATEST(lim.avail, 0) FOR UPDATE SKIP LOCKED" +
+        "  ) c WHERE lim.avail > 0 ORDER BY c.priority DESC, c.seq LIMIT @max" +
+        "), leased AS (" +
+        "  UPDATE jobs j SET state = @to, attempt = j.attempt + 1, worker_id = @worker, lease_token = gen_random_uuid(), " +
+        "    lease_expires_at = @now + LEAST(@lease_ms, COALESCE(j.timeout_ms, @lease_ms)), lease_ms = @lease_ms, started_at = @now, " +
+        "    finished_at = NULL, progress_percent = NULL, progress_message = NULL, cancel_requested = false " +
+        "  FROM picked p WHERE j.seq = p.seq AND j.state = @from RETURNING " + JobColumnsOf("j") +
+        "), attempts AS (" +
+        "  INSERT INTO job_attempts (job_id, number, organization_id, queue, worker_id, started_at) " +
+        "  SELECT id, attempt, organization_id, queue, worker_id, @now FROM leased" +
+        ") " +
+        "SELECT (SELECT state FROM w), (SELECT min(limited_until) FROM lim), " + JobColumnsOf("l") +
+        " FROM (SELECT 1) AS one LEFT JOIN leased l ON true ORDER BY l.priority DESC, l.seq";
+
+    public async Task<LeaseResult> LeaseAsync(LeaseParams p, CancellationToken cancellationToken)
+    {
+        var decision = JobStateMachine.Decide(new JobSnapshot(JobState.Queued, 0, 0, false), JobTrigger.Lease);
+        var max = decision.Allowed ? Math.Max(p.Max, 0) : 0;
+        var now = Now;
+        var queues = p.Queues.ToArray();
+        await using var batch = Db.CreateBatch();
+        var lockLimited = new NpgsqlBatchCommand(LockLimitedSql);
+        lockLimited.Parameters.Uuid("org", p.OrganizationId).Texts("queues", queues);
+        var lease = new NpgsqlBatchCommand(LeaseSql);
+        lease.Parameters.Uuid("org", p.OrganizationId).Uuid("worker", p.WorkerId).Texts("queues", queues).Int("max", max)
+            .Long("now", Ms(now)).Int("lease_ms", p.LeaseMs).Text("from", decision.From.ToWire()).Text("to", decision.To.ToWire());
+        batch.BatchCommands.Add(lockLimited);
+        batch.BatchCommands.Add(lease);
+        await using var r = await batch.ExecuteReaderAsync(cancellationToken);
+        await r.NextResultAsync(cancellationToken); // the locked queue names
+        var leased = new List<LeasedJob>();
+        string? workerState = null;
+        DateTimeOffset? limitedUntil = null;
+        while (await r.ReadAsync(cancellationToken))
+        {
+            workerState = StringOrNull(r, 0);
+            limitedUntil = TimeOrNull(r, 1);
+            if (r.IsDBNull(2)) continue; // nothing leased: the header row alone
+            var job = Job(r, 2);
+            leased.Add(new LeasedJob(job, LeaseToken(r, 2)!.Value, job.LeaseExpiresAt!.Value));
+        }
+        if (workerState is null) return new LeaseResult(false, [], null);
+        return new LeaseResult(true, leased, limitedUntil);
+    }
+
+    // ---------------------------------------------------------------- completion
+
+    /// <summary>The fields of a job row that commands need.</summary>
+    internal sealed record Row(long Seq, Guid Id, Guid OrganizationId, string Queue, string Type, JobState State, int Attempt, int MaxAttempts,
+        bool CancelRequested, Guid? LeaseToken, int? TimeoutMs, long? StartedAt, long? LeaseMs, Guid? WorkerId)
+    {
+        public JobSnapshot Snapshot => new(State, Attempt, MaxAttempts, CancelRequested);
+    }
+
+    internal const string RowColumns =
+        "seq, queue, type, state, attempt, max_attempts, cancel_requested, lease_token, timeout_ms, started_at, lease_ms, worker_id, id, organization_id";
+
+    private static Row ReadRow(NpgsqlDataReader r) => new(
+        r.GetInt64(0), r.GetGuid(12), r.GetGuid(13), r.GetString(1), r.GetString(2), JobStates.Parse(r.GetString(3)), r.GetInt32(4), r.GetInt32(5),
+        r.GetBoolean(6), GuidOrNull(r, 7), IntOrNull(r, 8), LongOrNull(r, 9), LongOrNull(r, 10), GuidOrNull(r, 11));
+
+    internal static async Task<List<Row>> ReadRowsAsync(NpgsqlCommand select, CancellationToken cancellationToken)
+    {
+        var rows = new List<Row>();
+        await using var r = await select.ExecuteReaderAsync(cancellationToken);
+        while (await r.ReadAsync(cancellationToken)) rows.Add(ReadRow(r));
+        return rows;
+    }
+
+    /// <summary>The rows of these jobs, each only within its own organization; keyed by job id.</summary>
+    private async Task<Dictionary<Guid, Row>> LoadAsync(IReadOnlyList<(Guid Org, Guid Id)> jobs, CancellationToken cancellationToken)
+    {
+        await using var cmd = Db.CreateCommand($"SELECT j.{RowColumns.Replace(", ", ", j.", StringComparison.Ordinal)} FROM unnest(@orgs, @ids) AS u(org, id) " +
+                                         "JOIN jobs j ON j.id = u.id AND j.organization_id = u.org");
+        var distinct = jobs.Distinct().ToList();
+        cmd.Parameters.Uuids("orgs", [.. distinct.Select(j => j.Org)]).Uuids("ids", [.. distinct.Select(j => j.Id)]);
+        return (await ReadRowsAsync(cmd, cancellationToken)).ToDictionary(row => row.Id);
+    }
+
+    private async Task<Row?> LoadAsync(Guid org, Guid id, CancellationToken cancellationToken) =>
+        (await LoadAsync([(org, id)], cancellationToken)).GetValueOrDefault(id);
+
+    /// <summary>Why a token was refused: the job is unknown, or not running under that token.</summary>
+    private static CommandResult Refusal(Guid id, Row? row) =>
+        row is null ? CommandResult.NotFound(id) : new CommandResult(id, CommandStatus.StaleLease, row.State, null);
+
+    private static bool Holds(Row row, Guid token) => row.State == JobState.Running && row.LeaseToken == token;
+
+    public async Task<CommandResult> AckAsync(AckParams p, CancellationToken cancellationToken) =>
+        (await AckManyAsync([p], cancellationToken))[0];
+
+    public async Task<CommandResult> FailAsync(FailParams p, CancellationToken cancellationToken) =>
+        (await FailManyAsync([p], cancellationToken))[0];
+
+    public async Task<IReadOnlyList<CommandResult>> CompleteManyAsync(CompleteManyParams p, CancellationToken cancellationToken)
+    {
+        var results = new List<CommandResult>(p.Acks.Count + p.Fails.Count);
+        results.AddRange(await AckManyAsync(p.Acks, cancellationToken));
+        results.AddRange(await FailManyAsync(p.Fails, cancellationToken));
+        return results;
+    }
+
+    /// <summary>
+    /// Acks in one statement: running → succeeded (decided once: an ack's outcome does not depend on the row), set only
+    /// where the job is still running under the given token, with the attempt closed in the same statement.
+    /// </summary>
+    private static readonly string AckSql =
+        "WITH u AS (SELECT * FROM unnest(@ids, @orgs, @tokens, @results) AS u(id, org, token, result)), " +
+        "done AS (" +
+        "  UPDATE jobs j SET state = @to, result = u.result, finished_at = @now, lease_token = NULL, lease_expires_at = NULL " +
+        "  FROM u WHERE j.id = u.id AND j.organization_id = u.org AND j.state = @from AND j.lease_token = u.token " +
+        "  RETURNING j." + RowColumns.Replace(", ", ", j.", StringComparison.Ordinal) +
+        "), closed AS (" +
+        "  UPDATE job_attempts a SET finished_at = @now, outcome = 'succeeded', error_message = NULL, error_type = NULL, error_stack = NULL " +
+        "  FROM done WHERE a.job_id = done.id AND a.number = done.attempt" +
+        ") SELECT * FROM done";
+
+    private async Task<CommandResult[]> AckManyAsync(IReadOnlyList<AckParams> acks, CancellationToken cancellationToken)
+    {
+        var results = new CommandResult[acks.Count];
+        if (acks.Count == 0) return results;
+        var decision = JobStateMachine.Decide(new JobSnapshot(JobState.Running, 0, 0, false), JobTrigger.Ack);
+        var applied = new Dictionary<Guid, Row>();
+        if (decision.Allowed)
+        {
+            // A job named twice is acked once; the later items find it finished.
+            var first = acks.DistinctBy(a => a.JobId).ToList();
+            await using var cmd = Db.CreateCommand(AckSql);
+            cmd.Parameters.Long("now", Ms(Now)).Text("from", decision.From.ToWire()).Text("to", decision.To.ToWire())
+                .Uuids("ids", [.. first.Select(a => a.JobId)]).Uuids("orgs", [.. first.Select(a => a.OrganizationId)])
+                .Uuids("tokens", [.. first.Select(a => a.LeaseToken)]).Texts("results", [.. first.Select(a => a.Result)]);
+            // RETURNING shows the row as set; the change is reported from the state the decision was taken from.
+            foreach (var row in await ReadRowsAsync(cmd, cancellationToken)) applied[row.Id] = row with { State = decision.From };
+        }
+        var refused = new List<int>();
+        for (var i = 0; i < acks.Count; i++)
+        {
+            if (applied.Remove(acks[i].JobId, out var row)) results[i] = Applied(row, decision);
+            else refused.Add(i);
+        }
+        if (refused.Count == 0) return results;
+        var current = await LoadAsync([.. refused.Select(i => (acks[i].OrganizationId, acks[i].JobId))], cancellationToken);
+        foreach (var i in refused)
+        {
+            var row = current.GetValueOrDefault(acks[i].JobId);
+            results[i] = row is not null && !decision.Allowed && Holds(row, acks[i].LeaseToken)
+                ? new CommandResult(row.Id, CommandStatus.InvalidState, row.State, null)
+                : Refusal(acks[i].JobId, row);
+        }
+        return results;
+    }
+
+    private async Task<CommandResult[]> FailManyAsync(IReadOnlyList<FailParams> fails, CancellationToken cancellationToken)
+    {
+        var results = new CommandResult?[fails.Count];
+        for (var round = 0; results.Any(r => r is null); round++)
+        {
+            if (round > MaxCasRounds) throw new InvalidOperationException("Jobs kept changing while failing them; gave up.");
+            var open = Enumerable.Range(0, fails.Count).Where(i => results[i] is null).ToList();
+            var rows = await LoadAsync([.. open.Select(i => (fails[i].OrganizationId, fails[i].JobId))], cancellationToken);
+            var now = Now;
+            var planned = new List<(int Index, Row Row, Failure Failure, Decision Decision)>();
+            var seen = new HashSet<Guid>();
+            foreach (var i in open)
+            {
+                var f = fails[i];
+                if (!rows.TryGetValue(f.JobId, out var row) || !Holds(row, f.LeaseToken))
+                {
+                    results[i] = Refusal(f.JobId, row);
+                    continue;
+                }
+                if (!seen.Add(row.Id)) continue; // named twice: the second is answered after the first applied
+                var decision = JobStateMachine.Fail(row.Snapshot, f.Failure, store.RetryPolicy, now);
+                if (!decision.Allowed)
+                {
+                    results[i] = new CommandResult(row.Id, CommandStatus.InvalidState, row.State, null);
+                    continue;
+                }
+                planned.Add((i, row, f.Failure, decision));
+            }
+            if (planned.Count == 0) continue;
+            await using var connection = await Db.OpenConnectionAsync(cancellationToken);
+            var appliedSeqs = await ApplyFailuresAsync(connection, [.. planned.Select(x => (x.Row, x.Failure, x.Decision))], now, cancellationToken);
+            foreach (var (i, row, failure, decision) in planned)
+            {
+                if (appliedSeqs.Contains(row.Seq)) results[i] = FailResult(row, failure, decision);
+            }
+        }
+        return results!;
+    }
+
+    /// <summary>
+    /// Persists failed attempts decided by <see cref="JobStateMachine.Fail"/> in one statement. Each row is set only
+    /// if it is still running under the lease, with the cancel flag, that the decision was taken from; returns the
+    /// seqs that were set (callers holding the rows' locks always get them all).
+    /// </summary>
+    internal static async Task<HashSet<long>> ApplyFailuresAsync(NpgsqlConnection connection, IReadOnlyList<(Row Row, Failure Failure, Decision Decision)> items,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var applied = new HashSet<long>();
+        if (items.Count == 0) return applied;
+        var nowMs = Ms(now);
+        await using var cmd = new NpgsqlCommand(ApplyFailuresSql, connection);
+        cmd.Parameters.Long("now", nowMs).Text("from", JobState.Running.ToWire())
+            .Longs("seqs", [.. items.Select(x => (long?)x.Row.Seq)])
+            .NullableUuids("tokens", [.. items.Select(x => x.Row.LeaseToken)])
+            .Bools("cancel", [.. items.Select(x => x.Row.CancelRequested)])
+            .Texts("states", [.. items.Select(x => x.Decision.To.ToWire())])
+            .Longs("run_ats", [.. items.Select(x => x.Decision.RunAt is { } at ? Ms(at) : (long?)null)])
+            .Longs("finished", [.. items.Select(x => x.Decision.To.IsTerminal() ? nowMs : (long?)null)])
+            .Texts("messages", [.. items.Select(x => x.Failure.Error.Message)])
+            .Texts("types", [.. items.Select(x => x.Failure.Error.Type)])
+            .Texts("stacks", [.. items.Select(x => x.Failure.Error.Stack)])
+            .Texts("outcomes", [.. items.Select(x => x.Decision.To == JobState.Cancelled ? "cancelled" : "failed")]);
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await r.ReadAsync(cancellationToken)) applied.Add(r.GetInt64(0));
+        return applied;
+    }
+
+    private const string ApplyFailuresSql =
+        "WITH u AS (SELECT * FROM unnest(@seqs, @tokens, @cancel, @states, @run_ats, @finished, @messages, @types, @stacks, @outcomes) " +
+        "  AS u(seq, token, cancel_requested, state, run_at, finished_at, message, type, stack, outcome)), " +
+        "done AS (" +
+        "  UPDATE jobs j SET state = u.state, run_at = COALESCE(u.run_at, j.run_at), finished_at = u.finished_at, lease_token = NULL, " +
+        "    lease_expires_at = NULL, error_message = u.message, error_type = u.type, error_stack = u.stack " +
+        "  FROM u WHERE j.seq = u.seq AND j.state = @from AND j.lease_token = u.token AND j.cancel_requested = u.cancel_requested " +
+        "  RETURNING j.seq, j.id, j.attempt, u.outcome, u.message, u.type, u.stack" +
+        "), closed AS (" +
+        "  UPDATE job_attempts a SET finished_at = @now, outcome = done.outcome, error_message = done.message, error_type = done.type, " +
+        "    error_stack = done.stack FROM done WHERE a.job_id = done.id AND a.number = done.attempt" +
+        ") SELECT seq FROM done";
+
+    private static CommandResult FailResult(Row row, Failure failure, Decision decision) =>
+        new(row.Id, CommandStatus.Applied, decision.To, Change(row, decision) with { Error = failure.Error });
+
+    private static JobChange Change(Row row, Decision decision) =>
+        new(row.OrganizationId, row.Id, row.Queue, row.Type, row.State, decision.To, row.Attempt)
+        {
+            WorkerId = row.WorkerId,
+            RunAt = decision.RunAt,
+            Removed = decision.Removes,
+            CancelRequested = decision.CancelRequested,
+        };
+
+    private static CommandResult Applied(Row row, Decision decision) =>
+        new(row.Id, CommandStatus.Applied, decision.Removes ? null : decision.To, Change(row, decision));
+
+    // ---------------------------------------------------------------- heartbeat and logs
+
+    private const string HeartbeatSql =
+        "UPDATE jobs SET lease_expires_at = LEAST(@now + COALESCE(@extend, lease_ms, 30000), started_at + timeout_ms), " +
+        "progress_percent = COALESCE(@percent, progress_percent), " +
+        "progress_message = CASE WHEN @percent IS NULL THEN progress_message ELSE @message END " +
+        "WHERE id = @id AND organization_id = @org AND state = 'running' AND lease_token = @token " +
+        "RETURNING lease_expires_at, cancel_requested";
+
+    public async Task<JobHeartbeatResult> HeartbeatAsync(JobHeartbeatParams p, CancellationToken cancellationToken)
+    {
+        await using (var cmd = Db.CreateCommand(HeartbeatSql))
+        {
+            cmd.Parameters.Long("now", Ms(Now)).Int("extend", p.ExtendMs).Int("percent", p.Progress?.Percent).Text("message", p.Progress?.Message)
+                .Uuid("id", p.JobId).Uuid("org", p.OrganizationId).Uuid("token", p.LeaseToken);
+            await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+            if (await r.ReadAsync(cancellationToken))
+            {
+                return new JobHeartbeatResult(CommandStatus.Applied, r.GetBoolean(1), Time(r.GetInt64(0)));
+            }
+        }
+        var refusal = Refusal(p.JobId, await LoadAsync(p.OrganizationId, p.JobId, cancellationToken));
+        return new JobHeartbeatResult(refusal.Status, false, null);
+    }
+
+    /// <summary>FOR SHARE holds off a concurrent ack or fail until the lines are in, and sees it if it came first.</summary>
+    private const string AppendLogsSql =
+        "WITH j AS (SELECT id, organization_id, attempt FROM jobs WHERE id = @id AND organization_id = @org AND state = 'running' " +
+        "  AND lease_token = @token FOR SHARE), " +
+        "ins AS (INSERT INTO job_logs (organization_id, job_id, attempt, at, line) " +
+        "  SELECT j.organization_id, j.id, j.attempt, @now, l.line FROM j CROSS JOIN unnest(@lines) WITH ORDINALITY AS l(line, ord) ORDER BY l.ord) " +
+        "SELECT count(*) FROM j";
+
+    public async Task<CommandResult> AppendLogsAsync(AppendLogsParams p, CancellationToken cancellationToken)
+    {
+        await using (var cmd = Db.CreateCommand(AppendLogsSql))
+        {
+            cmd.Parameters.Uuid("id", p.JobId).Uuid("org", p.OrganizationId).Uuid("token", p.LeaseToken).Long("now", Ms(Now)).Texts("lines", [.. p.Lines]);
+            if ((long)(await cmd.ExecuteScalarAsync(cancellationToken))! > 0)
+            {
+                return new CommandResult(p.JobId, CommandStatus.Applied, JobState.Running, null);
+            }
+        }
+        return Refusal(p.JobId, await LoadAsync(p.OrganizationId, p.JobId, cancellationToken));
+    }
+
+    // ---------------------------------------------------------------- user commands
+
+    /// <summary>
+    /// Reads the job, lets the state machine decide, and persists with <paramref name="apply"/>, which must set the row
+    /// only if it is still in the state the decision was taken from (returns false otherwise: read and decide again).
+    /// </summary>
+    private async Task<CommandResult> DecideAndApplyAsync(JobCommandParams p, JobTrigger trigger,
+        Func<Row, Decision, Task<bool>> apply, CancellationToken cancellationToken)
+    {
+        for (var round = 0; round <= MaxCasRounds; round++)
+        {
+            var row = await LoadAsync(p.OrganizationId, p.JobId, cancellationToken);
+            if (row is null) return CommandResult.NotFound(p.JobId);
+            var decision = JobStateMachine.Decide(row.Snapshot, trigger);
+            if (!decision.Allowed) return new CommandResult(p.JobId, CommandStatus.InvalidState, row.State, null);
+            if (await apply(row, decision)) return Applied(row, decision);
+        }
+        throw new InvalidOperationException($"Job {p.JobId} kept changing; {trigger} gave up.");
+    }
+
+    private async Task<bool> ExecCasAsync(string sql, Action<NpgsqlParameterCollection> set, CancellationToken cancellationToken)
+    {
+        await using var cmd = Db.CreateCommand(sql);
+        set(cmd.Parameters);
+        return await cmd.ExecuteNonQueryAsync(cancellationToken) > 0;
+    }
+
+    public Task<CommandResult> CancelAsync(JobCommandParams p, CancellationToken cancellationToken) =>
+        DecideAndApplyAsync(p, JobTrigger.Cancel, (row, decision) => decision.To == JobState.Running
+            ? ExecCasAsync("UPDATE jobs SET cancel_requested = true WHERE seq = @seq AND state = @from",
+                ps => ps.Long("seq", row.Seq).Text("from", row.State.ToWire()), cancellationToken)
+            : ExecCasAsync("UPDATE jobs SET state = @to, finished_at = @now WHERE seq = @seq AND state = @from",
+                ps => ps.Text("to", decision.To.ToWire()).Long("now", Ms(Now)).Long("seq", row.Seq).Text("from", row.State.ToWire()), cancellationToken),
+            cancellationToken);
+
+    /// <summary>A manual retry always gets at least one more attempt; earlier attempts stay in the history.</summary>
+    public Task<CommandResult> RetryAsync(JobCommandParams p, CancellationToken cancellationToken) =>
+        DecideAndApplyAsync(p, JobTrigger.Retry, (row, decision) =>
+            ExecCasAsync("UPDATE jobs SET state = @to, run_at = @now, finished_at = NULL, cancel_requested = false, " +
+                         "max_attempts = GREATEST(max_attempts, attempt + 1) WHERE seq = @seq AND state = @from",
+                ps => ps.Text("to", decision.To.ToWire()).Long("now", Ms(Now)).Long("seq", row.Seq).Text("from", row.State.ToWire()), cancellationToken),
+            cancellationToken);
+
+    /// <summary>Removes a job with its attempts and log lines, if it is still in the state the decision was taken from.</summary>
+    internal const string RemoveJobSql =
+        "WITH d AS (DELETE FROM jobs WHERE seq = @seq AND state = @from RETURNING id), " +
+        "a AS (DELETE FROM job_attempts WHERE job_id IN (SELECT id FROM d)), " +
+        "l AS (DELETE FROM job_logs WHERE job_id IN (SELECT id FROM d)) " +
+        "SELECT count(*) FROM d";
+
+    public Task<CommandResult> DeleteAsync(JobCommandParams p, CancellationToken cancellationToken) =>
+        DecideAndApplyAsync(p, JobTrigger.Delete, async (row, _) =>
+        {
+            await using var cmd = Db.CreateCommand(RemoveJobSql);
+            cmd.Parameters.Long("seq", row.Seq).Text("from", row.State.ToWire());
+            return (long)(await cmd.ExecuteScalarAsync(cancellationToken))! > 0;
+        }, cancellationToken);
+
+    // ---------------------------------------------------------------- maintenance
+
+    /// <summary>
+    /// Expired leases of all organizations, oldest first: locked with SKIP LOCKED (a second node doing the same, or a
+    /// worker acking right now, is not waited for), decided one by one, persisted in one statement, one transaction.
+    /// </summary>
+    public async Task<IReadOnlyList<JobChange>> ExpireLeasesAsync(ExpireLeasesParams p, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        await using var connection = await Db.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        List<Row> rows;
+        await using (var select = new NpgsqlCommand($"SELECT {RowColumns} FROM jobs WHERE state = 'running' AND lease_expires_at <= @now " +
+                                                    "ORDER BY lease_expires_at LIMIT @n FOR UPDATE SKIP LOCKED", connection))
+        {
+            select.Parameters.Long("now", Ms(now)).Int("n", p.Limit);
+            rows = await ReadRowsAsync(select, cancellationToken);
+        }
+        var planned = new List<(Row, Failure, Decision)>(rows.Count);
+        foreach (var row in rows)
+        {
+            var timedOut = row.TimeoutMs is { } t && row.StartedAt is { } s && Ms(now) >= s + t;
+            var failure = timedOut ? new Failure(new JobError($"timed out after {row.TimeoutMs} ms", "Timeout", null)) : Failure.LeaseExpired;
+            var decision = JobStateMachine.Fail(row.Snapshot, failure, store.RetryPolicy, now);
+            if (decision.Allowed) planned.Add((row, failure, decision));
+        }
+        var changes = await ApplyLockedFailuresAsync(connection, planned, now, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return changes;
+    }
+
+    /// <summary>
+    /// Ends the leases of the given workers' running jobs (deregistered or lost), inside the caller's transaction: the
+    /// rows are locked in seq order, each becomes a failed attempt as the state machine decides.
+    /// </summary>
+    internal async Task<List<JobChange>> ReleaseWorkerJobsAsync(NpgsqlConnection connection, Guid[] workerIds, Failure failure, CancellationToken cancellationToken)
+    {
+        if (workerIds.Length == 0) return [];
+        var now = Now;
+        List<Row> rows;
+        await using (var select = new NpgsqlCommand($"SELECT {RowColumns} FROM jobs WHERE state = 'running' AND worker_id = ANY(@workers) " +
+                                                    "ORDER BY seq FOR UPDATE", connection))
+        {
+            select.Parameters.Uuids("workers", workerIds);
+            rows = await ReadRowsAsync(select, cancellationToken);
+        }
+        var planned = new List<(Row, Failure, Decision)>(rows.Count);
+        foreach (var row in rows)
+        {
+            var decision = JobStateMachine.Fail(row.Snapshot, failure, store.RetryPolicy, now);
+            if (decision.Allowed) planned.Add((row, failure, decision));
+        }
+        return await ApplyLockedFailuresAsync(connection, planned, now, cancellationToken);
+    }
+
+    private static async Task<List<JobChange>> ApplyLockedFailuresAsync(NpgsqlConnection connection, List<(Row Row, Failure Failure, Decision Decision)> planned,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var applied = await ApplyFailuresAsync(connection, planned, now, cancellationToken);
+        var changes = new List<JobChange>(planned.Count);
+        foreach (var (row, failure, decision) in planned)
+        {
+            if (applied.Contains(row.Seq) && FailResult(row, failure, decision).Change is { } change) changes.Add(change);
+        }
+        return changes;
+    }
+
+    /// <summary>
+    /// Scheduled and retrying jobs whose run_at has come become queued, oldest first, in one statement. The decision
+    /// for ScheduleDue depends on the state alone, so it is taken once per state and the statement maps each row's
+    /// state to its target.
+    /// </summary>
+    public async Task<IReadOnlyList<JobChange>> PromoteDueAsync(PromoteDueParams p, CancellationToken cancellationToken)
+    {
+        var targets = new[] { JobState.Scheduled, JobState.Retrying }
+            .Select(s => JobStateMachine.Decide(new JobSnapshot(s, 0, 0, false), JobTrigger.ScheduleDue))
+            .Where(d => d.Allowed)
+            .ToDictionary(d => d.From);
+        if (targets.Count == 0) return [];
+        await using var cmd = Db.CreateCommand(
+            "WITH m AS (SELECT * FROM unnest(@from, @to) AS m(from_state, to_state)), " +
+            "due AS (SELECT j.seq, j.state AS from_state FROM jobs j WHERE j.state = ANY(@from) AND j.run_at <= @now " +
+            "  ORDER BY j.run_at LIMIT @n FOR UPDATE SKIP LOCKED) " +
+            "UPDATE jobs j SET state = m.to_state FROM due JOIN m ON m.from_state = due.from_state " +
+            $"WHERE j.seq = due.seq RETURNING due.from_state, j.{RowColumns.Replace(", ", ", j.", StringComparison.Ordinal)}");
+        cmd.Parameters.Texts("from", [.. targets.Keys.Select(s => s.ToWire())]).Texts("to", [.. targets.Values.Select(d => d.To.ToWire())])
+            .Long("now", Ms(Now)).Int("n", p.Limit);
+        var changes = new List<JobChange>();
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await r.ReadAsync(cancellationToken))
+        {
+            var from = JobStates.Parse(r.GetString(0));
+            var row = new Row(r.GetInt64(1), r.GetGuid(13), r.GetGuid(14), r.GetString(2), r.GetString(3), from, r.GetInt32(5), r.GetInt32(6),
+                r.GetBoolean(7), GuidOrNull(r, 8), IntOrNull(r, 9), LongOrNull(r, 10), LongOrNull(r, 11), GuidOrNull(r, 12));
+            changes.Add(Change(row, targets[from]));
+        }
+        return changes;
+    }
+}
