@@ -5,8 +5,9 @@ namespace Kairos.Storage.Sqlite;
 
 /// <summary>
 /// The single writer of the database file. Callers hand it work and await their own completion; it runs whatever
-/// has piled up in ONE transaction (group commit), each piece of work inside its own savepoint so that one failing
-/// does not spoil the others, and completes everyone's tasks only after the commit is durable.
+/// has piled up in ONE transaction (group commit) and completes everyone's tasks only after the commit. If one piece
+/// of work fails, the batch is rolled back and run again with each piece in its own savepoint, so that one failing
+/// does not spoil the others. Work must therefore be repeatable: it decides from what it reads inside the transaction.
 /// </summary>
 internal sealed class SqliteWriter : IAsyncDisposable
 {
@@ -40,40 +41,92 @@ internal sealed class SqliteWriter : IAsyncDisposable
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             batch.Clear();
+            while (batch.Count < MaxBatch && reader.TryRead(out var op)) batch.Add(op);
+
+            // Fast path: the whole batch in one transaction without savepoints. Work rarely fails (requests are
+            // validated before they get here), so the cost of isolating each op is paid only when one does.
+            Exception? failure = null;
+            var failed = -1;
             try
             {
                 _context.Exec("BEGIN IMMEDIATE");
-                while (batch.Count < MaxBatch && reader.TryRead(out var op))
+                for (var i = 0; i < batch.Count; i++)
                 {
-                    _context.Exec("SAVEPOINT op");
                     try
                     {
-                        op.Execute(_context);
+                        batch[i].Execute(_context);
                     }
-                    catch (Exception ex)
+                    catch
                     {
-                        // Only this op's writes are undone; the rest of the batch goes on.
-                        _context.Exec("ROLLBACK TO op");
-                        _context.Exec("RELEASE op");
-                        _context.Invalidate();
-                        op.Fail(ex);
-                        continue;
+                        failed = i;
+                        throw;
                     }
-                    _context.Exec("RELEASE op");
-                    batch.Add(op);
                 }
                 _context.Exec("COMMIT");
             }
             catch (Exception ex)
             {
-                // The transaction itself failed (disk full, I/O error): nothing of this batch was committed.
-                try { _context.Exec("ROLLBACK"); } catch (SqliteException) { /* no transaction left to roll back */ }
-                _context.Invalidate();
-                foreach (var op in batch) op.Fail(ex);
+                failure = ex;
+                Rollback();
+            }
+            if (failure is null)
+            {
+                foreach (var op in batch) op.Complete();
                 continue;
             }
-            foreach (var op in batch) op.Complete();
+            if (failed < 0)
+            {
+                // The transaction itself failed (disk full, I/O error): nothing of this batch was committed.
+                foreach (var op in batch) op.Fail(failure);
+                continue;
+            }
+            batch[failed].Fail(failure);
+            batch.RemoveAt(failed);
+            RunIsolated(batch);
         }
+    }
+
+    /// <summary>Slow path after a failure: each op in its own savepoint, so one failing does not spoil the others.</summary>
+    private void RunIsolated(List<WriteOp> batch)
+    {
+        var done = new List<WriteOp>(batch.Count);
+        try
+        {
+            _context.Exec("BEGIN IMMEDIATE");
+            foreach (var op in batch)
+            {
+                _context.Exec("SAVEPOINT op");
+                try
+                {
+                    op.Execute(_context);
+                }
+                catch (Exception ex)
+                {
+                    _context.Exec("ROLLBACK TO op");
+                    _context.Exec("RELEASE op");
+                    _context.Invalidate();
+                    op.Fail(ex);
+                    continue;
+                }
+                _context.Exec("RELEASE op");
+                done.Add(op);
+            }
+            _context.Exec("COMMIT");
+        }
+        catch (Exception ex)
+        {
+            Rollback();
+            foreach (var op in done) op.Fail(ex);
+            foreach (var op in batch) op.Fail(ex); // no-op for those already failed
+            return;
+        }
+        foreach (var op in done) op.Complete();
+    }
+
+    private void Rollback()
+    {
+        try { _context.Exec("ROLLBACK"); } catch (SqliteException) { /* no transaction left to roll back */ }
+        _context.Invalidate();
     }
 
     public async ValueTask DisposeAsync()
@@ -98,6 +151,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         public Task<T> Task => _tcs.Task;
         public override void Execute(WriteContext context) => _result = work(context);
         public override void Complete() => _tcs.TrySetResult(_result!);
+        // Fail and Complete are TrySet: an op failed once stays failed even if its batch is retried.
         public override void Fail(Exception ex) => _tcs.TrySetException(ex);
     }
 }
