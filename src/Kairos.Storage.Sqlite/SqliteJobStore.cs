@@ -377,13 +377,25 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
 
     private static CommandResult Ack(WriteContext ctx, AckParams p)
     {
-        var (row, refusal) = LoadLeased(ctx, p.OrganizationId, p.JobId, p.LeaseToken);
-        if (row is null) return refusal!;
-        var decision = JobStateMachine.Decide(row.Snapshot, JobTrigger.Ack);
-        if (!decision.Allowed) return new CommandResult(p.JobId, CommandStatus.InvalidState, row.State, null);
+        // Compare-and-set in one statement: succeeded only if still running under this lease token.
+        var decision = JobStateMachine.Decide(new JobSnapshot(JobState.Running, 0, 0, false), JobTrigger.Ack);
         var now = Ms(ctx.Now);
-        ctx.Cmd("UPDATE jobs SET state = $state, result = $result, finished_at = $now, lease_token = NULL, lease_expires_at = NULL WHERE seq = $seq")
-            .Set("$state", decision.To.ToWire()).Set("$result", p.Result).Set("$now", now).Set("$seq", row.Seq).ExecuteNonQuery();
+        var update = ctx.Cmd("UPDATE jobs SET state = $state, result = $result, finished_at = $now, lease_token = NULL, lease_expires_at = NULL " +
+                             "WHERE id = $id AND organization_id = $org AND state = 'running' AND lease_token = $token " +
+                             "RETURNING seq, queue, type, attempt, max_attempts, worker_id");
+        update.Set("$state", decision.To.ToWire()).Set("$result", p.Result).Set("$now", now).Set("$id", p.JobId.ToString())
+            .Set("$org", p.OrganizationId.ToString()).Set("$token", p.LeaseToken.ToString());
+        Row row;
+        using (var r = update.ExecuteReader())
+        {
+            if (!r.Read())
+            {
+                var current = Load(ctx, p.OrganizationId, p.JobId);
+                return current is null ? CommandResult.NotFound(p.JobId) : new CommandResult(p.JobId, CommandStatus.StaleLease, current.State, null);
+            }
+            row = new Row(r.GetInt64(0), p.JobId, p.OrganizationId, r.GetString(1), r.GetString(2), JobState.Running, r.GetInt32(3), r.GetInt32(4),
+                false, null, null, null, null, GuidOrNull(r, 5));
+        }
         FinishAttempt(ctx, row, now, "succeeded", null);
         return Applied(row, decision);
     }
