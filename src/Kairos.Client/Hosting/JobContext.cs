@@ -1,0 +1,147 @@
+using System.Text.Json;
+
+namespace Kairos.Client.Hosting;
+
+/// <summary>
+/// What a handler knows about the job it runs, and what it can tell the server while it runs. The
+/// <see cref="CancellationToken"/> fires when the job is cancelled on the server, times out, loses its lease, or the
+/// worker shuts down; <see cref="CancelReason"/> says which.
+/// </summary>
+public sealed class JobContext
+{
+    private readonly RunningJob _run;
+    private readonly KairosClient _client;
+    private readonly int _leaseMs;
+
+    internal JobContext(RunningJob run, KairosClient client, Guid workerId, int leaseMs)
+    {
+        _run = run;
+        _client = client;
+        _leaseMs = leaseMs;
+        WorkerId = workerId;
+    }
+
+    public Guid JobId => _run.Job.Id;
+    public string Queue => _run.Job.Queue;
+    public string Type => _run.Job.Type;
+
+    /// <summary>1 for the first attempt.</summary>
+    public int Attempt => _run.Job.Attempt;
+
+    public int MaxAttempts => _run.Job.MaxAttempts;
+    public int Priority => _run.Job.Priority;
+    public IReadOnlyList<string> Tags => _run.Job.Tags;
+    public DateTimeOffset CreatedAt => _run.Job.CreatedAt;
+    public DateTimeOffset RunAt => _run.Job.RunAt;
+
+    /// <summary>The job's timeout, after which its token fires.</summary>
+    public TimeSpan? Timeout => _run.Job.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null;
+
+    /// <summary>The payload as it came.</summary>
+    public JsonElement Payload => _run.Job.Payload;
+
+    /// <summary>The worker running the job.</summary>
+    public Guid WorkerId { get; }
+
+    /// <summary>The lease this attempt holds; an outcome under another token does not count.</summary>
+    public Guid LeaseToken => _run.Job.LeaseToken;
+
+    /// <summary>Fires on server cancel, timeout, lease loss and worker shutdown.</summary>
+    public CancellationToken CancellationToken => _run.Token;
+
+    /// <summary>Why <see cref="CancellationToken"/> fired; null while it has not.</summary>
+    public JobCancelReason? CancelReason => _run.Reason;
+
+    /// <summary>Reports progress (0 to 100) and extends the lease. A cancel requested on the server fires the token.</summary>
+    public async Task ReportProgressAsync(int percent, string? message = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(percent, 0);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(percent, 100);
+        try
+        {
+            var result = await _client.HeartbeatJobAsync(JobId, LeaseToken, _leaseMs, new JobProgress { Percent = percent, Message = message }, cancellationToken);
+            _run.Heartbeated();
+            if (result.CancelRequested) _run.Cancel(JobCancelReason.Cancelled);
+        }
+        catch (KairosException ex) when (ex.IsConflict || ex.IsNotFound)
+        {
+            _run.Cancel(JobCancelReason.LeaseLost);
+        }
+    }
+
+    /// <summary>Appends a line to the job's log.</summary>
+    public Task LogAsync(string line, CancellationToken cancellationToken = default) => LogAsync([line], cancellationToken);
+
+    /// <summary>Appends lines to the job's log (sent 1000 at a time).</summary>
+    public async Task LogAsync(IReadOnlyList<string> lines, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        try
+        {
+            foreach (var chunk in lines.Chunk(1000))
+            {
+                await _client.AppendLogsAsync(JobId, LeaseToken, chunk, cancellationToken);
+            }
+        }
+        catch (KairosException ex) when (ex.IsConflict || ex.IsNotFound)
+        {
+            _run.Cancel(JobCancelReason.LeaseLost);
+        }
+    }
+}
+
+/// <summary>A job this worker runs: its lease, its token, whether its outcome was reported.</summary>
+internal sealed class RunningJob : IDisposable
+{
+    private readonly CancellationTokenSource _cts = new();
+    private int _reason = -1;
+    private int _reported;
+    private int _heartbeating;
+
+    public RunningJob(FetchedJob job, long heartbeatEveryMs)
+    {
+        Job = job;
+        Token = _cts.Token;
+        HeartbeatEveryMs = heartbeatEveryMs;
+        Heartbeated();
+    }
+
+    public FetchedJob Job { get; }
+    public CancellationToken Token { get; }
+    public Task Completion { get; set; } = Task.CompletedTask;
+
+    /// <summary><see cref="Environment.TickCount64"/> at which the next lease heartbeat is due.</summary>
+    public long NextHeartbeatAt { get; private set; }
+
+    public long HeartbeatEveryMs { get; }
+
+    public JobCancelReason? Reason => Volatile.Read(ref _reason) is var r and >= 0 ? (JobCancelReason)r : null;
+
+    public void Cancel(JobCancelReason reason)
+    {
+        if (Interlocked.CompareExchange(ref _reason, (int)reason, -1) != -1) return;
+        try
+        {
+            _cts.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // it finished in between
+        }
+        catch (AggregateException)
+        {
+            // a cancellation callback of the handler threw; the handler sees the token anyway
+        }
+    }
+
+    public void Heartbeated() => NextHeartbeatAt = Environment.TickCount64 + HeartbeatEveryMs;
+
+    /// <summary>True for the one caller that reports the outcome.</summary>
+    public bool TryMarkReported() => Interlocked.Exchange(ref _reported, 1) == 0;
+
+    public bool TryBeginHeartbeat() => Interlocked.Exchange(ref _heartbeating, 1) == 0;
+
+    public void EndHeartbeat() => Volatile.Write(ref _heartbeating, 0);
+
+    public void Dispose() => _cts.Dispose();
+}
