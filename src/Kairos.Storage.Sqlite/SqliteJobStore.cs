@@ -239,9 +239,8 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
     {
         var org = p.OrganizationId.ToString();
         var now = ctx.Now;
-        var touch = ctx.Cmd("UPDATE workers SET last_heartbeat_at = $now, state = CASE WHEN state = 'lost' THEN 'active' ELSE state END " +
-                            "WHERE id = $id AND organization_id = $org RETURNING state");
-        var workerState = touch.Set("$now", Ms(now)).Set("$id", p.WorkerId.ToString()).Set("$org", org).ExecuteScalar() as string;
+        var nowMs = Ms(now);
+        var workerState = TouchWorker(ctx, org, p.WorkerId.ToString(), nowMs);
         if (workerState is null) return new LeaseResult(false, [], null);
         if (workerState != "active") return new LeaseResult(true, [], null);
 
@@ -261,7 +260,7 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
             if (available > 0 && queue.RateLimit is { } rate && queue.RatePeriodMs is { } period)
             {
                 var window = ctx.Cmd("SELECT COUNT(*), MIN(started_at) FROM job_attempts WHERE organization_id = $org AND queue = $queue AND started_at > $since")
-                    .Set("$org", org).Set("$queue", name).Set("$since", Ms(now) - period);
+                    .Set("$org", org).Set("$queue", name).Set("$since", nowMs - period);
                 using var r = window.ExecuteReader();
                 r.Read();
                 var started = r.GetInt64(0);
@@ -287,32 +286,55 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
             candidates.Sort((a, b) => a.Priority != b.Priority ? b.Priority.CompareTo(a.Priority) : a.Seq.CompareTo(b.Seq));
         }
         var take = Math.Min(p.Max, candidates.Count);
-        var leased = new List<LeasedJob>(take);
-        var worker = p.WorkerId.ToString();
-        var update = ctx.Cmd("UPDATE jobs SET state = 'running', attempt = attempt + 1, worker_id = $worker, lease_token = $token, " +
-                             "lease_expires_at = MIN($now + $lease_ms, CASE WHEN timeout_ms IS NULL THEN $now + $lease_ms ELSE $now + timeout_ms END), " +
-                             "lease_ms = $lease_ms, started_at = $now, finished_at = NULL, progress_percent = NULL, progress_message = NULL, cancel_requested = 0 " +
-                             $"WHERE seq = $seq AND state = 'queued' RETURNING {JobColumns}");
-        var attempt = ctx.Cmd("INSERT INTO job_attempts (job_id, number, organization_id, queue, worker_id, started_at) " +
-                              "VALUES ($job, $number, $org, $queue, $worker, $now)");
+        var decision = JobStateMachine.Decide(new JobSnapshot(JobState.Queued, 0, 0, false), JobTrigger.Lease);
+        if (!decision.Allowed) return new LeaseResult(true, [], limitedUntil);
+
+        // All chosen jobs in one statement (compare-and-set on state = 'queued'), each with a random lease token of its
+        // own, then their attempt records in one more.
+        var seqs = new System.Text.StringBuilder("[");
         for (var i = 0; i < take; i++)
         {
-            var decision = JobStateMachine.Decide(new JobSnapshot(JobState.Queued, 0, 0, false), JobTrigger.Lease);
-            if (!decision.Allowed) break;
-            var token = Guid.NewGuid();
-            update.Set("$worker", worker).Set("$token", token.ToString()).Set("$now", Ms(now)).Set("$lease_ms", p.LeaseMs)
-                .Set("$seq", candidates[i].Seq);
-            Job job;
-            using (var r = update.ExecuteReader())
-            {
-                if (!r.Read()) continue;
-                job = Job(r);
-            }
-            attempt.Set("$job", job.Id.ToString()).Set("$number", job.Attempt).Set("$org", org).Set("$queue", job.Queue)
-                .Set("$worker", worker).Set("$now", Ms(now)).ExecuteNonQuery();
-            leased.Add(new LeasedJob(job, token, job.LeaseExpiresAt!.Value));
+            if (i > 0) seqs.Append(',');
+            seqs.Append(candidates[i].Seq);
         }
-        return new LeaseResult(true, leased, limitedUntil);
+        var chosen = seqs.Append(']').ToString();
+        var update = ctx.Cmd("UPDATE jobs SET state = $state, attempt = attempt + 1, worker_id = $worker, lease_token = lower(hex(randomblob(16))), " +
+                             "lease_expires_at = MIN($now + $lease_ms, CASE WHEN timeout_ms IS NULL THEN $now + $lease_ms ELSE $now + timeout_ms END), " +
+                             "lease_ms = $lease_ms, started_at = $now, finished_at = NULL, progress_percent = NULL, progress_message = NULL, cancel_requested = 0 " +
+                             $"WHERE seq IN (SELECT value FROM json_each($seqs)) AND state = 'queued' RETURNING {JobColumns}");
+        update.Set("$state", decision.To.ToWire()).Set("$worker", p.WorkerId.ToString()).Set("$now", nowMs).Set("$lease_ms", p.LeaseMs).Set("$seqs", chosen);
+        var leased = new List<(long Seq, int Priority, LeasedJob Job)>(take);
+        using (var r = update.ExecuteReader())
+        {
+            while (r.Read())
+            {
+                var job = Job(r);
+                leased.Add((r.GetInt64(0), job.Priority, new LeasedJob(job, Guid.ParseExact(r.GetString(26), "N"), job.LeaseExpiresAt!.Value)));
+            }
+        }
+        ctx.Cmd("INSERT INTO job_attempts (job_id, number, organization_id, queue, worker_id, started_at) " +
+                "SELECT id, attempt, organization_id, queue, worker_id, started_at FROM jobs WHERE seq IN (SELECT value FROM json_each($seqs)) AND state = 'running'")
+            .Set("$seqs", chosen).ExecuteNonQuery();
+        leased.Sort((a, b) => a.Priority != b.Priority ? b.Priority.CompareTo(a.Priority) : a.Seq.CompareTo(b.Seq));
+        return new LeaseResult(true, leased.ConvertAll(l => l.Job), limitedUntil);
+    }
+
+    /// <summary>A fetch is a sign of life of its worker: written at most once a second per worker. Null when the worker is unknown.</summary>
+    private static string? TouchWorker(WriteContext ctx, string org, string workerId, long nowMs)
+    {
+        if (ctx.WorkerTouches.TryGetValue(workerId, out var t) && t.Org == org && nowMs - t.TouchedAt < 1000)
+        {
+            return t.State;
+        }
+        var state = ctx.Cmd("UPDATE workers SET last_heartbeat_at = $now, state = CASE WHEN state = 'lost' THEN 'active' ELSE state END " +
+                            "WHERE id = $id AND organization_id = $org RETURNING state")
+            .Set("$now", nowMs).Set("$id", workerId).Set("$org", org).ExecuteScalar() as string;
+        if (state is not null)
+        {
+            if (ctx.WorkerTouches.Count > 100_000) ctx.WorkerTouches.Clear();
+            ctx.WorkerTouches[workerId] = (org, state, nowMs);
+        }
+        return state;
     }
 
     // ---------------------------------------------------------------- completion
@@ -368,7 +390,7 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
     {
         var row = Load(ctx, org, id);
         if (row is null) return (null, CommandResult.NotFound(id));
-        if (row.State != JobState.Running || !string.Equals(row.LeaseToken, token.ToString(), StringComparison.Ordinal))
+        if (row.State != JobState.Running || !string.Equals(row.LeaseToken, token.ToString("N"), StringComparison.Ordinal))
         {
             return (null, new CommandResult(id, CommandStatus.StaleLease, row.State, null));
         }
@@ -384,7 +406,7 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
                              "WHERE id = $id AND organization_id = $org AND state = 'running' AND lease_token = $token " +
                              "RETURNING seq, queue, type, attempt, max_attempts, worker_id");
         update.Set("$state", decision.To.ToWire()).Set("$result", p.Result).Set("$now", now).Set("$id", p.JobId.ToString())
-            .Set("$org", p.OrganizationId.ToString()).Set("$token", p.LeaseToken.ToString());
+            .Set("$org", p.OrganizationId.ToString()).Set("$token", p.LeaseToken.ToString("N"));
         Row row;
         using (var r = update.ExecuteReader())
         {

@@ -36,6 +36,7 @@ internal sealed class SqliteWorkerStore(SqliteStore store) : IWorkerStore
     public Task<WorkerHeartbeatResult?> HeartbeatAsync(WorkerParams p, CancellationToken cancellationToken) =>
         store.WriteAsync(ctx =>
         {
+            ctx.WorkerTouches.Remove(p.WorkerId.ToString());
             var state = ctx.Cmd("UPDATE workers SET last_heartbeat_at = $now, state = CASE WHEN state = 'lost' THEN 'active' ELSE state END " +
                                 "WHERE id = $id AND organization_id = $org RETURNING state")
                 .Set("$now", Ms(ctx.Now)).Set("$id", p.WorkerId.ToString()).Set("$org", p.OrganizationId.ToString()).ExecuteScalar() as string;
@@ -87,13 +88,17 @@ internal sealed class SqliteWorkerStore(SqliteStore store) : IWorkerStore
 
     public Task<bool> SetStateAsync(SetWorkerStateParams p, CancellationToken cancellationToken) =>
         store.WriteAsync(ctx =>
-            ctx.Cmd("UPDATE workers SET state = $state WHERE id = $id AND organization_id = $org")
+        {
+            ctx.WorkerTouches.Remove(p.WorkerId.ToString());
+            return ctx.Cmd("UPDATE workers SET state = $state WHERE id = $id AND organization_id = $org")
                 .Set("$state", p.State.ToWire()).Set("$id", p.WorkerId.ToString()).Set("$org", p.OrganizationId.ToString())
-                .ExecuteNonQuery() > 0, cancellationToken);
+                .ExecuteNonQuery() > 0;
+        }, cancellationToken);
 
     public Task<IReadOnlyList<JobChange>?> DeregisterAsync(WorkerParams p, CancellationToken cancellationToken) =>
         store.WriteAsync<IReadOnlyList<JobChange>?>(ctx =>
         {
+            ctx.WorkerTouches.Remove(p.WorkerId.ToString());
             var removed = ctx.Cmd("DELETE FROM workers WHERE id = $id AND organization_id = $org")
                 .Set("$id", p.WorkerId.ToString()).Set("$org", p.OrganizationId.ToString()).ExecuteNonQuery();
             if (removed == 0) return null;
@@ -104,6 +109,7 @@ internal sealed class SqliteWorkerStore(SqliteStore store) : IWorkerStore
     public Task<LostWorkers> MarkLostAsync(MarkLostParams p, CancellationToken cancellationToken) =>
         store.WriteAsync(ctx =>
         {
+            ctx.WorkerTouches.Clear();
             var lost = new List<Worker>();
             var cmd = ctx.Cmd($"UPDATE workers SET state = 'lost' WHERE state IN ('active', 'quiet') AND last_heartbeat_at < $cutoff RETURNING {Columns}");
             using (var r = cmd.Set("$cutoff", Ms(p.SilentSince)).ExecuteReader())

@@ -168,6 +168,12 @@ internal sealed class WriteContext(SqliteConnection connection, TimeProvider tim
     /// <summary>Queue settings, read once per queue and kept in step by the writer (the only one that changes them).</summary>
     public Dictionary<(string Org, string Name), QueueRow?> Queues { get; } = [];
 
+    /// <summary>
+    /// When each worker's fetch last wrote its sign of life, and the state it read: a worker that fetches many times a
+    /// second writes last_heartbeat_at at most once a second. Worker writes that change state drop their entry.
+    /// </summary>
+    public Dictionary<string, (string Org, string State, long TouchedAt)> WorkerTouches { get; } = new(StringComparer.Ordinal);
+
     /// <summary>A prepared command for this SQL text, reused across calls; set its parameters with <see cref="SqliteCommandExtensions.Set"/>.</summary>
     public SqliteCommand Cmd(string sql)
     {
@@ -183,7 +189,11 @@ internal sealed class WriteContext(SqliteConnection connection, TimeProvider tim
     public void Exec(string sql) => Cmd(sql).ExecuteNonQuery();
 
     /// <summary>After a rollback, cached state may no longer match the file.</summary>
-    public void Invalidate() => Queues.Clear();
+    public void Invalidate()
+    {
+        Queues.Clear();
+        WorkerTouches.Clear();
+    }
 
     public void Dispose()
     {

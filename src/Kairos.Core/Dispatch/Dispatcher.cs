@@ -58,6 +58,7 @@ public sealed class Dispatcher(IKairosStore store, ReadySignal signal, EventBus 
     public async Task<IReadOnlyList<LeasedJob>?> FetchAsync(LeaseParams lease, TimeSpan wait, CancellationToken cancellationToken)
     {
         var deadline = time.GetUtcNow() + wait;
+        var version = signal.Version;
         var result = await store.Jobs.LeaseAsync(lease, cancellationToken);
         while (true)
         {
@@ -81,7 +82,10 @@ public sealed class Dispatcher(IKairosStore store, ReadySignal signal, EventBus 
             var waiter = signal.Register(lease.OrganizationId, lease.Queues);
             try
             {
-                result = await store.Jobs.LeaseAsync(lease, cancellationToken);
+                if (signal.Version != version)
+                {
+                    result = await store.Jobs.LeaseAsync(lease, cancellationToken);
+                }
                 if (result.Jobs.Count == 0 && result.WorkerFound)
                 {
                     var pause = deadline - now;
@@ -94,6 +98,7 @@ public sealed class Dispatcher(IKairosStore store, ReadySignal signal, EventBus 
                         await Task.WhenAny(waiter.Woken, delay);
                         await cts.CancelAsync();
                     }
+                    version = signal.Version;
                     result = await store.Jobs.LeaseAsync(lease, cancellationToken);
                 }
             }

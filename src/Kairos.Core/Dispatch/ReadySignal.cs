@@ -9,6 +9,13 @@ namespace Kairos.Core.Dispatch;
 public sealed class ReadySignal
 {
     private readonly ConcurrentDictionary<(Guid Org, string Queue), WaitList> _lists = new();
+    private long _version;
+
+    /// <summary>
+    /// Grows with every notification. A fetcher that reads it before looking for jobs and finds it unchanged after
+    /// registering knows that nothing became ready in between, and need not look again.
+    /// </summary>
+    public long Version => Interlocked.Read(ref _version);
 
     /// <summary>Registers a waiter on every queue it fetches from. Register before looking for jobs, so no wake-up is missed.</summary>
     public Waiter Register(Guid organizationId, IReadOnlyList<string> queues)
@@ -24,7 +31,9 @@ public sealed class ReadySignal
     /// <summary>Wakes up to <paramref name="count"/> waiters of the queue.</summary>
     public void Notify(Guid organizationId, string queue, int count = 1)
     {
-        if (count > 0 && _lists.TryGetValue((organizationId, queue), out var list))
+        if (count <= 0) return;
+        Interlocked.Increment(ref _version);
+        if (_lists.TryGetValue((organizationId, queue), out var list))
         {
             list.Wake(queue, count);
         }

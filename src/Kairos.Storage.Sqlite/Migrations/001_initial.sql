@@ -58,7 +58,6 @@ CREATE INDEX jobs_org_type ON jobs (organization_id, type, seq);
 CREATE INDEX jobs_ready ON jobs (organization_id, queue, priority DESC, seq) WHERE state = 'queued';
 CREATE INDEX jobs_due ON jobs (run_at) WHERE state IN ('scheduled', 'retrying');
 CREATE INDEX jobs_lease ON jobs (lease_expires_at) WHERE state = 'running';
-CREATE INDEX jobs_worker ON jobs (worker_id) WHERE state = 'running';
 CREATE INDEX jobs_finished ON jobs (organization_id, finished_at) WHERE finished_at IS NOT NULL;
 CREATE UNIQUE INDEX jobs_unique ON jobs (organization_id, queue, unique_key)
     WHERE unique_key IS NOT NULL AND state NOT IN ('succeeded', 'failed', 'cancelled');
