@@ -3,8 +3,30 @@ using Kairos.Cli;
 
 var root = new RootCommand("Kairos: a self-hosted job platform.");
 root.Subcommands.Add(ServerCommand.Create());
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration
+root.Subcommands.Add(ManageCommands.Login());
+root.Subcommands.Add(ManageCommands.Status());
+root.Subcommands.Add(JobsCommand.Create());
+root.Subcommands.Add(QueuesCommand.Create());
+root.Subcommands.Add(WorkersCommand.Create());
+root.Subcommands.Add(ManageCommands.Events());
+var parse = root.Parse(args);
+if (parse.Errors.Count > 0)
+{
+    // Usage errors: one line, exit code 2.
+    var command = string.Join(' ', parse.CommandResult.Command.Name == root.Name ? [] : ParentNames(parse.CommandResult));
+    var error = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
+    await Console.Error.WriteLineAsync($"kairos: {error.Message} (see: kairos {command}{(command.Length > 0 ? " " : "")}--help)");
+    return 2;
+}
+return await parse.InvokeAsync(new InvocationConfiguration
 {
     // The server handles SIGINT/SIGTERM itself and drains in-flight requests; no forced exit after a timeout.
     ProcessTerminationTimeout = null,
 });
+
+static IEnumerable<string> ParentNames(System.CommandLine.Parsing.CommandResult result)
+{
+    var names = new List<string>();
+    for (var r = result; r is not null && r.Parent is not null; r = r.Parent as System.CommandLine.Parsing.CommandResult) names.Insert(0, r.Command.Name);
+    return names;
+}
