@@ -6,6 +6,7 @@ using Kairos.Core.Storage;
 using Kairos.Server.Apis;
 using Kairos.Server.Auth;
 using Kairos.Server.Http;
+using Kairos.Storage.Postgres;
 using Kairos.Storage.Sqlite;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -46,7 +47,10 @@ public static class KairosServer
         services.AddSingleton<IKairosStore>(sp =>
         {
             var o = sp.GetRequiredService<ServerOptions>();
-            return new SqliteStore(new SqliteStoreOptions { Path = o.DatabasePath, Durability = o.Durability }, sp.GetRequiredService<TimeProvider>());
+            var time = sp.GetRequiredService<TimeProvider>();
+            return o.Store == "postgres"
+                ? new PostgresStore(new PostgresStoreOptions { ConnectionString = o.DatabaseUrl! }, time)
+                : new SqliteStore(new SqliteStoreOptions { Path = o.DatabasePath, Durability = o.Durability }, time);
         });
         services.AddSingleton<ReadySignal>();
         services.AddSingleton(sp =>
@@ -96,6 +100,14 @@ public static class KairosServer
         }));
     }
 
+    /// <summary>Host, port and database of a PostgreSQL connection string, never its password.</summary>
+    internal static string DescribeDatabase(string connectionString)
+    {
+        var b = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        string Get(string key, string fallback) => b.TryGetValue(key, out var v) && v is string { Length: > 0 } s ? s : fallback;
+        return $"postgres://{Get("Host", "localhost")}:{Get("Port", "5432")}/{Get("Database", "")}";
+    }
+
     public static void MapEndpoints(WebApplication app)
     {
         app.Use(async (http, next) =>
@@ -141,7 +153,8 @@ public static class KairosServer
             if (addresses is { Count: > 0 })
             {
                 var store = app.Services.GetRequiredService<IKairosStore>();
-                Console.WriteLine($"Kairos {SystemApi.Version} listening on {string.Join(", ", addresses)} (store: {store.Driver}, data: {Path.GetFullPath(o.Data)})");
+                var where = o.Store == "postgres" ? DescribeDatabase(o.DatabaseUrl!) : Path.GetFullPath(o.Data);
+                Console.WriteLine($"Kairos {SystemApi.Version} listening on {string.Join(", ", addresses)} (store: {store.Driver}, data: {where})");
             }
         });
     }
