@@ -79,10 +79,12 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
     }
 
     /// <summary>
-    /// Bulk insert: one statement over arrays (unnest) in one transaction, so the batch is all-or-nothing. Rows are
-    /// inserted in the batch's order (ORDER BY ordinality), so seq keeps FIFO. A row whose unique key is held inserts
-    /// nothing and is answered with the holder. Measured against binary COPY on 1,000-job batches: see the README of
-    /// this project's pull request (unnest kept: it is as fast here and handles unique keys in the same statement).
+    /// Bulk insert, all-or-nothing in one transaction (an invalid job throws before anything is sent). Two ways, chosen
+    /// by measurement: 1,000-job batches on a local PostgreSQL took 15-23 ms with binary COPY against 20-33 ms with one
+    /// multi-row INSERT over unnest(arrays) ... ON CONFLICT ... RETURNING (COPY skips the speculative insertion for
+    /// ON CONFLICT and sends no rows back), and small batches were no slower with COPY. But COPY cannot skip a held
+    /// unique key, so a batch that carries any unique key takes <see cref="InsertManySql"/>: rows whose key is held
+    /// insert nothing and are answered with the job that holds it.
     /// </summary>
     private const string InsertManySql =
         "WITH ensure AS (INSERT INTO queues (organization_id, name, created_at) SELECT @org, n, @now FROM unnest(@queue_names) AS n ORDER BY n " +
@@ -106,6 +108,12 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         if (results.Length == 0) return [];
         await using var connection = await Db.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        if (p.Jobs.All(j => j.UniqueKey is null))
+        {
+            await CopyManyAsync(connection, p.OrganizationId, p.Jobs, results, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+            return results!;
+        }
         var pending = Enumerable.Range(0, results.Length).ToList();
         for (var round = 0; pending.Count > 0; round++)
         {
@@ -118,6 +126,66 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         }
         await tx.CommitAsync(cancellationToken);
         return results!;
+    }
+
+    /// <summary>
+    /// A batch without unique keys (nothing can conflict): binary COPY, after creating the missing queues and reading
+    /// the queues' defaults. Rows go in the batch's order, so seq keeps FIFO; the jobs returned are built here.
+    /// </summary>
+    private async Task CopyManyAsync(NpgsqlConnection connection, Guid org, IReadOnlyList<NewJob> jobs, EnqueueResult?[] results, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        var defaults = new Dictionary<string, (int? MaxAttempts, int? TimeoutMs)>(StringComparer.Ordinal);
+        await using (var ensure = new NpgsqlCommand(
+            "WITH ensure AS (INSERT INTO queues (organization_id, name, created_at) SELECT @org, n, @now FROM unnest(@names) AS n ORDER BY n " +
+            "ON CONFLICT (organization_id, name) DO NOTHING) " +
+            "SELECT name, default_max_attempts, default_timeout_ms FROM queues WHERE organization_id = @org AND name = ANY(@names)", connection))
+        {
+            ensure.Parameters.Uuid("org", org).Long("now", Ms(now)).Texts("names", [.. jobs.Select(j => j.Queue).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)]);
+            await using var r = await ensure.ExecuteReaderAsync(cancellationToken);
+            while (await r.ReadAsync(cancellationToken)) defaults[r.GetString(0)] = (IntOrNull(r, 1), IntOrNull(r, 2));
+        }
+        await using var writer = await connection.BeginBinaryImportAsync(
+            "COPY jobs (id, organization_id, queue, type, payload, priority, state, run_at, max_attempts, timeout_ms, unique_key, tags, created_at) FROM STDIN (FORMAT BINARY)",
+            cancellationToken);
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            var job = jobs[i];
+            var runAt = job.RunAt ?? now;
+            var d = defaults.GetValueOrDefault(job.Queue);
+            var created = new Job
+            {
+                Id = Ids.New(store.Time),
+                OrganizationId = org,
+                Queue = job.Queue,
+                Type = job.Type,
+                Payload = job.Payload,
+                Priority = job.Priority,
+                State = JobStateMachine.Enqueue(runAt, now),
+                RunAt = runAt,
+                MaxAttempts = job.MaxAttempts ?? d.MaxAttempts ?? RetryPolicy.DefaultMaxAttempts,
+                TimeoutMs = job.TimeoutMs ?? d.TimeoutMs,
+                Tags = job.Tags,
+                CreatedAt = now,
+            };
+            await writer.StartRowAsync(cancellationToken);
+            await writer.WriteAsync(created.Id, NpgsqlTypes.NpgsqlDbType.Uuid, cancellationToken);
+            await writer.WriteAsync(org, NpgsqlTypes.NpgsqlDbType.Uuid, cancellationToken);
+            await writer.WriteAsync(created.Queue, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+            await writer.WriteAsync(created.Type, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+            await writer.WriteAsync(created.Payload, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+            await writer.WriteAsync(created.Priority, NpgsqlTypes.NpgsqlDbType.Integer, cancellationToken);
+            await writer.WriteAsync(created.State.ToWire(), NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+            await writer.WriteAsync(Ms(runAt), NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+            await writer.WriteAsync(created.MaxAttempts, NpgsqlTypes.NpgsqlDbType.Integer, cancellationToken);
+            if (created.TimeoutMs is { } t) await writer.WriteAsync(t, NpgsqlTypes.NpgsqlDbType.Integer, cancellationToken);
+            else await writer.WriteNullAsync(cancellationToken);
+            await writer.WriteNullAsync(cancellationToken);
+            await writer.WriteAsync(created.Tags.ToArray(), NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+            await writer.WriteAsync(Ms(now), NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+            results[i] = new EnqueueResult(created, Deduplicated: false);
+        }
+        await writer.CompleteAsync(cancellationToken);
     }
 
     private async Task<HashSet<Guid>> InsertManyAsync(NpgsqlConnection connection, Guid org, List<int> indexes, IReadOnlyList<NewJob> jobs,
@@ -345,7 +413,7 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         "WITH w AS (" +
         "  UPDATE workers SET last_heartbeat_at = @now, state = CASE WHEN state = 'lost' THEN 'active' ELSE state END " +
         "  WHERE id = @worker AND organization_id = @org RETURNING state" +
-        "), q AS (" +
+        "), q AS MATERIALIZED (" +
         "  SELECT n.name, q.rate_limit, q.rate_period_ms, " +
         "    CASE WHEN q.concurrency_limit IS NULL THEN @max ELSE LEAST(@max, q.concurrency_limit - " +
         "      (SELECT count(*) FROM jobs r WHERE r.organization_id = @org AND r.queue = n.name AND r.state = 'running'))::int END AS free " +
