@@ -25,7 +25,8 @@ public static class KairosServer
     /// <param name="args">Host arguments (tests, hosting overrides).</param>
     public static WebApplication Build(ServerOptions? options = null, string[]? args = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args ?? [] });
+        // No appsettings files are watched: settings come from flags and KAIROS_* variables, read once.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [.. args ?? [], "--hostBuilder:reloadConfigOnChange=false"] });
         builder.Configuration.AddEnvironmentVariables("KAIROS_");
         options ??= ServerOptions.From(builder.Configuration);
         builder.WebHost.UseUrls($"http://{options.Bind}:{options.Port}");
