@@ -115,6 +115,7 @@ internal sealed class PostgresCluster(PostgresStore store) : IStoreCluster, IAsy
         void Add(List<string> parts, string part)
         {
             var bytes = Encoding.UTF8.GetByteCount(part) + 1;
+            if (bytes > MaxPayloadBytes - EnvelopeBytes) return; // cannot travel (a queue name of kilobytes): fetchers poll anyway
             if (size + bytes > MaxPayloadBytes - EnvelopeBytes) Flush();
             parts.Add(part);
             size += bytes;
@@ -188,6 +189,7 @@ internal sealed class PostgresCluster(PostgresStore store) : IStoreCluster, IAsy
 
     public async Task ListenAsync(IClusterListener listener, CancellationToken cancellationToken)
     {
+        _ = store.Dedicated; // an unopened store is a programming error, not a connection to retry
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
         var stop = linked.Token;
         var backoff = TimeSpan.FromMilliseconds(100);

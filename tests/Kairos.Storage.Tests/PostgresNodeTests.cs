@@ -133,6 +133,31 @@ public sealed class PostgresNodeTests : IAsyncLifetime
         await listening.WaitAsync(Patience);
     }
 
+    [SkippableFact]
+    public async Task Listener_reconnects_after_its_connection_breaks()
+    {
+        var a = await NodeAsync();
+        var target = new NpgsqlConnectionStringBuilder(PostgresTestServer.ConnectionString);
+        await using var relay = new TcpRelay(target.Host!, target.Port);
+        var viaRelay = new NpgsqlConnectionStringBuilder(PostgresTestServer.InSchema(_schema)) { Host = "127.0.0.1", Port = relay.Port, Timeout = 5 }.ConnectionString;
+        var b = new PostgresStore(new PostgresStoreOptions { ConnectionString = viaRelay }, _time);
+        lock (_stores) _stores.Add(b);
+        await b.MigrateAsync(None);
+        var heard = new RecordingListener();
+        using var stop = new CancellationTokenSource();
+        var listening = b.Cluster!.ListenAsync(heard, stop.Token);
+        await RepeatUntilAsync(() => a.Cluster!.NotifyReady(new ReadyNotice(Org, "before", 1)), () => heard.Ready.Any(n => n.Queue == "before"));
+
+        relay.Stop(); // the listening connection breaks; reconnecting is refused for a while
+        a.Cluster!.NotifyReady(new ReadyNotice(Org, "during", 1));
+        relay.Start();
+
+        await RepeatUntilAsync(() => a.Cluster.NotifyReady(new ReadyNotice(Org, "after", 1)), () => heard.Ready.Any(n => n.Queue == "after"));
+        Assert.False(listening.IsCompleted);
+        await stop.CancelAsync();
+        await listening.WaitAsync(Patience);
+    }
+
     // ------------------------------------------------------------------ leadership
 
     [SkippableFact]
