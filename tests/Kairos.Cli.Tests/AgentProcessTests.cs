@@ -136,6 +136,21 @@ public sealed class AgentProcessTests(PublishedKairos kairos, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task A_command_past_its_timeout_is_killed_and_the_job_fails()
+    {
+        await StartAgentAsync("/bin/sh -c *");
+        var pidFile = Path.Combine(_server.Root, "timeout-pid");
+        var job = await EnqueueShellAsync(new { Command = "/bin/sh", Args = new[] { "-c", $"echo $$ > {pidFile}.tmp; mv {pidFile}.tmp {pidFile}; exec sleep 600" }, TimeoutMs = 1500 });
+
+        var failed = await WaitForStateAsync(job, "failed");
+        Assert.Equal("System.TimeoutException", failed.GetProperty("last_error").GetProperty("type").GetString());
+        Assert.Contains("timed out after 1500 ms", failed.GetProperty("last_error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        var pid = int.Parse((await File.ReadAllTextAsync(pidFile)).Trim(), CultureInfo.InvariantCulture);
+        _pidsToReap.Add(pid);
+        await WaitAsync(() => !IsRunning(pid), "the timed-out sleep is gone");
+    }
+
+    [Fact]
     public async Task A_command_outside_the_allowlist_never_runs()
     {
         await StartAgentAsync("echo *");
