@@ -399,6 +399,12 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
      *    to running (the target state comes from JobStateMachine), caps the lease at the job's timeout and inserts
      *    the attempts; its first row also carries the worker's state and the rate limit's "limited until".
      *
+     * The time comes from the TimeProvider, read before the batch is sent, so it cannot know how long the batch then
+     * waited for a queue lock. For a limited queue the lease is therefore stamped no earlier than the latest start or
+     * finish already recorded for that queue (read under the lock): lease starts of a queue follow the order in which
+     * the lock serialized them, and an attempt never appears to start before the attempts whose end freed its slot.
+     * So the attempt records agree with the limit: at no instant do more of them overlap than the limit allows.
+     *
      * A queue with no row (possible only if it was deleted while a job was being enqueued into it) is leased from as
      * an unpaused queue without limits, so no job is stranded.
      */
@@ -411,7 +417,7 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         "  UPDATE workers SET last_heartbeat_at = @now, state = CASE WHEN state = 'lost' THEN 'active' ELSE state END " +
         "  WHERE id = @worker AND organization_id = @org RETURNING state" +
         "), q AS MATERIALIZED (" +
-        "  SELECT n.name, q.rate_limit, q.rate_period_ms, " +
+        "  SELECT n.name, q.rate_limit, q.rate_period_ms, (q.concurrency_limit IS NOT NULL OR q.rate_limit IS NOT NULL) AS limited, " +
         "    CASE WHEN q.concurrency_limit IS NULL THEN @max ELSE LEAST(@max, q.concurrency_limit - " +
         "      (SELECT count(*) FROM jobs r WHERE r.organization_id = @org AND r.queue = n.name AND r.state = 'running'))::int END AS free " +
         "  FROM (SELECT DISTINCT unnest(@queues) AS name) n " +
@@ -420,24 +426,27 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         "), lim AS (" +
         "  SELECT q.name, " +
         "    CASE WHEN q.rate_limit IS NULL OR q.free <= 0 THEN q.free ELSE LEAST(q.free, q.rate_limit - s.started)::int END AS avail, " +
-        "    CASE WHEN q.rate_limit IS NOT NULL AND q.free > 0 AND s.started >= q.rate_limit THEN s.first_start + q.rate_period_ms END AS limited_until " +
+        "    CASE WHEN q.rate_limit IS NOT NULL AND q.free > 0 AND s.started >= q.rate_limit THEN s.first_start + q.rate_period_ms END AS limited_until, " +
+        "    CASE WHEN NOT q.limited THEN @now ELSE GREATEST(@now, " +
+        "      (SELECT max(a.started_at) FROM job_attempts a WHERE a.organization_id = @org AND a.queue = q.name), " +
+        "      (SELECT max(a.finished_at) FROM job_attempts a WHERE a.organization_id = @org AND a.queue = q.name AND a.finished_at IS NOT NULL)) END AS start_at " +
         "  FROM q LEFT JOIN LATERAL (" +
         "    SELECT count(*) AS started, min(a.started_at) AS first_start FROM job_attempts a " +
         "    WHERE q.rate_limit IS NOT NULL AND q.free > 0 AND a.organization_id = @org AND a.queue = q.name AND a.started_at > @now - q.rate_period_ms" +
         "  ) s ON true" +
         "), picked AS (" +
-        "  SELECT c.seq FROM lim CROSS JOIN LATERAL (" +
+        "  SELECT c.seq, lim.start_at FROM lim CROSS JOIN LATERAL (" +
         "    SELECT j.seq, j.priority FROM jobs j WHERE j.organization_id = @org AND j.queue = lim.name AND j.state = @from " +
         "    ORDER BY j.priority DESC, j.seq LIMIT GREATEST(lim.avail, 0) FOR UPDATE SKIP LOCKED" +
         "  ) c WHERE lim.avail > 0 ORDER BY c.priority DESC, c.seq LIMIT @max" +
         "), leased AS (" +
         "  UPDATE jobs j SET state = @to, attempt = j.attempt + 1, worker_id = @worker, lease_token = gen_random_uuid(), " +
-        "    lease_expires_at = @now + LEAST(@lease_ms, COALESCE(j.timeout_ms, @lease_ms)), lease_ms = @lease_ms, started_at = @now, " +
+        "    lease_expires_at = p.start_at + LEAST(@lease_ms, COALESCE(j.timeout_ms, @lease_ms)), lease_ms = @lease_ms, started_at = p.start_at, " +
         "    finished_at = NULL, progress_percent = NULL, progress_message = NULL, cancel_requested = false " +
         "  FROM picked p WHERE j.seq = p.seq AND j.state = @from RETURNING " + JobColumnsOf("j") +
         "), attempts AS (" +
         "  INSERT INTO job_attempts (job_id, number, organization_id, queue, worker_id, started_at) " +
-        "  SELECT id, attempt, organization_id, queue, worker_id, @now FROM leased" +
+        "  SELECT id, attempt, organization_id, queue, worker_id, started_at FROM leased" +
         ") " +
         "SELECT (SELECT state FROM w), (SELECT min(limited_until) FROM lim), " + JobColumnsOf("l") +
         " FROM (SELECT 1) AS one LEFT JOIN leased l ON true ORDER BY l.priority DESC, l.seq";
@@ -446,18 +455,19 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
     {
         var decision = JobStateMachine.Decide(new JobSnapshot(JobState.Queued, 0, 0, false), JobTrigger.Lease);
         var max = decision.Allowed ? Math.Max(p.Max, 0) : 0;
-        var now = Now;
-        var queues = p.Queues.ToArray();
-        await using var batch = Db.CreateBatch();
+        var queues = p.Queues.Distinct(StringComparer.Ordinal).ToArray();
+        // The connection first: waiting for the pool must not age the time the lease is stamped with.
+        await using var connection = await Db.OpenConnectionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection);
         var lockLimited = new NpgsqlBatchCommand(LockLimitedSql);
         lockLimited.Parameters.Uuid("org", p.OrganizationId).Texts("queues", queues);
         var lease = new NpgsqlBatchCommand(LeaseSql);
         lease.Parameters.Uuid("org", p.OrganizationId).Uuid("worker", p.WorkerId).Texts("queues", queues).Int("max", max)
-            .Long("now", Ms(now)).Int("lease_ms", p.LeaseMs).Text("from", decision.From.ToWire()).Text("to", decision.To.ToWire());
+            .Long("now", Ms(Now)).Int("lease_ms", p.LeaseMs).Text("from", decision.From.ToWire()).Text("to", decision.To.ToWire());
         batch.BatchCommands.Add(lockLimited);
         batch.BatchCommands.Add(lease);
         await using var r = await batch.ExecuteReaderAsync(cancellationToken);
-        await r.NextResultAsync(cancellationToken); // the locked queue names
+        await r.NextResultAsync(cancellationToken); // past the locked queue names
         var leased = new List<LeasedJob>();
         string? workerState = null;
         DateTimeOffset? limitedUntil = null;

@@ -83,8 +83,10 @@ CREATE TABLE job_attempts (
     error_stack      text,
     PRIMARY KEY (job_id, number)
 );
--- Rate limits count the starts of a queue in a window.
+-- Rate limits count the starts of a queue in a window; a limited queue's next lease starts no earlier than its
+-- latest recorded start or finish (see the lease in PostgresJobStore).
 CREATE INDEX job_attempts_starts ON job_attempts (organization_id, queue, started_at);
+CREATE INDEX job_attempts_finishes ON job_attempts (organization_id, queue, finished_at) WHERE finished_at IS NOT NULL;
 
 CREATE TABLE job_logs (
     id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
