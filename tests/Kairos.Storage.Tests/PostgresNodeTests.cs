@@ -268,6 +268,33 @@ public sealed class PostgresNodeTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task Limited_queue_lease_is_stamped_no_earlier_than_the_finish_that_freed_its_slot()
+    {
+        // Node B's clock runs 5 s ahead of node A's (or A read its time long before its lease got the queue lock).
+        var a = await NodeAsync();
+        var bTime = new FakeTimeProvider(_time.GetUtcNow().AddSeconds(5));
+        var b = await PostgresTestServer.OpenAsync(_schema, bTime);
+        lock (_stores) _stores.Add(b);
+        await a.Queues.UpsertAsync(new UpsertQueueParams(Org, "one-at-a-time", new QueueSettings { ConcurrencyLimit = 1 }), None);
+        await a.Jobs.EnqueueManyAsync(new EnqueueManyParams(Org, [Job("one-at-a-time"), Job("one-at-a-time"), Job("plain")]), None);
+        var onA = await a.Workers.RegisterAsync(new RegisterWorkerParams(Org, new WorkerRegistration { Name = "a", Queues = ["one-at-a-time", "plain"] }), None);
+        var onB = await b.Workers.RegisterAsync(new RegisterWorkerParams(Org, new WorkerRegistration { Name = "b", Queues = ["one-at-a-time"] }), None);
+
+        var first = Assert.Single((await b.Jobs.LeaseAsync(new LeaseParams(Org, onB.Id, ["one-at-a-time"], 5, 30_000), None)).Jobs);
+        bTime.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(CommandStatus.Applied, (await b.Jobs.AckAsync(new AckParams(Org, first.Job.Id, first.LeaseToken, null), None)).Status);
+        var second = Assert.Single((await a.Jobs.LeaseAsync(new LeaseParams(Org, onA.Id, ["one-at-a-time"], 5, 30_000), None)).Jobs);
+        var plain = Assert.Single((await a.Jobs.LeaseAsync(new LeaseParams(Org, onA.Id, ["plain"], 5, 30_000), None)).Jobs);
+
+        var finished = (await a.Jobs.GetAsync(new GetJobParams(Org, first.Job.Id), None))!.FinishedAt!.Value;
+        Assert.Equal(bTime.GetUtcNow(), finished);
+        Assert.Equal(finished, second.Job.StartedAt);
+        Assert.Equal(finished.AddSeconds(30), second.LeaseExpiresAt);
+        Assert.Equal(finished, Assert.Single((await a.Jobs.GetAsync(new GetJobParams(Org, second.Job.Id), None))!.Attempts).StartedAt);
+        Assert.Equal(_time.GetUtcNow(), plain.Job.StartedAt); // a queue without limits keeps the node's own time
+    }
+
+    [SkippableFact]
     public async Task Rate_limit_holds_across_nodes_fetching_at_once()
     {
         var nodes = new[] { await NodeAsync(), await NodeAsync(), await NodeAsync() };
