@@ -9,6 +9,7 @@ using Kairos.Bench.Worker;
 
 // Child-process modes of this same executable.
 if (args.Length > 0 && args[0] == "worker") return await WorkerMode.RunAsync(args);
+if (args.Length > 0 && args[0] == "sdk-worker") return await SdkWorkerMode.RunAsync(args);
 if (args.Length > 0 && args[0] == "hangfire") return await HangfireMode.RunAsync(args);
 
 BenchOptions options;
@@ -26,9 +27,9 @@ if (options.Help)
     Console.WriteLine(BenchOptions.Usage);
     return 0;
 }
-if (options.Store == "postgres")
+if (options.Store == "postgres" && PostgresServer.FindBin() is null)
 {
-    Console.Error.WriteLine("Kairos.Bench: --store postgres is not available yet (the PostgreSQL store arrives with its own issue); use --store sqlite.");
+    Console.Error.WriteLine("Kairos.Bench: --store postgres needs PostgreSQL's initdb and pg_ctl: run `apt-get install postgresql` (the harness starts a throwaway cluster itself).");
     return 2;
 }
 
@@ -41,11 +42,10 @@ Console.WriteLine($"Machine: {cores} cores ({ProcStats.CpuModel()}), {ProcStats.
 Console.WriteLine($"The server, the load generator, the worker processes and the peers all share these {cores} cores: every figure below is for the whole system on this one machine.");
 Console.WriteLine();
 Console.WriteLine("Targets (2-core machine):");
-foreach (var (scenario, target) in Targets.Table) Console.WriteLine($"  {scenario,-36} {target}");
+foreach (var (scenario, target) in Targets.TableFor(options.Store)) Console.WriteLine($"  {scenario,-36} {target}");
 Console.WriteLine();
 
 string serverDll;
-var publishDir = Path.Combine(Path.GetTempPath(), "kairos-bench", "server-" + Guid.NewGuid().ToString("N")[..8]);
 if (options.ServerDir is { } dir)
 {
     serverDll = Path.Combine(Path.GetFullPath(dir), "kairos.dll");
@@ -57,13 +57,40 @@ if (options.ServerDir is { } dir)
 }
 else
 {
-    BenchContext.Say("publishing src/Kairos.Cli (Release)...");
+    // Published once and reused while it is newer than every source: a --quick run should not pay for a publish.
+    var cacheDir = Path.Combine(Path.GetTempPath(), "kairos-bench",
+        "server-cache-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(root)))[..8]);
+    BenchContext.Say("checking the published server against src/ ...");
     var publish = Stopwatch.StartNew();
-    serverDll = await KairosServer.PublishAsync(root, publishDir);
-    BenchContext.Say($"published in {publish.Elapsed.TotalSeconds:0} s");
+    var (dll, what) = await KairosServer.PublishCachedAsync(root, cacheDir, options.Republish);
+    serverDll = dll;
+    BenchContext.Say($"{what} ({publish.Elapsed.TotalSeconds:0.0} s)");
 }
+var scenarioClock = Stopwatch.StartNew();
 
-var ctx = new BenchContext(options, serverDll, root, results);
+// Disposed when the program ends: stops the PostgreSQL cluster if one was started.
+await using var ctx = new BenchContext(options, serverDll, root, results);
+if (options.Store == "postgres" || options.Scenarios.Contains("peers") && options.Peers.Contains("hangfire-postgres") && PostgresServer.FindBin() is not null)
+{
+    // initdb and the first start take seconds: they run while the first scenarios do.
+    _ = ctx.PostgresAsync();
+}
+if (options.Store == "postgres")
+{
+    PostgresServer pg;
+    try
+    {
+        pg = await ctx.PostgresAsync();
+    }
+    catch (InvalidOperationException ex)
+    {
+        Console.Error.WriteLine($"Kairos.Bench: could not start PostgreSQL for --store postgres: {ex.Message}");
+        return 1;
+    }
+    results.Note($"Kairos store: postgres, PostgreSQL {pg.Version} started by the harness on the same machine ({PostgresServer.Settings}); " +
+                 "one fresh schema per scenario (Search Path=bench_<scenario>_<id>), Npgsql's defaults otherwise; server CPU and RSS are the Kairos process's " +
+                 "alone, PostgreSQL's CPU is printed beside them");
+}
 var failed = false;
 foreach (var name in options.Scenarios)
 {
@@ -88,14 +115,7 @@ foreach (var name in options.Scenarios)
         results.Add(Row.Skip(name, "scenario did not complete", ex.GetType().Name + ": " + ex.Message.Split('\n')[0]));
     }
 }
-
-try
-{
-    if (options.ServerDir is null) Directory.Delete(publishDir, recursive: true);
-}
-catch (IOException)
-{
-}
+BenchContext.Say($"scenarios took {scenarioClock.Elapsed.TotalSeconds:0} s (the build and the publish check before them excluded)");
 
 var commit = Repository.ShortSha(root);
 var date = DateTime.Now.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
@@ -108,7 +128,7 @@ if (results.Rows.Count > 0)
     Console.WriteLine(results.Table());
     var outDir = options.OutputDir ?? Path.Combine(root, "bench", "results");
     Directory.CreateDirectory(outDir);
-    var stem = Path.Combine(outDir, $"{date}-{commit}{(options.Quick ? "-quick" : "")}");
+    var stem = Path.Combine(outDir, $"{date}-{commit}{(options.Store == "sqlite" ? "" : "-" + options.Store)}{(options.Quick ? "-quick" : "")}");
     await File.WriteAllTextAsync(stem + ".json", results.Json(info));
     await File.WriteAllTextAsync(stem + ".md", results.Markdown(info));
     Console.WriteLine($"Written: {stem}.json and {stem}.md");

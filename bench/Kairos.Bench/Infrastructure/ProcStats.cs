@@ -36,6 +36,41 @@ public static class ProcStats
         return (utime + stime) / TicksPerSecond;
     }
 
+    /// <summary>
+    /// CPU seconds of a process and its direct children: its own utime+stime, what its reaped children used
+    /// (cutime+cstime), and the live children's utime+stime+cutime+cstime. For the PostgreSQL postmaster, that is the
+    /// whole cluster: every backend is its child.
+    /// </summary>
+    public static double? TreeCpuSeconds(int pid)
+    {
+        if (Stat(pid) is not { } self) return null;
+        var ticks = self.UTime + self.STime + self.CUTime + self.CSTime;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var child) || child == pid) continue;
+            if (Stat(child) is { } c && c.PPid == pid) ticks += c.UTime + c.STime + c.CUTime + c.CSTime;
+        }
+        return ticks / TicksPerSecond;
+    }
+
+    private readonly record struct StatFields(int PPid, long UTime, long STime, long CUTime, long CSTime);
+
+    private static StatFields? Stat(int pid)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText($"/proc/{pid}/stat");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null; // gone meanwhile, or not Linux
+        }
+        var rest = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+        long F(int field) => long.Parse(rest[field - 3], CultureInfo.InvariantCulture);
+        return new StatFields((int)F(4), F(14), F(15), F(16), F(17));
+    }
+
     public static string CpuModel()
     {
         try

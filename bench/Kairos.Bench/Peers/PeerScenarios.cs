@@ -32,7 +32,7 @@ public static class PeerScenarios
         if (o.Peers.Contains("hangfire-inmemory")) await HangfireAsync(ctx, "inmemory", "Hangfire.InMemory", enqueue, burndown, latency);
         if (o.Peers.Contains("hangfire-postgres"))
         {
-            if (PostgresServer.FindBin() is not { } bin)
+            if (PostgresServer.FindBin() is null)
             {
                 const string why = "PostgreSQL is not installed: run `apt-get install postgresql`";
                 Console.WriteLine($"  Hangfire.PostgreSql skipped: {why}");
@@ -40,8 +40,9 @@ public static class PeerScenarios
             }
             else
             {
-                await using var pg = await PostgresServer.StartAsync(bin);
-                ctx.Results.Note("Hangfire.PostgreSql on " + PostgresServer.Settings);
+                // The run's cluster (Kairos with --store postgres uses it too, in schemas of its own).
+                var pg = await ctx.PostgresAsync();
+                ctx.Results.Note($"Hangfire.PostgreSql on PostgreSQL {pg.Version}: " + PostgresServer.Settings);
                 await HangfireAsync(ctx, "postgres", "Hangfire.PostgreSql", enqueue, burndown, latency, pg.ConnectionString);
             }
         }

@@ -112,6 +112,47 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public const string Settings = "PostgreSQL (Debian) initdb in a temp dir, -c synchronous_commit=off -c max_connections=300, loopback";
 
+    /// <summary>The server's version, e.g. "15.14" (from <c>pg_ctl --version</c>), or "?".</summary>
+    public string Version { get; private set; } = "?";
+
+    /// <summary>
+    /// The connection string Kairos gets with <c>--store postgres</c>: its own schema (created by the server when
+    /// missing) and Npgsql's defaults otherwise, so the server's own pooling and statement preparation apply.
+    /// </summary>
+    public string KairosConnectionString(string schema) =>
+        $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Search Path={schema}";
+
+    /// <summary>Drops a schema and everything in it (a Kairos scenario's tables once its server has exited).</summary>
+    public async Task DropSchemaAsync(string schema)
+    {
+        try
+        {
+            await using var c = new Npgsql.NpgsqlConnection(ConnectionString);
+            await c.OpenAsync();
+            await using var cmd = new Npgsql.NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{schema.Replace("\"", "\"\"", StringComparison.Ordinal)}\" CASCADE", c);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        catch (Npgsql.NpgsqlException ex)
+        {
+            // Best effort: the cluster is thrown away at the end of the run anyway.
+            Console.Error.WriteLine($"Kairos.Bench: could not drop schema {schema}: {ex.Message}");
+        }
+    }
+
+    /// <summary>CPU seconds used so far by the whole cluster (the postmaster and every backend), or null off Linux.</summary>
+    public double? CpuSeconds()
+    {
+        try
+        {
+            var first = File.ReadLines(Path.Combine(_dir, "data", "postmaster.pid")).FirstOrDefault();
+            return int.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? ProcStats.TreeCpuSeconds(pid) : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The folder holding initdb and pg_ctl, or null when PostgreSQL is not installed.</summary>
     public static string? FindBin()
     {
@@ -133,12 +174,22 @@ public sealed class PostgresServer : IAsyncDisposable
         await pg.Tool("initdb", "-D", Path.Combine(dir, "data"), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8");
         await pg.Tool("pg_ctl", "-D", Path.Combine(dir, "data"), "-l", Path.Combine(dir, "log"), "-w", "-t", "60", "-o",
             $"-p {port} -k {dir} -c listen_addresses=127.0.0.1 -c synchronous_commit=off -c max_connections=300", "start");
+        try
+        {
+            var version = await RunAsync(Path.Combine(bin, "pg_ctl"), false, "--version");
+            // "pg_ctl (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)"
+            var m = System.Text.RegularExpressions.Regex.Match(version, @"\d+(\.\d+)+");
+            if (m.Success) pg.Version = m.Value;
+        }
+        catch (InvalidOperationException)
+        {
+        }
         return pg;
     }
 
-    private Task Tool(string name, params string[] args) => RunAsync(Path.Combine(_bin, name), _asPostgres, args);
+    private Task<string> Tool(string name, params string[] args) => RunAsync(Path.Combine(_bin, name), _asPostgres, args);
 
-    private static async Task RunAsync(string file, bool asPostgres, params string[] args)
+    private static async Task<string> RunAsync(string file, bool asPostgres, params string[] args)
     {
         var start = new ProcessStartInfo(asPostgres ? "runuser" : file)
         {
@@ -157,6 +208,7 @@ public sealed class PostgresServer : IAsyncDisposable
         var errors = p.StandardError.ReadToEndAsync();
         await p.WaitForExitAsync();
         if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({p.ExitCode}): {await output}{await errors}");
+        return await output;
     }
 
     public async ValueTask DisposeAsync()

@@ -41,10 +41,10 @@ public static class KairosScenarios
         var o = ctx.Options;
         const int perRequest = 1000;
         const int concurrency = 4;
-        BenchContext.Say($"bulk: {o.BulkJobs:N0} jobs in requests of {perRequest:N0}, {concurrency} concurrent clients, after a warm-up of 20 requests");
+        BenchContext.Say($"bulk: {o.BulkJobs:N0} jobs in requests of {perRequest:N0}, {concurrency} concurrent clients, after a warm-up of {o.BulkWarmupRequests} requests");
         await using var server = await ctx.StartServerAsync("bulk");
         using var client = server.Client(concurrency);
-        await Load.SeedAsync(client, "warmup", 20 * perRequest, perRequest, concurrency);
+        await Load.SeedAsync(client, "warmup", o.BulkWarmupRequests * perRequest, perRequest, concurrency);
         var lat = new Latencies();
         var body = Load.BulkBody(Queue, perRequest);
         long remaining = o.BulkJobs / perRequest;
@@ -66,10 +66,14 @@ public static class KairosScenarios
         ctx.Results.Add(Row.Measure("bulk", "request latency p50", lat.Ms(50), "ms"));
     }
 
-    /// <summary>3. N no-op jobs queued, then W worker processes drain them; batch and single modes.</summary>
+    /// <summary>
+    /// 3. N no-op jobs queued, then W worker processes drain them: raw protocol workers in batch mode, the .NET SDK's
+    /// worker host right after (compared with the batch rate of this run), then raw workers one job per call.
+    /// </summary>
     public static async Task BurndownAsync(BenchContext ctx)
     {
         await BurndownModeAsync(ctx, "batch");
+        await BurndownModeAsync(ctx, "sdk");
         await BurndownModeAsync(ctx, "single");
     }
 
@@ -77,12 +81,16 @@ public static class KairosScenarios
     {
         var o = ctx.Options;
         var n = mode == "single" ? o.SingleBurndownJobs : o.BurndownJobs;
-        BenchContext.Say($"burndown ({mode}): {n:N0} jobs queued, then {o.WorkerProcesses} worker processes × capacity {o.WorkerCapacity}" +
-                         (mode == "batch" ? $", fetch max {o.BatchMax}, batch ack" : ", one job per fetch and per ack"));
+        BenchContext.Say($"burndown ({mode}): {n:N0} jobs queued, then {o.WorkerProcesses} worker processes × capacity {o.WorkerCapacity}" + mode switch
+        {
+            "batch" => $", fetch max {o.BatchMax}, batch ack",
+            "sdk" => $", the .NET SDK's worker host (AddKairosWorker, IJobHandler<T>), FetchBatchSize {o.BatchMax}, AckBatchSize {o.BatchMax}",
+            _ => ", one job per fetch and per ack",
+        });
         await using var server = await ctx.StartServerAsync("burndown-" + mode);
         if (mode == "batch")
         {
-            await Task.Delay(o.Quick ? 1000 : 3000);
+            await Task.Delay(o.MemoryIdleDelay);
             if (server.RssMiB() is { } idle) ctx.Figures["memory.idle"] = idle;
         }
         using var client = server.Client(4);
@@ -92,9 +100,33 @@ public static class KairosScenarios
         var rate = await DrainAsync(ctx, server, Queue, n, mode, o.WorkerProcesses);
         var key = "burndown." + mode;
         ctx.Figures[key] = rate;
-        ctx.Results.Add(mode == "batch"
-            ? Row.Measure("burndown", $"batch fetch/ack (max {o.BatchMax}), {o.WorkerProcesses}×{o.WorkerCapacity}", rate, "jobs/s", Targets.BurndownBatch, $"{n:N0} jobs")
-            : Row.Measure("burndown", $"one job per fetch/ack, {o.WorkerProcesses}×{o.WorkerCapacity}", rate, "jobs/s", Targets.BurndownSingle, $"{n:N0} jobs"));
+        switch (mode)
+        {
+            case "batch":
+                ctx.Results.Add(Row.Measure("burndown", $"batch fetch/ack (max {o.BatchMax}), {o.WorkerProcesses}×{o.WorkerCapacity}", rate, "jobs/s",
+                    Targets.BurndownBatchFor(o.Store), $"{n:N0} jobs"));
+                break;
+            case "sdk":
+                const string sdk = "burndown, SDK worker host";
+                ctx.Results.Add(Row.Measure(sdk, $"AddKairosWorker + IJobHandler, {o.WorkerProcesses}×{o.WorkerCapacity}, batch fetch/ack", rate, "jobs/s", note: $"{n:N0} jobs"));
+                if (ctx.Figures.TryGetValue("burndown.batch", out var raw) && raw > 0)
+                {
+                    ctx.Results.Add(Row.Measure(sdk, $"SDK host / raw batch workers ({raw:N0} jobs/s) of this run", rate / raw, "x", Targets.SdkWorkerVsRaw));
+                }
+                else
+                {
+                    ctx.Results.Add(Row.Skip(sdk, "SDK host / raw batch workers", "no raw batch burndown in this run", Targets.SdkWorkerVsRaw));
+                }
+                ctx.Results.Note($"burndown, SDK worker host: {o.WorkerProcesses} processes (`Kairos.Bench sdk-worker`) built like a user's worker service: " +
+                                 $"AddKairosClient + AddKairosWorker(queue concurrency {o.WorkerCapacity}, FetchBatchSize {o.BatchMax}, AckBatchSize {o.BatchMax}, lease 120 s) " +
+                                 "+ AddHandler<NoopHandler, NoopPayload>; a DI scope, a handler instance and a typed payload per job; the host fetches as many jobs as " +
+                                 $"it has free slots (at most {o.WorkerCapacity} leased per process, where the raw batch workers lease up to {2 * o.BatchMax}); " +
+                                 "done = acks the server answered ok to");
+                break;
+            default:
+                ctx.Results.Add(Row.Measure("burndown", $"one job per fetch/ack, {o.WorkerProcesses}×{o.WorkerCapacity}", rate, "jobs/s", Targets.BurndownSingle, $"{n:N0} jobs"));
+                break;
+        }
         if (mode == "batch" && server.RssMiB() is { } after) ctx.Figures["memory.after_burndown"] = after;
     }
 
@@ -107,16 +139,22 @@ public static class KairosScenarios
         var o = ctx.Options;
         await using var pool = await WorkerPool.StartAsync(server.BaseAddress, KairosServer.ApiKey, queue, mode, processes, o.WorkerCapacity, o.BatchMax);
         var cpu0 = server.CpuSeconds();
+        var db0 = ctx.DatabaseCpuSeconds();
         var clock = Stopwatch.StartNew();
         await pool.GoAsync();
         var warm = (long)(n * 0.05);
         var t0 = await pool.WaitForDoneAsync(warm, clock, TimeSpan.FromMinutes(30));
         var t1 = await pool.WaitForDoneAsync(n, clock, TimeSpan.FromMinutes(30));
         var cpu1 = server.CpuSeconds();
+        var db1 = ctx.DatabaseCpuSeconds();
         await pool.StopAsync();
         var rate = (n - warm) / (t1 - t0).TotalSeconds;
         var cpu = cpu1 - cpu0;
-        BenchContext.Say($"  drained {n:N0} in {t1.TotalSeconds:0.00} s; {rate:N0} jobs/s after the first 5%; server CPU {cpu / t1.TotalSeconds * 100:0} % of a core");
+        var db = db1 - db0;
+        var (fetches, fetched, acks) = pool.Calls();
+        BenchContext.Say($"  drained {n:N0} in {t1.TotalSeconds:0.00} s; {rate:N0} jobs/s after the first 5%; server CPU {cpu / t1.TotalSeconds * 100:0} % of a core" +
+                         (db is { } d ? $", PostgreSQL CPU {d / t1.TotalSeconds * 100:0} % of a core" : "") +
+                         (fetches > 0 ? $"; {fetches:N0} fetches ({(double)fetched / fetches:0.0} jobs each), {acks:N0} ack calls ({(double)n / Math.Max(1, acks):0.0} jobs each)" : ""));
         using var client = server.Client(1);
         long succeeded = 0;
         foreach (var q in queue.Split(',')) succeeded += (await QueueCountsAsync(client, q)).GetValueOrDefault("succeeded");
@@ -148,9 +186,12 @@ public static class KairosScenarios
 
         var burndown = await ctx.EnsureAsync("burndown.batch", () => BurndownModeAsync(ctx, "batch"));
         var enqueue = await ctx.EnsureAsync("enqueue.single", () => EnqueueAsync(ctx));
-        var rate = 0.5 * Math.Min(burndown ?? 1000, enqueue ?? 1000);
-        ctx.Results.Note($"latency at half load: {rate:N0} jobs/s = half of min(burndown batch {burndown:N0}, single enqueue {enqueue:N0}) jobs/s, " +
-                         $"each job its own POST /jobs, drained by {o.WorkerProcesses} batch workers × {o.WorkerCapacity}");
+        // At least 20 jobs/s (the idle rate), should a scaled-down run have measured next to nothing.
+        var half = Math.Max(20, 0.5 * Math.Min(burndown ?? 1000, enqueue ?? 1000));
+        var rate = Math.Min(half, o.LoadedLatencyRateCap);
+        ctx.Results.Note($"latency at half load: {rate:N0} jobs/s = half of min(burndown batch {burndown:N0}, single enqueue {enqueue:N0}) jobs/s" +
+                         (rate < half ? $", capped at {o.LoadedLatencyRateCap:N0} jobs/s in --quick" : "") +
+                         $", each job its own POST /jobs, drained by {o.WorkerProcesses} batch workers × {o.WorkerCapacity}");
         var loaded = await MeasureLatencyAsync(ctx, "latency-loaded", rate, mode: "batch", processes: o.WorkerProcesses, capacity: o.WorkerCapacity);
         AddLatencyRows(ctx, "latency at half load", $"enqueue → handler start, {rate:N0} jobs/s", loaded, Targets.LatencyLoadedP50, Targets.LatencyLoadedP99);
     }
@@ -224,6 +265,7 @@ public static class KairosScenarios
     public static async Task MemoryAsync(BenchContext ctx)
     {
         await ctx.EnsureAsync("memory.after_burndown", () => BurndownModeAsync(ctx, "batch"));
+        if (ctx.Options.Store == "postgres") ctx.Results.Note("memory: RSS of the Kairos server process alone; PostgreSQL's own processes are not counted");
         if (ctx.Figures.TryGetValue("memory.idle", out var idle)) ctx.Results.Add(Row.Measure("memory", "RSS idle after start", idle, "MiB", Targets.MemoryIdle));
         else ctx.Results.Add(Row.Skip("memory", "RSS idle after start", "no /proc here", Targets.MemoryIdle));
         if (ctx.Figures.TryGetValue("memory.after_burndown", out var after))

@@ -32,6 +32,9 @@ public static class WorkerMode
     internal sealed record FetchResponse(List<FetchedJob> Jobs);
 
     private static long _done;
+    private static long _fetches;
+    private static long _fetched;
+    private static long _ackCalls;
     private static readonly ConcurrentQueue<long> Samples = new();
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
@@ -104,6 +107,7 @@ public static class WorkerMode
         {
             await File.WriteAllLinesAsync(s.LatencyOut, Samples.Select(v => v.ToString(CultureInfo.InvariantCulture)));
         }
+        Console.WriteLine(StatsLine(Interlocked.Read(ref _fetches), Interlocked.Read(ref _fetched), Interlocked.Read(ref _ackCalls)));
         Console.WriteLine($"final {Interlocked.Read(ref _done)}");
         foreach (var c in clients) c.Dispose();
         return 0;
@@ -169,7 +173,10 @@ public static class WorkerMode
             lease_ms = 120_000,
         }, Json, stop);
         await Http.EnsureOkAsync(response, "fetch");
-        return (await response.Content.ReadFromJsonAsync<FetchResponse>(Json, stop))!.Jobs;
+        var jobs = (await response.Content.ReadFromJsonAsync<FetchResponse>(Json, stop))!.Jobs;
+        Interlocked.Increment(ref _fetches);
+        Interlocked.Add(ref _fetched, jobs.Count);
+        return jobs;
     }
 
     private static async Task SingleLoop(HttpClient client, Guid id, Settings s, CancellationToken stop)
@@ -183,6 +190,7 @@ public static class WorkerMode
                     Handle(job);
                     using var ack = await client.PostAsJsonAsync($"api/v1/jobs/{job.Id}/ack", new { lease_token = job.LeaseToken }, Json, stop);
                     await Http.EnsureOkAsync(ack, "ack");
+                    Interlocked.Increment(ref _ackCalls);
                     Interlocked.Increment(ref _done);
                 }
             }
@@ -232,6 +240,7 @@ public static class WorkerMode
                 using var response = await client.PostAsJsonAsync("api/v1/ack", new { acks = batch }, Json, stop);
                 await Http.EnsureOkAsync(response, "batch ack");
                 Interlocked.Add(ref leased, -batch.Count);
+                Interlocked.Increment(ref _ackCalls);
                 Interlocked.Add(ref _done, batch.Count);
                 room.Release();
             }
@@ -250,6 +259,10 @@ public static class WorkerMode
         {
         }
     }
+
+    /// <summary>What a worker process tells the harness before <c>final N</c>: HTTP calls made, for the harness to sum.</summary>
+    internal static string StatsLine(long fetches, long fetched, long acks) =>
+        string.Create(CultureInfo.InvariantCulture, $"stats fetches={fetches} fetched={fetched} acks={acks}");
 
     private static Settings Parse(IReadOnlyList<string> args)
     {

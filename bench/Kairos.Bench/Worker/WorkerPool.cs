@@ -4,7 +4,10 @@ using Kairos.Bench.Infrastructure;
 
 namespace Kairos.Bench.Worker;
 
-/// <summary>Worker processes (<c>Kairos.Bench worker</c>) started by the harness, driven together.</summary>
+/// <summary>
+/// Worker processes started by the harness, driven together: <c>Kairos.Bench worker</c> (the raw HTTP protocol, modes
+/// <c>batch</c> and <c>single</c>) or, for mode <c>sdk</c>, <c>Kairos.Bench sdk-worker</c> (the .NET SDK's worker host).
+/// </summary>
 public sealed class WorkerPool : IAsyncDisposable
 {
     private readonly List<ChildProcess> _children;
@@ -35,7 +38,7 @@ public sealed class WorkerPool : IAsyncDisposable
                 files.Add(file);
                 children.Add(new ChildProcess(ChildProcess.Self(
                 [
-                    "worker", "--url", url.ToString(), "--key", key, "--queue", queue, "--mode", mode,
+                    mode == "sdk" ? "sdk-worker" : "worker", "--url", url.ToString(), "--key", key, "--queue", queue, "--mode", mode,
                     "--capacity", capacity.ToString(CultureInfo.InvariantCulture), "--max", max.ToString(CultureInfo.InvariantCulture),
                     "--registrations", registrationsPerProcess.ToString(CultureInfo.InvariantCulture),
                     "--wait-ms", waitMs.ToString(CultureInfo.InvariantCulture), "--latency-out", file, "--name", $"bench-{mode}-{i}",
@@ -67,6 +70,30 @@ public sealed class WorkerPool : IAsyncDisposable
             await Task.Delay(5);
         }
         return clock.Elapsed;
+    }
+
+    /// <summary>
+    /// The HTTP calls the workers made, summed from their <c>stats</c> lines (printed on stop): fetches, jobs they
+    /// brought, ack calls. Zeros before <see cref="StopAsync"/>.
+    /// </summary>
+    public (long Fetches, long Fetched, long Acks) Calls()
+    {
+        long f = 0, j = 0, a = 0;
+        foreach (var line in _children.SelectMany(c => c.Lines).Where(l => l.StartsWith("stats ", StringComparison.Ordinal)))
+        {
+            foreach (var part in line["stats ".Length..].Split(' '))
+            {
+                var kv = part.Split('=');
+                if (kv.Length != 2 || !long.TryParse(kv[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)) continue;
+                switch (kv[0])
+                {
+                    case "fetches": f += v; break;
+                    case "fetched": j += v; break;
+                    case "acks": a += v; break;
+                }
+            }
+        }
+        return (f, j, a);
     }
 
     /// <summary>Stops every worker and merges their latency samples.</summary>
