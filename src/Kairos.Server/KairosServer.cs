@@ -196,9 +196,17 @@ public sealed class StoreStartup(IKairosStore store, ServerOptions options, Serv
             var hash = ApiKeySecrets.Hash(key);
             if (await store.ApiKeys.FindByHashAsync(hash, cancellationToken) is null)
             {
-                await store.ApiKeys.CreateAsync(new CreateApiKeyParams(Organizations.Default, "bootstrap admin (KAIROS_ADMIN_API_KEY)",
-                    ApiKeySecrets.VisiblePrefix(key), hash, ApiKeyScopes.Admin, null), cancellationToken);
-                logger.LogInformation("Created the bootstrap admin API key from KAIROS_ADMIN_API_KEY");
+                try
+                {
+                    await store.ApiKeys.CreateAsync(new CreateApiKeyParams(Organizations.Default, "bootstrap admin (KAIROS_ADMIN_API_KEY)",
+                        ApiKeySecrets.VisiblePrefix(key), hash, ApiKeyScopes.Admin, null), cancellationToken);
+                    logger.LogInformation("Created the bootstrap admin API key from KAIROS_ADMIN_API_KEY");
+                }
+                catch (Exception) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // Another node starting on the same database may have created it first (the hash is unique).
+                    if (await store.ApiKeys.FindByHashAsync(hash, cancellationToken) is null) throw;
+                }
             }
         }
     }
