@@ -97,7 +97,7 @@ public static class KairosScenarios
         var seed = Stopwatch.StartNew();
         await Load.SeedAsync(client, Queue, n);
         BenchContext.Say($"  seeded {n:N0} jobs in {seed.Elapsed.TotalSeconds:0.0} s");
-        var rate = await DrainAsync(ctx, server, Queue, n, mode, o.WorkerProcesses);
+        var rate = await DrainAsync(ctx, server, Queue, n, mode, o.WorkerProcesses, note: true);
         var key = "burndown." + mode;
         ctx.Figures[key] = rate;
         switch (mode)
@@ -134,7 +134,7 @@ public static class KairosScenarios
     /// Starts the worker processes, lets them drain <paramref name="n"/> queued jobs, and returns the rate measured
     /// from the moment 5% were done (start-up and JIT warm-up excluded) to the last one; checks the server's counts.
     /// </summary>
-    public static async Task<double> DrainAsync(BenchContext ctx, KairosServer server, string queue, long n, string mode, int processes)
+    public static async Task<double> DrainAsync(BenchContext ctx, KairosServer server, string queue, long n, string mode, int processes, bool note = false)
     {
         var o = ctx.Options;
         await using var pool = await WorkerPool.StartAsync(server.BaseAddress, KairosServer.ApiKey, queue, mode, processes, o.WorkerCapacity, o.BatchMax);
@@ -152,9 +152,11 @@ public static class KairosScenarios
         var cpu = cpu1 - cpu0;
         var db = db1 - db0;
         var (fetches, fetched, acks) = pool.Calls();
-        BenchContext.Say($"  drained {n:N0} in {t1.TotalSeconds:0.00} s; {rate:N0} jobs/s after the first 5%; server CPU {cpu / t1.TotalSeconds * 100:0} % of a core" +
-                         (db is { } d ? $", PostgreSQL CPU {d / t1.TotalSeconds * 100:0} % of a core" : "") +
-                         (fetches > 0 ? $"; {fetches:N0} fetches ({(double)fetched / fetches:0.0} jobs each), {acks:N0} ack calls ({(double)n / Math.Max(1, acks):0.0} jobs each)" : ""));
+        var how = $"server CPU {cpu / t1.TotalSeconds * 100:0} % of a core" +
+                  (db is { } d ? $", PostgreSQL CPU {d / t1.TotalSeconds * 100:0} % of a core" : "") +
+                  (fetches > 0 ? $"; {fetches:N0} fetches ({(double)fetched / fetches:0.0} jobs each), {acks:N0} ack calls ({(double)n / Math.Max(1, acks):0.0} jobs each)" : "");
+        BenchContext.Say($"  drained {n:N0} in {t1.TotalSeconds:0.00} s; {rate:N0} jobs/s after the first 5%; {how}");
+        if (note) ctx.Results.Note($"burndown ({mode}): {how}");
         using var client = server.Client(1);
         long succeeded = 0;
         foreach (var q in queue.Split(',')) succeeded += (await QueueCountsAsync(client, q)).GetValueOrDefault("succeeded");
