@@ -299,6 +299,37 @@ public sealed class ServerProcessTests(PublishedKairos kairos, ITestOutputHelper
     }
 
     [Fact]
+    public async Task Unreachable_database_exits_non_zero_with_one_line_naming_it_and_no_password()
+    {
+        using var closed = new TcpListener(IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop(); // nothing listens there now
+        var process = Launch("unreachable postgres", new Dictionary<string, string>(),
+            "server", "--port", "0", "--store", "postgres",
+            "--database-url", $"Host=127.0.0.1;Port={port};Username=kairos;Password=s3cret-pw;Database=nowhere");
+        var exitCode = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.NotEqual(0, exitCode);
+        var error = Assert.Single(process.Stderr, l => !string.IsNullOrWhiteSpace(l));
+        Assert.StartsWith("kairos: cannot open the postgres store", error, StringComparison.Ordinal);
+        Assert.Contains($"127.0.0.1:{port}", error, StringComparison.Ordinal);
+        Assert.DoesNotContain(process.Stdout.Concat(process.Stderr), l => l.Contains("s3cret-pw", StringComparison.Ordinal));
+        Assert.DoesNotContain(process.Stdout, l => l.Contains("listening on", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Postgres_store_without_a_database_url_is_a_usage_error()
+    {
+        var process = Launch("postgres without url", new Dictionary<string, string>(), "server", "--port", "0", "--store", "postgres");
+        var exitCode = await process.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, exitCode);
+        var error = Assert.Single(process.Stderr, l => !string.IsNullOrWhiteSpace(l));
+        Assert.Contains("--database-url", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Invalid_durability_variable_exits_non_zero_with_one_error_line()
     {
         var data = Folder("bad-env");
