@@ -119,6 +119,21 @@ internal sealed class Cli
             ? uri
             : throw new UsageException($"'{url}' is not an http(s) URL, e.g. http://localhost:7700");
 
+    /// <summary>Walks every page of a list (queues, workers: small lists) into one.</summary>
+    public static async Task<List<T>> ReadAllAsync<T>(Func<string?, CancellationToken, Task<Kairos.Client.Page<T>>> page, CancellationToken cancellationToken)
+    {
+        var all = new List<T>();
+        string? cursor = null;
+        do
+        {
+            var p = await page(cursor, cancellationToken);
+            all.AddRange(p.Items);
+            cursor = p.NextCursor;
+        }
+        while (cursor is not null);
+        return all;
+    }
+
     public static void WriteJson<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, JsonOut));
 
     /// <summary>One JSON document on one line (streams: events, log lines).</summary>

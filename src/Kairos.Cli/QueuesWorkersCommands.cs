@@ -61,15 +61,7 @@ internal static class QueuesCommand
         var command = new Command("list", "List queues with their job counts.");
         Cli.Action(command, async (cli, ct) =>
         {
-            var all = new List<Queue>();
-            string? cursor = null;
-            do
-            {
-                var page = await cli.Client.ListQueuesAsync(500, cursor, ct);
-                all.AddRange(page.Items);
-                cursor = page.NextCursor;
-            }
-            while (cursor is not null);
+            var all = await Cli.ReadAllAsync((cursor, c) => cli.Client.ListQueuesAsync(500, cursor, c), ct);
             if (cli.Json)
             {
                 Cli.WriteJson(all);
@@ -197,15 +189,7 @@ internal static class WorkersCommand
         var command = new Command("list", "List workers, newest first.");
         Cli.Action(command, async (cli, ct) =>
         {
-            var all = new List<Worker>();
-            string? cursor = null;
-            do
-            {
-                var page = await cli.Client.ListWorkersAsync(500, cursor, ct);
-                all.AddRange(page.Items);
-                cursor = page.NextCursor;
-            }
-            while (cursor is not null);
+            var all = await Cli.ReadAllAsync((cursor, c) => cli.Client.ListWorkersAsync(500, cursor, c), ct);
             if (cli.Json)
             {
                 Cli.WriteJson(all);
