@@ -41,6 +41,7 @@ public sealed class PostgresStore : IKairosStore
         Queues = new PostgresQueueStore(this);
         Workers = new PostgresWorkerStore(this);
         ApiKeys = new PostgresApiKeyStore(this);
+        Identity = new PostgresIdentityStore(this);
         _cluster = new PostgresCluster(this);
     }
 
@@ -54,6 +55,7 @@ public sealed class PostgresStore : IKairosStore
     public IQueueStore Queues { get; }
     public IWorkerStore Workers { get; }
     public IApiKeyStore ApiKeys { get; }
+    public IIdentityStore Identity { get; }
     public IStoreCluster? Cluster => _cluster;
 
     internal TimeProvider Time => _time;

@@ -48,6 +48,7 @@ public sealed class SqliteStore : IKairosStore
         Queues = new SqliteQueueStore(this);
         Workers = new SqliteWorkerStore(this);
         ApiKeys = new SqliteApiKeyStore(this);
+        Identity = new SqliteIdentityStore(this);
     }
 
     public string Driver => "sqlite";
@@ -62,6 +63,7 @@ public sealed class SqliteStore : IKairosStore
     public IQueueStore Queues { get; }
     public IWorkerStore Workers { get; }
     public IApiKeyStore ApiKeys { get; }
+    public IIdentityStore Identity { get; }
 
     /// <summary>One process owns the file: there are no other nodes.</summary>
     public IStoreCluster? Cluster => null;

@@ -14,7 +14,7 @@ namespace Kairos.Storage.Tests;
 /// supplies fresh, migrated, empty stores; every test gets its own (xUnit makes a new instance per test).
 /// Time is a <see cref="FakeTimeProvider"/> that only moves when a test advances it.
 /// </summary>
-public abstract class StoreConformance : IAsyncLifetime
+public abstract partial class StoreConformance : IAsyncLifetime
 {
     protected static readonly Guid OrgA = Organizations.Default;
     protected static readonly Guid OrgB = new("0190f000-0000-7000-8000-0000000000bb");

@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-
 namespace Kairos.Core.Auth;
 
 /// <summary>What an API key may do.</summary>
@@ -71,11 +68,9 @@ public static class ApiKeySecrets
 {
     public const string KeyPrefix = "kx_";
 
-    public static string Generate() =>
-        KeyPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+    public static string Generate() => KeyPrefix + Tokens.New();
 
-    public static string Hash(string key) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+    public static string Hash(string key) => Tokens.Hash(key);
 
     /// <summary>The part shown in listings: <c>kx_</c> and the first 8 characters.</summary>
     public static string VisiblePrefix(string key) => key.Length <= 11 ? key : key[..11];

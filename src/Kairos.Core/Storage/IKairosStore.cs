@@ -16,6 +16,7 @@ public interface IKairosStore : IAsyncDisposable
     IQueueStore Queues { get; }
     IWorkerStore Workers { get; }
     IApiKeyStore ApiKeys { get; }
+    IIdentityStore Identity { get; }
 
     /// <summary>Coordination with other server nodes on the same store; null for a single-node store.</summary>
     IStoreCluster? Cluster { get; }
