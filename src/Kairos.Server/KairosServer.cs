@@ -72,9 +72,7 @@ public static class KairosServer
         services.AddHostedService<MaintenanceService>();
         services.AddHostedService<ClusterService>();
 
-        services.AddAuthentication(ApiKeyAuthentication.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
-        services.AddAuthorization(Policies.Add);
+        services.AddKairosAuth();
         services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
@@ -128,8 +126,7 @@ public static class KairosServer
         });
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseAuthentication();
-        app.UseAuthorization();
+        app.UseKairosAuth();
 
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapScalarApiReference("/docs", o => o.WithTitle("Kairos API").WithOpenApiRoutePattern("/openapi/{documentName}.json")).AllowAnonymous();
@@ -145,6 +142,9 @@ public static class KairosServer
         api.MapSystemApi();
         api.MapEventsApi();
         api.MapApiKeysApi();
+        api.MapAuthApi();
+        api.MapOrganizationsApi();
+        api.MapMembersApi();
         _ = maxPayload;
 
         app.Lifetime.ApplicationStarted.Register(() =>
@@ -156,13 +156,17 @@ public static class KairosServer
                 var store = app.Services.GetRequiredService<IKairosStore>();
                 var where = o.Store == "postgres" ? DescribeDatabase(o.DatabaseUrl!) : Path.GetFullPath(o.Data);
                 Console.WriteLine($"Kairos {SystemApi.Version} listening on {string.Join(", ", addresses)} (store: {store.Driver}, data: {where})");
+                if (app.Services.GetRequiredService<SetupToken>().TakeForPrinting() is { } token)
+                {
+                    Console.WriteLine($"Open {SetupToken.Link(addresses.First(), token)} to create the first user");
+                }
             }
         });
     }
 }
 
 /// <summary>Opens and migrates the store before anything else starts, and creates the bootstrap admin key.</summary>
-public sealed class StoreStartup(IKairosStore store, ServerOptions options, ServerClock clock, ILogger<StoreStartup> logger) : IHostedService, IDisposable
+public sealed class StoreStartup(IKairosStore store, ServerOptions options, ServerClock clock, SetupToken setup, ILogger<StoreStartup> logger) : IHostedService, IDisposable
 {
     private readonly SemaphoreSlim _once = new(1, 1);
     private bool _done;
@@ -191,6 +195,7 @@ public sealed class StoreStartup(IKairosStore store, ServerOptions options, Serv
     {
         await store.MigrateAsync(cancellationToken);
         logger.LogDebug("Store {Driver} open since {Started}", store.Driver, clock.StartedAt);
+        await setup.PrepareAsync(store, cancellationToken);
         if (options.AdminApiKey is { } key)
         {
             var hash = ApiKeySecrets.Hash(key);

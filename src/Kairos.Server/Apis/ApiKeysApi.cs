@@ -20,7 +20,7 @@ public static class ApiKeysApi
 {
     public static RouteGroupBuilder MapApiKeysApi(this RouteGroupBuilder api)
     {
-        var g = api.MapGroup("/api-keys").WithTags("API keys").RequireAuthorization(Policies.Admin);
+        var g = api.MapGroup("/api-keys").WithTags("API keys").RequireAuthorization(Policies.KeysManage);
         g.MapPost("/", Create).WithName("CreateApiKey");
         g.MapGet("/", List).WithName("ListApiKeys");
         g.MapDelete("/{id}", Revoke).WithName("RevokeApiKey");

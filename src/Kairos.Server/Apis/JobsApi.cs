@@ -17,13 +17,13 @@ public static class JobsApi
     public static RouteGroupBuilder MapJobsApi(this RouteGroupBuilder api)
     {
         var jobs = api.MapGroup("/jobs").WithTags("Jobs");
-        jobs.MapPost("/", Create).WithName("CreateJob").RequireAuthorization(Policies.Admin);
-        jobs.MapPost("/bulk", CreateBulk).WithName("CreateJobs").RequireAuthorization(Policies.Admin);
+        jobs.MapPost("/", Create).WithName("CreateJob").RequireAuthorization(Policies.JobsWrite);
+        jobs.MapPost("/bulk", CreateBulk).WithName("CreateJobs").RequireAuthorization(Policies.JobsWrite);
         jobs.MapGet("/", List).WithName("ListJobs").RequireAuthorization(Policies.Read);
         jobs.MapGet("/{id}", Get).WithName("GetJob").RequireAuthorization(Policies.Read);
-        jobs.MapPost("/{id}/retry", Retry).WithName("RetryJob").RequireAuthorization(Policies.Admin);
-        jobs.MapPost("/{id}/cancel", Cancel).WithName("CancelJob").RequireAuthorization(Policies.Admin);
-        jobs.MapDelete("/{id}", Delete).WithName("DeleteJob").RequireAuthorization(Policies.Admin);
+        jobs.MapPost("/{id}/retry", Retry).WithName("RetryJob").RequireAuthorization(Policies.JobsWrite);
+        jobs.MapPost("/{id}/cancel", Cancel).WithName("CancelJob").RequireAuthorization(Policies.JobsWrite);
+        jobs.MapDelete("/{id}", Delete).WithName("DeleteJob").RequireAuthorization(Policies.JobsWrite);
         return api;
     }
 

@@ -43,11 +43,11 @@ public static class QueuesApi
         var g = api.MapGroup("/queues").WithTags("Queues");
         g.MapGet("/", List).WithName("ListQueues").RequireAuthorization(Policies.Read);
         g.MapGet("/{name}", Get).WithName("GetQueue").RequireAuthorization(Policies.Read);
-        g.MapPut("/{name}", Upsert).WithName("UpsertQueue").RequireAuthorization(Policies.Admin);
-        g.MapPost("/{name}/pause", Pause).WithName("PauseQueue").RequireAuthorization(Policies.Admin);
-        g.MapPost("/{name}/resume", Resume).WithName("ResumeQueue").RequireAuthorization(Policies.Admin);
-        g.MapPost("/{name}/purge", Purge).WithName("PurgeQueue").RequireAuthorization(Policies.Admin);
-        g.MapDelete("/{name}", Delete).WithName("DeleteQueue").RequireAuthorization(Policies.Admin);
+        g.MapPut("/{name}", Upsert).WithName("UpsertQueue").RequireAuthorization(Policies.QueuesManage);
+        g.MapPost("/{name}/pause", Pause).WithName("PauseQueue").RequireAuthorization(Policies.QueuesManage);
+        g.MapPost("/{name}/resume", Resume).WithName("ResumeQueue").RequireAuthorization(Policies.QueuesManage);
+        g.MapPost("/{name}/purge", Purge).WithName("PurgeQueue").RequireAuthorization(Policies.QueuesManage);
+        g.MapDelete("/{name}", Delete).WithName("DeleteQueue").RequireAuthorization(Policies.QueuesManage);
         return api;
     }
 

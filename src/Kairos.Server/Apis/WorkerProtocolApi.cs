@@ -40,7 +40,7 @@ public static class WorkerProtocolApi
 
     public static RouteGroupBuilder MapWorkerProtocolApi(this RouteGroupBuilder api)
     {
-        var g = api.MapGroup("/").WithTags("Worker protocol").RequireAuthorization(Policies.Worker);
+        var g = api.MapGroup("/").WithTags("Worker protocol").RequireAuthorization(Policies.WorkerProtocol);
         g.MapPost("/workers", Register).WithName("RegisterWorker");
         g.MapPost("/workers/{id}/heartbeat", Heartbeat).WithName("WorkerHeartbeat");
         g.MapPost("/fetch", Fetch).WithName("Fetch");

@@ -25,11 +25,11 @@ public static class WorkersApi
         g.MapGet("/", List).WithName("ListWorkers").RequireAuthorization(Policies.Read);
         g.MapGet("/{id}", Get).WithName("GetWorker").RequireAuthorization(Policies.Read);
         // A worker deregisters itself on shutdown; an admin may do it for a worker.
-        g.MapDelete("/{id}", Deregister).WithName("DeregisterWorker").RequireAuthorization(Policies.Worker);
+        g.MapDelete("/{id}", Deregister).WithName("DeregisterWorker").RequireAuthorization(Policies.WorkerOrWorkersManage);
         g.MapPost("/{id}/quiet", (string id, HttpContext http, IKairosStore store) => SetState(id, WorkerState.Quiet, http, store))
-            .WithName("QuietWorker").RequireAuthorization(Policies.Admin);
+            .WithName("QuietWorker").RequireAuthorization(Policies.WorkersManage);
         g.MapPost("/{id}/stop", (string id, HttpContext http, IKairosStore store) => SetState(id, WorkerState.Stopped, http, store))
-            .WithName("StopWorker").RequireAuthorization(Policies.Admin);
+            .WithName("StopWorker").RequireAuthorization(Policies.WorkersManage);
         return api;
     }
 

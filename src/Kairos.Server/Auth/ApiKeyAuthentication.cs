@@ -20,9 +20,9 @@ public sealed class ApiKeyAuthentication(
     ApiKeyCache cache) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
-    public const string OrganizationClaim = "kairos:org";
-    public const string ScopeClaim = "kairos:scope";
-    public const string KeyIdClaim = "kairos:key";
+    public const string OrganizationClaim = KairosClaims.Organization;
+    public const string ScopeClaim = KairosClaims.Scope;
+    public const string KeyIdClaim = KairosClaims.Key;
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -35,33 +35,22 @@ public sealed class ApiKeyAuthentication(
         {
             return AuthenticateResult.Fail("unknown, revoked or expired API key");
         }
-        var claims = new List<Claim>
-        {
-            new(OrganizationClaim, found.OrganizationId.ToString()),
-            new(KeyIdClaim, found.Id.ToString()),
-        };
+        var claims = new List<Claim> { new(KeyIdClaim, found.Id.ToString()) };
+        claims.AddRange(KairosClaims.Access(found.OrganizationId, AccessPolicy.For(found.Scopes)));
         claims.AddRange(Scopes.ToNames(found.Scopes).Select(s => new Claim(ScopeClaim, s)));
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+        Context.Items[typeof(ApiKey)] = found;
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-        WriteProblem(StatusCodes.Status401Unauthorized, "Unauthorized", "A valid API key is required: Authorization: Bearer kx_...");
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.Headers.WWWAuthenticate = "Bearer";
+        return AuthProblems.WriteAsync(Context, StatusCodes.Status401Unauthorized, "A valid API key is required: Authorization: Bearer kx_...");
+    }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        WriteProblem(StatusCodes.Status403Forbidden, "Forbidden", "This API key's scopes do not allow this request.");
-
-    private async Task WriteProblem(int status, string title, string detail)
-    {
-        Response.StatusCode = status;
-        if (status == StatusCodes.Status401Unauthorized) Response.Headers.WWWAuthenticate = "Bearer";
-        var problems = Context.RequestServices.GetRequiredService<IProblemDetailsService>();
-        await problems.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = Context,
-            ProblemDetails = { Status = status, Title = title, Detail = detail },
-        });
-    }
+        AuthProblems.WriteAsync(Context, StatusCodes.Status403Forbidden, "This API key's scopes do not allow this request.");
 }
 
 /// <summary>Short-lived cache of key lookups by hash; misses are cached too, so a wrong key costs no store read.</summary>
