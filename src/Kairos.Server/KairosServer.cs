@@ -93,8 +93,16 @@ public static class KairosServer
                 Scheme = "bearer",
                 Description = "An API key: Authorization: Bearer kx_...",
             };
+            doc.Components.SecuritySchemes["session"] = new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.ApiKey,
+                In = ParameterLocation.Cookie,
+                Name = SessionAuthentication.CookieName,
+                Description = $"The console's session (POST /api/v1/auth/login); unsafe requests also send {AuthSetup.CsrfHeader}.",
+            };
             doc.Security ??= [];
             doc.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", doc)] = [] });
+            doc.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("session", doc)] = [] });
             return Task.CompletedTask;
         }));
     }

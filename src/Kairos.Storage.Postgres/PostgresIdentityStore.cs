@@ -40,7 +40,8 @@ internal sealed class PostgresIdentityStore(PostgresStore store) : IIdentityStor
             }
             Organization org;
             await using (var upsert = new NpgsqlCommand(
-                "INSERT INTO organizations (id, name, created_at) VALUES (@id, @name, @now) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name " +
+                "INSERT INTO organizations (id, name, created_at) VALUES (@id, @name, @now) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, " +
+                "created_at = CASE WHEN organizations.created_at = 0 THEN EXCLUDED.created_at ELSE organizations.created_at END " +
                 "RETURNING id, name, created_at", c))
             {
                 upsert.Parameters.Uuid("id", p.OrganizationId).Text("name", p.OrganizationName).Long("now", NowMs);

@@ -25,7 +25,8 @@ internal sealed class SqliteIdentityStore(SqliteStore store) : IIdentityStore
             if (ctx.Cmd("SELECT EXISTS (SELECT 1 FROM users)").ExecuteScalar() is long n && n != 0) return null;
             var now = ctx.Now;
             var org = p.OrganizationId.ToString();
-            ctx.Cmd("INSERT INTO organizations (id, name, created_at) VALUES ($id, $name, $now) ON CONFLICT (id) DO UPDATE SET name = $name")
+            ctx.Cmd("INSERT INTO organizations (id, name, created_at) VALUES ($id, $name, $now) ON CONFLICT (id) DO UPDATE SET name = $name, " +
+                    "created_at = CASE WHEN organizations.created_at = 0 THEN $now ELSE organizations.created_at END")
                 .Set("$id", org).Set("$name", p.OrganizationName).Set("$now", Ms(now)).ExecuteNonQuery();
             var user = InsertUser(ctx, p.Email, p.Name, p.PasswordHash);
             InsertMembership(ctx, org, user.Id, Role.Owner);

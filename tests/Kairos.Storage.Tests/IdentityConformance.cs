@@ -45,6 +45,7 @@ public abstract partial class StoreConformance
         Assert.Equal(Start, first.User.CreatedAt);
         Assert.Equal(OrgA, first.Organization.Id);
         Assert.Equal("Acme", first.Organization.Name);
+        Assert.Equal(Start, first.Organization.CreatedAt); // the default organization of the first migration gets a real creation time
         Assert.Equal("Acme", (await Store.Identity.GetOrganizationAsync(new OrganizationParams(OrgA), None))?.Name);
         Assert.Equal(Role.Owner, await Store.Identity.GetRoleAsync(new MembershipParams(OrgA, first.User.Id), None));
 
