@@ -1,6 +1,10 @@
 using System.Net;
 using System.Text.Json;
 using Kairos.Core.Auth;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Kairos.Server.Tests;
 
@@ -63,6 +67,31 @@ public sealed class AccessTests() : IdentityTest(fakeTime: true)
         }
         Assert.True(wrong.Count == 0, string.Join("\n", wrong));
         Assert.Equal(["admin", "member", "owner", "viewer"], Names(await owner.Client.GetAsync("/api/v1/members").Expect(HttpStatusCode.OK), "role").Order());
+    }
+
+    /// <summary>Every endpoint of the API names the permission it needs, unless it is one of the few deliberately open ones.</summary>
+    [Fact]
+    public void Every_api_endpoint_names_a_permission_or_is_deliberately_open()
+    {
+        string[] anonymous = ["GetSetup", "Setup", "Login", "AcceptInvite"];
+        string[] anyCaller = ["GetMe", "Logout", "SwitchOrganization", "ListOrganizations", "CreateOrganization"];
+        var permissions = Enum.GetValues<Permission>().Select(p => p.Name()).Append(Auth.Policies.WorkerOrWorkersManage).ToHashSet();
+        var endpoints = Factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/v1", StringComparison.Ordinal) == true)
+            .ToList();
+        Assert.True(endpoints.Count > 30, $"only {endpoints.Count} endpoints found");
+        var wrong = new List<string>();
+        foreach (var e in endpoints)
+        {
+            var name = e.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName ?? e.DisplayName ?? e.RoutePattern.RawText!;
+            var policies = e.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).ToList();
+            var open = e.Metadata.GetMetadata<IAllowAnonymous>() is not null;
+            var ok = anonymous.Contains(name) ? open
+                : anyCaller.Contains(name) ? !open && policies.Count > 0
+                : !open && policies.Any(p => p is not null && permissions.Contains(p));
+            if (!ok) wrong.Add($"{name} {e.RoutePattern.RawText}: policies [{string.Join(", ", policies)}], anonymous: {open}");
+        }
+        Assert.True(wrong.Count == 0, "endpoints without a permission:\n" + string.Join("\n", wrong));
     }
 
     [Fact]

@@ -51,15 +51,6 @@ public static class Policies
     /// <summary>Deregistering a worker: the worker itself (worker protocol) or someone who manages workers.</summary>
     public const string WorkerOrWorkersManage = "worker.protocol|workers.manage";
 
-    /// <summary>The earlier name of <see cref="WorkerProtocol"/>.</summary>
-    public const string Worker = WorkerProtocol;
-
-    /// <summary>
-    /// Everything an admin may do (an admin key, an admin or owner member). For endpoints that have not picked a
-    /// permission of their own yet; prefer one of the permissions.
-    /// </summary>
-    public const string Admin = "admin";
-
     /// <summary>The policy that requires <paramref name="permission"/>.</summary>
     public static string Require(Permission permission) => permission.Name();
 
@@ -70,8 +61,6 @@ public static class Policies
             options.AddPolicy(permission.Name(), p => p.RequireAuthenticatedUser().RequireClaim(KairosClaims.Permission, permission.Name()));
         }
         options.AddPolicy(WorkerOrWorkersManage, p => p.RequireAuthenticatedUser().RequireClaim(KairosClaims.Permission, WorkerProtocol, WorkersManage));
-        options.AddPolicy(Admin, p => p.RequireAuthenticatedUser()
-            .RequireAssertion(c => AccessPolicy.For(Role.Admin).All(permission => c.User.Has(permission))));
     }
 
     public static bool Has(this ClaimsPrincipal user, Permission permission) => user.HasClaim(KairosClaims.Permission, permission.Name());
