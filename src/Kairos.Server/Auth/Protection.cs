@@ -121,16 +121,17 @@ public sealed class Passwords
 
     private static readonly User Nobody = new() { Id = Guid.Empty, Email = "", Name = "", PasswordHash = "", CreatedAt = DateTimeOffset.UnixEpoch };
     private readonly PasswordHasher<User> _hasher = new();
-    private readonly Lazy<string> _dummy;
+    // Made with the instance, so the first check of an unknown user costs no more than of a known one.
+    private readonly string _dummy;
 
-    public Passwords() => _dummy = new Lazy<string>(() => _hasher.HashPassword(Nobody, Tokens.New()));
+    public Passwords() => _dummy = _hasher.HashPassword(Nobody, Tokens.New());
 
     public string Hash(string password) => _hasher.HashPassword(Nobody, password);
 
     /// <summary>Whether <paramref name="password"/> is the user's; false for a null user, after the same work.</summary>
     public bool Verify(User? user, string password)
     {
-        var result = _hasher.VerifyHashedPassword(user ?? Nobody, user?.PasswordHash ?? _dummy.Value, password);
+        var result = _hasher.VerifyHashedPassword(user ?? Nobody, user?.PasswordHash ?? _dummy, password);
         return user is not null && result != PasswordVerificationResult.Failed;
     }
 
