@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using Kairos.Core;
 using Kairos.Core.Jobs;
 using Kairos.Core.Storage;
@@ -126,6 +128,31 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
                 }
             }
             return job with { Attempts = attempts, Logs = logs };
+        }, cancellationToken);
+
+    public Task<JobLogPage?> ListLogsAsync(ListLogsParams p, CancellationToken cancellationToken) =>
+        store.ReadAsync<JobLogPage?>(c =>
+        {
+            // The state first: if it is finished here, every line was written before (lines need a live lease).
+            JobState state;
+            using (var cmd = c.CreateCommand())
+            {
+                cmd.CommandText = "SELECT state FROM jobs WHERE id = $id AND organization_id = $org";
+                cmd.Set("$id", p.JobId.ToString()).Set("$org", p.OrganizationId.ToString());
+                if (cmd.ExecuteScalar() is not string s) return null;
+                state = JobStates.Parse(s);
+            }
+            var lines = new List<JobLogEntry>();
+            using (var cmd = c.CreateCommand())
+            {
+                cmd.CommandText = "SELECT id, attempt, at, line FROM job_logs WHERE job_id = $id AND organization_id = $org AND id > $after ORDER BY id LIMIT $n";
+                cmd.Set("$id", p.JobId.ToString()).Set("$org", p.OrganizationId.ToString()).Set("$after", p.AfterId).Set("$n", p.Limit + 1);
+                using var r = cmd.ExecuteReader();
+                while (r.Read()) lines.Add(new JobLogEntry(r.GetInt64(0), r.GetInt32(1), Time(r.GetInt64(2)), r.GetString(3)));
+            }
+            var more = lines.Count > p.Limit;
+            if (more) lines.RemoveAt(lines.Count - 1);
+            return new JobLogPage(state, lines, more);
         }, cancellationToken);
 
     public Task<Page<Job>> ListAsync(ListJobsParams p, CancellationToken cancellationToken) =>
@@ -349,10 +376,75 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
         store.WriteAsync<IReadOnlyList<CommandResult>>(ctx =>
         {
             var results = new List<CommandResult>(p.Acks.Count + p.Fails.Count);
-            foreach (var a in p.Acks) results.Add(Ack(ctx, a));
+            if (p.Acks.Count >= AckManyThreshold && p.Acks.All(a => a.OrganizationId == p.OrganizationId)) results.AddRange(AckMany(ctx, p.OrganizationId, p.Acks));
+            else foreach (var a in p.Acks) results.Add(Ack(ctx, a));
             foreach (var f in p.Fails) results.Add(Fail(ctx, f));
             return results;
         }, cancellationToken);
+
+    /// <summary>From this many acks in one call on, they are applied by two set-based statements instead of two per job.</summary>
+    private const int AckManyThreshold = 4;
+
+    /// <summary>
+    /// Acks many jobs at once with the same compare-and-set as <see cref="Ack"/>: one UPDATE of the jobs that are still
+    /// running under the given tokens, one UPDATE of their attempts. An ack that did not apply (stale token, unknown
+    /// job, or the same job twice in the batch) gets its answer from the row as it now is.
+    /// </summary>
+    private static List<CommandResult> AckMany(WriteContext ctx, Guid org, IReadOnlyList<AckParams> acks)
+    {
+        var decision = JobStateMachine.Decide(new JobSnapshot(JobState.Running, 0, 0, false), JobTrigger.Ack);
+        var now = Ms(ctx.Now);
+        var items = new StringBuilder(acks.Count * 90).Append('[');
+        var seen = new HashSet<Guid>(acks.Count);
+        foreach (var a in acks)
+        {
+            // A job acked twice in one batch: the first ack applies, the second finds it no longer running.
+            if (!seen.Add(a.JobId)) continue;
+            if (items.Length > 1) items.Append(',');
+            items.Append("[\"").Append(a.JobId.ToString()).Append("\",\"").Append(a.LeaseToken.ToString("N")).Append("\",")
+                .Append(a.Result is null ? "null" : JsonSerializer.Serialize(a.Result)).Append(']');
+        }
+        items.Append(']');
+        var update = ctx.Cmd("UPDATE jobs SET state = $state, result = x.result, finished_at = $now, lease_token = NULL, lease_expires_at = NULL " +
+                             "FROM (SELECT value ->> 0 AS id, value ->> 1 AS token, value ->> 2 AS result FROM json_each($items)) AS x " +
+                             // The unary + keeps the planner on the id index, one lookup per item, instead of scanning the running jobs.
+                             "WHERE jobs.id = x.id AND +jobs.organization_id = $org AND +jobs.state = 'running' AND jobs.lease_token = x.token " +
+                             "RETURNING jobs.seq, jobs.id, jobs.queue, jobs.type, jobs.attempt, jobs.max_attempts, jobs.worker_id");
+        update.Set("$state", decision.To.ToWire()).Set("$now", now).Set("$items", items.ToString()).Set("$org", org.ToString());
+        var applied = new Dictionary<Guid, Row>(acks.Count);
+        var attempts = new StringBuilder(acks.Count * 48).Append('[');
+        using (var r = update.ExecuteReader())
+        {
+            while (r.Read())
+            {
+                var id = Guid.Parse(r.GetString(1));
+                applied[id] = new Row(r.GetInt64(0), id, org, r.GetString(2), r.GetString(3), JobState.Running, r.GetInt32(4), r.GetInt32(5),
+                    false, null, null, null, null, GuidOrNull(r, 6));
+                if (attempts.Length > 1) attempts.Append(',');
+                attempts.Append("[\"").Append(id.ToString()).Append("\",").Append(r.GetInt32(4).ToString(CultureInfo.InvariantCulture)).Append(']');
+            }
+        }
+        attempts.Append(']');
+        if (applied.Count > 0)
+        {
+            ctx.Cmd("UPDATE job_attempts SET finished_at = $now, outcome = 'succeeded', error_message = NULL, error_type = NULL, error_stack = NULL " +
+                    "FROM (SELECT value ->> 0 AS job_id, value ->> 1 AS number FROM json_each($items)) AS x " +
+                    "WHERE job_attempts.job_id = x.job_id AND job_attempts.number = x.number")
+                .Set("$now", now).Set("$items", attempts.ToString()).ExecuteNonQuery();
+        }
+        var results = new List<CommandResult>(acks.Count);
+        foreach (var a in acks)
+        {
+            if (applied.Remove(a.JobId, out var row))
+            {
+                results.Add(Applied(row, decision));
+                continue;
+            }
+            var current = Load(ctx, org, a.JobId);
+            results.Add(current is null ? CommandResult.NotFound(a.JobId) : new CommandResult(a.JobId, CommandStatus.StaleLease, current.State, null));
+        }
+        return results;
+    }
 
     /// <summary>The fields of a job row that commands need.</summary>
     private sealed record Row(long Seq, Guid Id, Guid OrganizationId, string Queue, string Type, JobState State, int Attempt, int MaxAttempts,
@@ -466,23 +558,29 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
     // ---------------------------------------------------------------- heartbeat and logs
 
     public Task<JobHeartbeatResult> HeartbeatAsync(JobHeartbeatParams p, CancellationToken cancellationToken) =>
-        store.WriteAsync(ctx =>
+        store.WriteAsync(ctx => Heartbeat(ctx, p.OrganizationId, p.JobId, p.LeaseToken, p.ExtendMs, p.Progress), cancellationToken);
+
+    public Task<IReadOnlyList<JobHeartbeatResult>> HeartbeatManyAsync(HeartbeatManyParams p, CancellationToken cancellationToken) =>
+        store.WriteAsync<IReadOnlyList<JobHeartbeatResult>>(
+            ctx => [.. p.Leases.Select(l => Heartbeat(ctx, p.OrganizationId, l.JobId, l.LeaseToken, p.ExtendMs, null))], cancellationToken);
+
+    private static JobHeartbeatResult Heartbeat(WriteContext ctx, Guid org, Guid jobId, Guid token, int? extendMs, JobProgress? progress)
+    {
+        var (row, refusal) = LoadLeased(ctx, org, jobId, token);
+        if (row is null) return new JobHeartbeatResult(refusal!.Status, false, null);
+        var now = Ms(ctx.Now);
+        var extend = extendMs ?? row.LeaseMs ?? 30_000;
+        var expires = now + extend;
+        if (row.TimeoutMs is { } timeout && row.StartedAt is { } started)
         {
-            var (row, refusal) = LoadLeased(ctx, p.OrganizationId, p.JobId, p.LeaseToken);
-            if (row is null) return new JobHeartbeatResult(refusal!.Status, false, null);
-            var now = Ms(ctx.Now);
-            var extend = p.ExtendMs ?? row.LeaseMs ?? 30_000;
-            var expires = now + extend;
-            if (row.TimeoutMs is { } timeout && row.StartedAt is { } started)
-            {
-                expires = Math.Min(expires, started + timeout);
-            }
-            ctx.Cmd("UPDATE jobs SET lease_expires_at = $expires, progress_percent = COALESCE($percent, progress_percent), " +
-                    "progress_message = CASE WHEN $percent IS NULL THEN progress_message ELSE $message END WHERE seq = $seq")
-                .Set("$expires", expires).Set("$percent", p.Progress?.Percent).Set("$message", p.Progress?.Message).Set("$seq", row.Seq)
-                .ExecuteNonQuery();
-            return new JobHeartbeatResult(CommandStatus.Applied, row.CancelRequested, Time(expires));
-        }, cancellationToken);
+            expires = Math.Min(expires, started + timeout);
+        }
+        ctx.Cmd("UPDATE jobs SET lease_expires_at = $expires, progress_percent = COALESCE($percent, progress_percent), " +
+                "progress_message = CASE WHEN $percent IS NULL THEN progress_message ELSE $message END WHERE seq = $seq")
+            .Set("$expires", expires).Set("$percent", progress?.Percent).Set("$message", progress?.Message).Set("$seq", row.Seq)
+            .ExecuteNonQuery();
+        return new JobHeartbeatResult(CommandStatus.Applied, row.CancelRequested, Time(expires));
+    }
 
     public Task<CommandResult> AppendLogsAsync(AppendLogsParams p, CancellationToken cancellationToken) =>
         store.WriteAsync(ctx =>

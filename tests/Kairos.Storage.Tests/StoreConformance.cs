@@ -529,6 +529,109 @@ public abstract partial class StoreConformance : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task Heartbeat_many_extends_each_current_lease_and_refuses_stale_tokens_and_other_organizations()
+    {
+        var worker = await RegisterAsync("w");
+        var a = await EnqueueAsync(MakeJob());
+        var b = await EnqueueAsync(MakeJob());
+        var c = await EnqueueAsync(MakeJob());
+        var d = await EnqueueAsync(MakeJob() with { TimeoutMs = 2_000 });
+        var leases = (await LeaseAsync(worker, ["default"], 4, leaseMs: 1_000)).ToDictionary(l => l.Job.Id);
+        Assert.Equal(4, leases.Count);
+        var otherWorker = await RegisterAsync("other", OrgB);
+        var theirs = await EnqueueAsync(MakeJob(), OrgB);
+        var theirLease = await LeaseOneAsync(otherWorker, leaseMs: 1_000);
+        await CancelAsync(c.Id);
+        var unknown = Guid.NewGuid();
+
+        Time.Advance(TimeSpan.FromMilliseconds(800));
+        var results = await Store.Jobs.HeartbeatManyAsync(new HeartbeatManyParams(OrgA,
+        [
+            new LeaseRef(a.Id, leases[a.Id].LeaseToken),
+            new LeaseRef(b.Id, Guid.NewGuid()),
+            new LeaseRef(c.Id, leases[c.Id].LeaseToken),
+            new LeaseRef(unknown, Guid.NewGuid()),
+            new LeaseRef(theirs.Id, theirLease.LeaseToken),
+            new LeaseRef(a.Id, Guid.NewGuid()),
+            new LeaseRef(d.Id, leases[d.Id].LeaseToken),
+        ], 5_000), None);
+
+        Assert.Equal(
+            [CommandStatus.Applied, CommandStatus.StaleLease, CommandStatus.Applied, CommandStatus.NotFound, CommandStatus.NotFound, CommandStatus.StaleLease, CommandStatus.Applied],
+            results.Select(r => r.Status));
+        Assert.Equal(Time.GetUtcNow().AddSeconds(5), results[0].LeaseExpiresAt);
+        Assert.False(results[0].CancelRequested);
+        Assert.True(results[2].CancelRequested);
+        Assert.All([results[1], results[3], results[4], results[5]], r => Assert.Null(r.LeaseExpiresAt));
+        // A lease never runs past the job's timeout.
+        Assert.Equal(Start.AddSeconds(2), results[6].LeaseExpiresAt);
+        Assert.Equal(Time.GetUtcNow().AddSeconds(5), (await GetJobAsync(a.Id)).LeaseExpiresAt);
+        Assert.Equal(leases[b.Id].LeaseExpiresAt, (await GetJobAsync(b.Id)).LeaseExpiresAt);
+        Assert.Equal(theirLease.LeaseExpiresAt, (await GetJobAsync(theirs.Id, OrgB)).LeaseExpiresAt);
+
+        // Past the first leases: the stale item's job and the other organization's job expire, the extended ones do not.
+        Time.Advance(TimeSpan.FromMilliseconds(300));
+        var expired = (await Store.Jobs.ExpireLeasesAsync(new ExpireLeasesParams(), None)).Select(x => x.JobId).ToHashSet();
+        Assert.Contains(b.Id, expired);
+        Assert.Contains(theirs.Id, expired);
+        Assert.DoesNotContain(a.Id, expired);
+        Assert.DoesNotContain(c.Id, expired);
+        Assert.DoesNotContain(d.Id, expired);
+        Assert.Equal(JobState.Running, (await GetJobAsync(a.Id)).State);
+
+        Assert.Empty(await Store.Jobs.HeartbeatManyAsync(new HeartbeatManyParams(OrgA, [], null), None));
+    }
+
+    [SkippableFact]
+    public async Task Log_lines_are_listed_after_an_id_in_pages_with_their_attempt_and_the_jobs_state()
+    {
+        var worker = await RegisterAsync("w");
+        var job = await EnqueueAsync(MakeJob() with { MaxAttempts = 2 });
+        var empty = await Store.Jobs.ListLogsAsync(new ListLogsParams(OrgA, job.Id), None);
+        Assert.NotNull(empty);
+        Assert.Equal(JobState.Queued, empty.JobState);
+        Assert.Empty(empty.Lines);
+        Assert.False(empty.HasMore);
+
+        var first = await LeaseOneAsync(worker);
+        var at = Time.GetUtcNow();
+        await Store.Jobs.AppendLogsAsync(new AppendLogsParams(OrgA, job.Id, first.LeaseToken, ["one", "two"]), None);
+        await Store.Jobs.AppendLogsAsync(new AppendLogsParams(OrgA, job.Id, first.LeaseToken, ["three"]), None);
+
+        var page1 = await Store.Jobs.ListLogsAsync(new ListLogsParams(OrgA, job.Id, 0, 2), None);
+        Assert.NotNull(page1);
+        Assert.Equal(JobState.Running, page1.JobState);
+        Assert.Equal(["one", "two"], page1.Lines.Select(l => l.Line));
+        Assert.All(page1.Lines, l => Assert.Equal(1, l.Attempt));
+        Assert.All(page1.Lines, l => Assert.Equal(at, l.At));
+        Assert.True(page1.HasMore);
+        Assert.True(page1.Lines[0].Id < page1.Lines[1].Id);
+        var page2 = await Store.Jobs.ListLogsAsync(new ListLogsParams(OrgA, job.Id, page1.Lines[^1].Id, 2), None);
+        Assert.Equal(["three"], page2!.Lines.Select(l => l.Line));
+        Assert.False(page2.HasMore);
+        var caughtUp = await Store.Jobs.ListLogsAsync(new ListLogsParams(OrgA, job.Id, page2.Lines[^1].Id, 2), None);
+        Assert.Empty(caughtUp!.Lines);
+
+        // A second attempt appends after the first one's lines, and says which attempt wrote them.
+        await FailAsync(job.Id, first.LeaseToken, "again", retryable: true, retryInMs: 0);
+        await Store.Jobs.PromoteDueAsync(new PromoteDueParams(), None);
+        var second = await LeaseOneAsync(worker);
+        await Store.Jobs.AppendLogsAsync(new AppendLogsParams(OrgA, job.Id, second.LeaseToken, ["four"]), None);
+        var after = await Store.Jobs.ListLogsAsync(new ListLogsParams(OrgA, job.Id, page2.Lines[^1].Id), None);
+        var four = Assert.Single(after!.Lines);
+        Assert.Equal(("four", 2), (four.Line, four.Attempt));
+        Assert.True(four.Id > page2.Lines[^1].Id);
+
+        await AckAsync(job.Id, second.LeaseToken);
+        var done = await Store.Jobs.ListLogsAsync(new ListLogsParams(OrgA, job.Id, 0, 50), None);
+        Assert.Equal(JobState.Succeeded, done!.JobState);
+        Assert.Equal(["one", "two", "three", "four"], done.Lines.Select(l => l.Line));
+
+        Assert.Null(await Store.Jobs.ListLogsAsync(new ListLogsParams(OrgB, job.Id), None));
+        Assert.Null(await Store.Jobs.ListLogsAsync(new ListLogsParams(OrgA, Guid.NewGuid()), None));
+    }
+
+    [SkippableFact]
     public async Task Complete_many_applies_each_item_on_its_own()
     {
         var worker = await RegisterAsync("w");
@@ -567,6 +670,51 @@ public abstract partial class StoreConformance : IAsyncLifetime
         Assert.Null(runningB.Result);
         Assert.Equal(JobState.Failed, (await GetJobAsync(c.Id)).State);
         Assert.Equal(JobState.Running, (await GetJobAsync(d.Id)).State);
+    }
+
+    [SkippableFact]
+    public async Task Complete_many_with_many_acks_applies_each_with_its_own_token_once()
+    {
+        var worker = await RegisterAsync("w");
+        var jobs = new List<Job>();
+        for (var i = 0; i < 12; i++) jobs.Add(await EnqueueAsync(MakeJob()));
+        var leases = (await LeaseAsync(worker, ["default"], 12)).ToDictionary(l => l.Job.Id);
+        Assert.Equal(12, leases.Count);
+        var other = await EnqueueAsync(MakeJob(), OrgB);
+        var otherWorker = await RegisterAsync("wb", OrgB);
+        var otherLease = Assert.Single(await LeaseAsync(otherWorker, ["default"], 1));
+        var unknown = Guid.NewGuid();
+
+        // 10 good acks, one of them twice, one stale token, one unknown job, one job of another organization.
+        var acks = jobs.Take(10).Select((j, i) => new AckParams(OrgA, j.Id, leases[j.Id].LeaseToken, $$"""{"i":{{i}}}""")).ToList();
+        acks.Add(new AckParams(OrgA, jobs[3].Id, leases[jobs[3].Id].LeaseToken, """{"again":true}"""));
+        acks.Add(new AckParams(OrgA, jobs[10].Id, Guid.NewGuid(), null));
+        acks.Add(new AckParams(OrgA, unknown, Guid.NewGuid(), null));
+        acks.Add(new AckParams(OrgA, other.Id, otherLease.LeaseToken, null));
+        var results = await Store.Jobs.CompleteManyAsync(new CompleteManyParams(OrgA, acks, []), None);
+
+        Assert.Equal(acks.Count, results.Count);
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(jobs[i].Id, results[i].JobId);
+            Assert.Equal(CommandStatus.Applied, results[i].Status);
+        }
+        Assert.Equal((jobs[3].Id, CommandStatus.StaleLease), (results[10].JobId, results[10].Status));
+        Assert.Equal((jobs[10].Id, CommandStatus.StaleLease), (results[11].JobId, results[11].Status));
+        Assert.Equal((unknown, CommandStatus.NotFound), (results[12].JobId, results[12].Status));
+        Assert.Equal((other.Id, CommandStatus.NotFound), (results[13].JobId, results[13].Status));
+
+        for (var i = 0; i < 10; i++)
+        {
+            var done = await GetJobAsync(jobs[i].Id);
+            Assert.Equal(JobState.Succeeded, done.State);
+            AssertJsonEqual($$"""{"i":{{i}}}""", done.Result);
+            var attempt = Assert.Single(done.Attempts);
+            Assert.Equal((Time.GetUtcNow(), "succeeded"), (attempt.FinishedAt, attempt.Outcome));
+        }
+        Assert.Equal(JobState.Running, (await GetJobAsync(jobs[10].Id)).State);
+        Assert.Equal(JobState.Running, (await GetJobAsync(jobs[11].Id)).State);
+        Assert.Equal(JobState.Running, (await GetJobAsync(other.Id, OrgB)).State);
     }
 
     // ------------------------------------------------------------------ ordering and scheduling
@@ -1147,6 +1295,30 @@ public abstract partial class StoreConformance : IAsyncLifetime
         Assert.Equal(names.Count, names.Distinct().Count());
 
         Assert.Null(await Store.Queues.GetAsync(new QueueParams(OrgA, "no-such-queue"), None));
+    }
+
+    [SkippableFact]
+    public async Task Queue_upsert_of_some_fields_changes_only_those()
+    {
+        var all = new QueueSettings { ConcurrencyLimit = 4, RateLimit = new RateLimit(10, 1_000), DefaultMaxAttempts = 7, DefaultTimeoutMs = 30_000 };
+        await UpsertQueueAsync("partial", all);
+
+        var concurrency = await Store.Queues.UpsertAsync(new UpsertQueueParams(OrgA, "partial",
+            new QueueSettings { ConcurrencyLimit = 9, DefaultMaxAttempts = 1 }, QueueSettingFields.ConcurrencyLimit), None);
+        Assert.Equal(all with { ConcurrencyLimit = 9 }, concurrency.Settings);
+
+        var cleared = await Store.Queues.UpsertAsync(new UpsertQueueParams(OrgA, "partial",
+            new QueueSettings(), QueueSettingFields.RateLimit | QueueSettingFields.DefaultTimeoutMs), None);
+        Assert.Equal(all with { ConcurrencyLimit = 9, RateLimit = null, DefaultTimeoutMs = null }, cleared.Settings);
+        Assert.Equal(cleared.Settings, (await Store.Queues.GetAsync(new QueueParams(OrgA, "partial"), None))!.Settings);
+
+        // A new queue gets only the fields named; nothing else leaks in.
+        var created = await Store.Queues.UpsertAsync(new UpsertQueueParams(OrgA, "fresh",
+            new QueueSettings { ConcurrencyLimit = 3, DefaultMaxAttempts = 5 }, QueueSettingFields.DefaultMaxAttempts), None);
+        Assert.Equal(new QueueSettings { DefaultMaxAttempts = 5 }, created.Settings);
+        var untouched = await Store.Queues.UpsertAsync(new UpsertQueueParams(OrgA, "fresh", new QueueSettings { ConcurrencyLimit = 3 }, QueueSettingFields.None), None);
+        Assert.Equal(new QueueSettings { DefaultMaxAttempts = 5 }, untouched.Settings);
+        Assert.Null(await Store.Queues.GetAsync(new QueueParams(OrgB, "fresh"), None));
     }
 
     [SkippableFact]
