@@ -201,19 +201,21 @@ internal static class JobsCommand
         {
             var jobId = Cli.Id(cli.Parse.GetValue(id));
             var every = cli.Parse.GetValue(interval) is { } i ? Cli.Duration(i, "--interval") : TimeSpan.FromMilliseconds(500);
-            var printed = 0;
+            long after = 0;
             while (true)
             {
-                var job = await cli.Client.GetJobAsync(jobId, ct);
-                var lines = job.Logs ?? [];
-                for (; printed < lines.Count; printed++)
+                // Only the lines after the last one printed; the state comes with them, read before them, so once it
+                // is finished every line is in.
+                var page = await cli.Client.GetJobLogsAsync(jobId, after, 500, ct);
+                foreach (var l in page.Items)
                 {
-                    var l = lines[printed];
-                    if (cli.Json) Cli.WriteJsonLine(new { at = l.At, line = l.Line });
+                    if (cli.Json) Cli.WriteJsonLine(new { id = l.Id, attempt = l.Attempt, at = l.At, line = l.Line });
                     else Console.Out.WriteLine($"{l.At.ToLocalTime():HH:mm:ss.fff} {l.Line}");
+                    after = l.Id;
                 }
                 await Console.Out.FlushAsync(ct);
-                if (!cli.Parse.GetValue(follow) || JobStates.IsFinished(job.State)) break;
+                if (page.NextCursor is not null) continue;
+                if (!cli.Parse.GetValue(follow) || JobStates.IsFinished(page.JobState)) break;
                 await Task.Delay(every, ct);
             }
             return 0;

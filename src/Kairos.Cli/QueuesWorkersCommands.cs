@@ -122,33 +122,25 @@ internal static class QueuesCommand
         };
         Cli.Action(command, async (cli, ct) =>
         {
-            var name = Name(cli);
-            QueueSettings settings;
-            try
-            {
-                settings = (await cli.Client.GetQueueAsync(name, ct)).Settings();
-            }
-            catch (KairosException ex) when (ex.IsNotFound)
-            {
-                settings = new QueueSettings();
-            }
-            if (cli.Parse.GetValue(concurrency) is { } c) settings.ConcurrencyLimit = NoneOr(c, "--concurrency", s => Int(s, "--concurrency"));
-            if (cli.Parse.GetValue(attempts) is { } a) settings.DefaultMaxAttempts = NoneOr(a, "--default-max-attempts", s => Int(s, "--default-max-attempts"));
+            // A PATCH: the server changes only what is named here, so settings changed meanwhile by others stay.
+            var changes = new QueueChanges();
+            if (cli.Parse.GetValue(concurrency) is { } c) changes.ConcurrencyLimit(NoneOr(c, "--concurrency", s => Int(s, "--concurrency")));
+            if (cli.Parse.GetValue(attempts) is { } a) changes.DefaultMaxAttempts(NoneOr(a, "--default-max-attempts", s => Int(s, "--default-max-attempts")));
             if (cli.Parse.GetValue(timeout) is { } t)
             {
-                settings.DefaultTimeoutMs = NoneOr(t, "--default-timeout", s => (int)Cli.Duration(s, "--default-timeout").TotalMilliseconds);
+                changes.DefaultTimeout(t == "none" ? null : Cli.Duration(t, "--default-timeout"));
             }
             if (cli.Parse.GetValue(rate) is { } r)
             {
-                if (r == "none") settings.RateLimit = null;
+                if (r == "none") changes.RateLimit(null, null);
                 else
                 {
                     var parts = r.Split('/');
                     if (parts.Length != 2) throw new UsageException($"--rate: '{r}' is not LIMIT/PERIOD, e.g. 100/1m");
-                    settings.RateLimit = new RateLimit { Limit = Int(parts[0], "--rate"), PeriodMs = (int)Cli.Duration(parts[1], "--rate").TotalMilliseconds };
+                    changes.RateLimit(Int(parts[0], "--rate"), Cli.Duration(parts[1], "--rate"));
                 }
             }
-            return Show(cli, await cli.Client.ConfigureQueueAsync(name, settings, ct), "updated");
+            return Show(cli, await cli.Client.UpdateQueueAsync(Name(cli), changes, ct), "updated");
         });
         return command;
     }

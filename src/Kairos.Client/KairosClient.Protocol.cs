@@ -26,6 +26,15 @@ public sealed partial class KairosClient
             Json(new JobHeartbeatBody { LeaseToken = leaseToken, ExtendMs = extendMs, Progress = progress }, KairosJson.Default.JobHeartbeatBody),
             KairosJson.Default.JobHeartbeatResult, idempotent: true, cancellationToken);
 
+    /// <summary>
+    /// Extends many leases in one call (at most 1000): per lease <c>ok</c> with the cancel flag, or <c>stale_lease</c> /
+    /// <c>not_found</c> when the lease is no longer the caller's (nothing is extended for it). In the order given.
+    /// </summary>
+    public async Task<IReadOnlyList<LeaseHeartbeatResult>> HeartbeatJobsAsync(IReadOnlyList<JobLease> leases, int? extendMs = null,
+        CancellationToken cancellationToken = default) =>
+        (await SendAsync(HttpMethod.Post, "api/v1/jobs/heartbeat", Json(new BatchHeartbeatBody { Leases = leases, ExtendMs = extendMs }, KairosJson.Default.BatchHeartbeatBody),
+            KairosJson.Default.BatchHeartbeatResponse, idempotent: true, cancellationToken)).Results;
+
     /// <summary>Appends lines to a running job's log (at most 1000 a call).</summary>
     public Task AppendLogsAsync(Guid jobId, Guid leaseToken, IReadOnlyList<string> lines, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Post, $"api/v1/jobs/{jobId}/logs", Json(new LogsBody { LeaseToken = leaseToken, Lines = lines }, KairosJson.Default.LogsBody),

@@ -120,6 +120,14 @@ public sealed partial class KairosClient : IDisposable
     public Task<Job> GetJobAsync(Guid id, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Get, $"api/v1/jobs/{id}", null, KairosJson.Default.Job, idempotent: true, cancellationToken);
 
+    /// <summary>
+    /// A job's log lines after line <paramref name="after"/> (an <see cref="JobLogEntry.Id"/> seen before; 0 or null:
+    /// from the start), oldest first, at most <paramref name="limit"/> (1 to 500, server default 50).
+    /// </summary>
+    public Task<JobLogPage> GetJobLogsAsync(Guid id, long? after = null, int? limit = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, $"api/v1/jobs/{id}/logs" + new Query().Add("after", after?.ToString(CultureInfo.InvariantCulture))
+            .Add("limit", limit?.ToString(CultureInfo.InvariantCulture)), null, KairosJson.Default.JobLogPage, idempotent: true, cancellationToken);
+
     /// <summary>One page of jobs, newest first unless <see cref="JobQuery.OldestFirst"/>.</summary>
     public Task<Page<Job>> ListJobsAsync(JobQuery? query = null, CancellationToken cancellationToken = default)
     {
@@ -176,6 +184,15 @@ public sealed partial class KairosClient : IDisposable
     public Task<Queue> ConfigureQueueAsync(string name, QueueSettings settings, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Put, $"api/v1/queues/{Uri.EscapeDataString(name)}", Json(settings, KairosJson.Default.QueueSettings),
             KairosJson.Default.Queue, idempotent: true, cancellationToken);
+
+    /// <summary>Creates the queue or changes the settings named in <paramref name="changes"/>; the others stay as they are.</summary>
+    public Task<Queue> UpdateQueueAsync(string name, QueueChanges changes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        var body = changes.ToString();
+        return SendAsync(HttpMethod.Patch, $"api/v1/queues/{Uri.EscapeDataString(name)}",
+            () => new StringContent(body, Encoding.UTF8, "application/merge-patch+json"), KairosJson.Default.Queue, idempotent: true, cancellationToken);
+    }
 
     public Task<Queue> PauseQueueAsync(string name, string? reason = null, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Post, $"api/v1/queues/{Uri.EscapeDataString(name)}/pause", Json(new PauseBody { Reason = reason }, KairosJson.Default.PauseBody),

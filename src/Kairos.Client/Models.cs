@@ -121,6 +121,30 @@ public sealed class JobLogLine
     public string Line { get; init; } = "";
 }
 
+/// <summary>A line of <c>GET /jobs/{id}/logs</c>: <see cref="Id"/> grows within the job, so reading again after it gives what came since.</summary>
+public sealed class JobLogEntry
+{
+    public long Id { get; init; }
+
+    /// <summary>The attempt that wrote the line.</summary>
+    public int Attempt { get; init; }
+
+    public DateTimeOffset At { get; init; }
+    public string Line { get; init; } = "";
+}
+
+/// <summary>A page of a job's log, oldest line first.</summary>
+public sealed class JobLogPage
+{
+    public IReadOnlyList<JobLogEntry> Items { get; init; } = [];
+
+    /// <summary>Set when more lines are already there; null on the last page.</summary>
+    public string? NextCursor { get; init; }
+
+    /// <summary>The job's state, read before the lines: once it is finished (<see cref="JobStates.IsFinished"/>), no line follows.</summary>
+    public string JobState { get; init; } = "";
+}
+
 /// <summary>A job as the server has it. <see cref="Attempts"/> and <see cref="Logs"/> are filled by a get, not by a list.</summary>
 public sealed class Job
 {
@@ -187,7 +211,7 @@ public sealed class RateLimit
     public int? PeriodMs { get; set; }
 }
 
-/// <summary>The settings of a queue. A PUT replaces all of them: read, change, write.</summary>
+/// <summary>The settings of a queue, all of them (<see cref="KairosClient.ConfigureQueueAsync"/> replaces them; <see cref="QueueChanges"/> changes some).</summary>
 public sealed class QueueSettings
 {
     public int? ConcurrencyLimit { get; set; }
@@ -283,4 +307,39 @@ public sealed class KairosEvent
 
     /// <summary>The event as the server sent it.</summary>
     public string Json { get; init; } = "";
+}
+
+/// <summary>
+/// Changes to some of a queue's settings, for <see cref="KairosClient.UpdateQueueAsync"/> (<c>PATCH</c>): only the
+/// settings set here change; setting one to null clears it (no limit, no default).
+/// </summary>
+public sealed class QueueChanges
+{
+    private readonly System.Text.Json.Nodes.JsonObject _body = [];
+
+    /// <summary>Jobs of the queue running at once across all workers; null: unlimited.</summary>
+    public QueueChanges ConcurrencyLimit(int? limit) => Set("concurrency_limit", limit);
+
+    /// <summary>At most <paramref name="limit"/> job starts per <paramref name="period"/>; both null: no rate limit.</summary>
+    public QueueChanges RateLimit(int? limit, TimeSpan? period)
+    {
+        if (limit is null != period is null) throw new ArgumentException("Give both the limit and the period, or neither to clear the rate limit.");
+        _body["rate_limit"] = limit is { } l ? new System.Text.Json.Nodes.JsonObject { ["limit"] = l, ["period_ms"] = KairosClient.ToMs(period) } : null;
+        return this;
+    }
+
+    /// <summary>Attempts of a job that names none; null: the server's default.</summary>
+    public QueueChanges DefaultMaxAttempts(int? attempts) => Set("default_max_attempts", attempts);
+
+    /// <summary>Timeout of a job that names none; null: none.</summary>
+    public QueueChanges DefaultTimeout(TimeSpan? timeout) => Set("default_timeout_ms", KairosClient.ToMs(timeout));
+
+    /// <summary>The JSON merge patch these changes make.</summary>
+    public override string ToString() => _body.ToJsonString();
+
+    private QueueChanges Set(string name, int? value)
+    {
+        _body[name] = value;
+        return this;
+    }
 }

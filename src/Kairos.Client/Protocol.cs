@@ -83,6 +83,33 @@ internal sealed class JobHeartbeatBody
     public JobProgress? Progress { get; init; }
 }
 
+/// <summary>A lease to extend in a batch heartbeat.</summary>
+public sealed class JobLease
+{
+    public Guid Id { get; init; }
+    public Guid LeaseToken { get; init; }
+}
+
+/// <summary>One item of a batch heartbeat: <c>ok</c> (extended), <c>stale_lease</c> (the lease is not ours any more) or <c>not_found</c>.</summary>
+public sealed class LeaseHeartbeatResult
+{
+    public Guid Id { get; init; }
+    public string Status { get; init; } = "";
+    public bool CancelRequested { get; init; }
+    public DateTimeOffset? LeaseExpiresAt { get; init; }
+}
+
+internal sealed class BatchHeartbeatBody
+{
+    public IReadOnlyList<JobLease> Leases { get; init; } = [];
+    public int? ExtendMs { get; init; }
+}
+
+internal sealed class BatchHeartbeatResponse
+{
+    public IReadOnlyList<LeaseHeartbeatResult> Results { get; init; } = [];
+}
+
 internal sealed class LogsBody
 {
     public Guid LeaseToken { get; init; }

@@ -292,6 +292,28 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         }
     }
 
+    public async Task<JobLogPage?> ListLogsAsync(ListLogsParams p, CancellationToken cancellationToken)
+    {
+        // The state first: if it is finished here, every line was written before (lines need a live lease).
+        await using var batch = Db.CreateBatch();
+        var state = new NpgsqlBatchCommand("SELECT state FROM jobs WHERE id = @id AND organization_id = @org");
+        state.Parameters.Uuid("id", p.JobId).Uuid("org", p.OrganizationId);
+        var lines = new NpgsqlBatchCommand("SELECT id, attempt, at, line FROM job_logs WHERE job_id = @id AND organization_id = @org AND id > @after " +
+                                           "ORDER BY id LIMIT @n");
+        lines.Parameters.Uuid("id", p.JobId).Uuid("org", p.OrganizationId).Long("after", p.AfterId).Int("n", p.Limit + 1);
+        batch.BatchCommands.Add(state);
+        batch.BatchCommands.Add(lines);
+        await using var r = await batch.ExecuteReaderAsync(cancellationToken);
+        if (!await r.ReadAsync(cancellationToken)) return null;
+        var jobState = JobStates.Parse(r.GetString(0));
+        await r.NextResultAsync(cancellationToken);
+        var entries = new List<JobLogEntry>();
+        while (await r.ReadAsync(cancellationToken)) entries.Add(new JobLogEntry(r.GetInt64(0), r.GetInt32(1), Time(r.GetInt64(2)), r.GetString(3)));
+        var more = entries.Count > p.Limit;
+        if (more) entries.RemoveAt(entries.Count - 1);
+        return new JobLogPage(jobState, entries, more);
+    }
+
     public async Task<Page<Job>> ListAsync(ListJobsParams p, CancellationToken cancellationToken)
     {
         await using var cmd = Db.CreateCommand();
@@ -710,10 +732,53 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         return new JobHeartbeatResult(refusal.Status, false, null);
     }
 
-    /// <summary>FOR SHARE holds off a concurrent ack or fail until the lines are in, and sees it if it came first.</summary>
+    /// <summary>
+    /// Many leases in one statement, locked in seq order (two batches over the same jobs cannot deadlock); a row is
+    /// extended only while it runs under the given token. Items that were not extended are explained afterwards.
+    /// </summary>
+    private const string HeartbeatManySql =
+        "WITH u AS (SELECT * FROM unnest(@ids, @tokens) AS u(id, token)), " +
+        "l AS (SELECT j.seq FROM jobs j JOIN u ON j.id = u.id AND j.lease_token = u.token " +
+        "  WHERE j.organization_id = @org AND j.state = 'running' ORDER BY j.seq FOR NO KEY UPDATE OF j) " +
+        "UPDATE jobs j SET lease_expires_at = LEAST(@now + COALESCE(@extend, j.lease_ms, 30000), j.started_at + j.timeout_ms) " +
+        "FROM l WHERE j.seq = l.seq RETURNING j.id, j.lease_expires_at, j.cancel_requested, j.lease_token";
+
+    public async Task<IReadOnlyList<JobHeartbeatResult>> HeartbeatManyAsync(HeartbeatManyParams p, CancellationToken cancellationToken)
+    {
+        var results = new JobHeartbeatResult[p.Leases.Count];
+        if (results.Length == 0) return results;
+        // Keyed by job and token: a job named twice, once with a stale token, is extended for the current one only.
+        var applied = new Dictionary<(Guid, Guid), JobHeartbeatResult>();
+        await using (var cmd = Db.CreateCommand(HeartbeatManySql))
+        {
+            cmd.Parameters.Long("now", Ms(Now)).Int("extend", p.ExtendMs).Uuid("org", p.OrganizationId)
+                .Uuids("ids", [.. p.Leases.Select(l => l.JobId)]).Uuids("tokens", [.. p.Leases.Select(l => l.LeaseToken)]);
+            await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+            while (await r.ReadAsync(cancellationToken))
+            {
+                applied[(r.GetGuid(0), r.GetGuid(3))] = new JobHeartbeatResult(CommandStatus.Applied, r.GetBoolean(2), Time(r.GetInt64(1)));
+            }
+        }
+        var refused = Enumerable.Range(0, results.Length).Where(i => !applied.ContainsKey((p.Leases[i].JobId, p.Leases[i].LeaseToken))).ToList();
+        var rows = refused.Count == 0 ? new Dictionary<Guid, Row>() : await LoadAsync([.. refused.Select(i => (p.OrganizationId, p.Leases[i].JobId))], cancellationToken);
+        for (var i = 0; i < results.Length; i++)
+        {
+            var lease = p.Leases[i];
+            results[i] = applied.TryGetValue((lease.JobId, lease.LeaseToken), out var beat)
+                ? beat
+                : new JobHeartbeatResult(Refusal(lease.JobId, rows.GetValueOrDefault(lease.JobId)).Status, false, null);
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// FOR NO KEY UPDATE holds off a concurrent ack or fail until the lines are in (and sees it if it came first), and
+    /// makes appends to one job take turns, so that its line ids grow in commit order: a reader that asks for the lines
+    /// after the last id it saw never skips one that commits later.
+    /// </summary>
     private const string AppendLogsSql =
         "WITH j AS (SELECT id, organization_id, attempt FROM jobs WHERE id = @id AND organization_id = @org AND state = 'running' " +
-        "  AND lease_token = @token FOR SHARE), " +
+        "  AND lease_token = @token FOR NO KEY UPDATE), " +
         "ins AS (INSERT INTO job_logs (organization_id, job_id, attempt, at, line) " +
         "  SELECT j.organization_id, j.id, j.attempt, @now, l.line FROM j CROSS JOIN unnest(@lines) WITH ORDINALITY AS l(line, ord) ORDER BY l.ord) " +
         "SELECT count(*) FROM j";

@@ -12,15 +12,21 @@ internal sealed class PostgresQueueStore(PostgresStore store) : IQueueStore
 
     public async Task<QueueInfo> UpsertAsync(UpsertQueueParams p, CancellationToken cancellationToken)
     {
-        var s = p.Settings;
+        var s = QueueSettingsMask.Apply(p.Settings, p.Fields);
+        // A setting outside p.Fields keeps its value (@set_* false); a new queue gets null for it.
         await using (var cmd = Db.CreateCommand(
             "INSERT INTO queues (organization_id, name, concurrency_limit, rate_limit, rate_period_ms, default_max_attempts, default_timeout_ms, created_at) " +
             "VALUES (@org, @name, @cl, @rl, @rp, @ma, @to, @now) ON CONFLICT (organization_id, name) DO UPDATE SET " +
-            "concurrency_limit = EXCLUDED.concurrency_limit, rate_limit = EXCLUDED.rate_limit, rate_period_ms = EXCLUDED.rate_period_ms, " +
-            "default_max_attempts = EXCLUDED.default_max_attempts, default_timeout_ms = EXCLUDED.default_timeout_ms"))
+            "concurrency_limit = CASE WHEN @set_cl THEN EXCLUDED.concurrency_limit ELSE queues.concurrency_limit END, " +
+            "rate_limit = CASE WHEN @set_rl THEN EXCLUDED.rate_limit ELSE queues.rate_limit END, " +
+            "rate_period_ms = CASE WHEN @set_rl THEN EXCLUDED.rate_period_ms ELSE queues.rate_period_ms END, " +
+            "default_max_attempts = CASE WHEN @set_ma THEN EXCLUDED.default_max_attempts ELSE queues.default_max_attempts END, " +
+            "default_timeout_ms = CASE WHEN @set_to THEN EXCLUDED.default_timeout_ms ELSE queues.default_timeout_ms END"))
         {
             cmd.Parameters.Uuid("org", p.OrganizationId).Text("name", p.Name).Int("cl", s.ConcurrencyLimit).Int("rl", s.RateLimit?.Limit)
-                .Int("rp", s.RateLimit?.PeriodMs).Int("ma", s.DefaultMaxAttempts).Int("to", s.DefaultTimeoutMs).Long("now", Ms(store.Time.GetUtcNow()));
+                .Int("rp", s.RateLimit?.PeriodMs).Int("ma", s.DefaultMaxAttempts).Int("to", s.DefaultTimeoutMs).Long("now", Ms(store.Time.GetUtcNow()))
+                .Bool("set_cl", p.Fields.HasFlag(QueueSettingFields.ConcurrencyLimit)).Bool("set_rl", p.Fields.HasFlag(QueueSettingFields.RateLimit))
+                .Bool("set_ma", p.Fields.HasFlag(QueueSettingFields.DefaultMaxAttempts)).Bool("set_to", p.Fields.HasFlag(QueueSettingFields.DefaultTimeoutMs));
             await cmd.ExecuteNonQueryAsync(cancellationToken);
         }
         return (await GetAsync(new QueueParams(p.OrganizationId, p.Name), cancellationToken))!;

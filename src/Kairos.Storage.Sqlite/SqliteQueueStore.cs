@@ -36,12 +36,18 @@ internal sealed class SqliteQueueStore(SqliteStore store) : IQueueStore
         var org = p.OrganizationId.ToString();
         await store.WriteAsync(ctx =>
         {
-            var s = p.Settings;
+            var s = QueueSettingsMask.Apply(p.Settings, p.Fields);
+            // A setting outside p.Fields keeps its value ($set_* = 0); a new queue gets null for it.
             ctx.Cmd("INSERT INTO queues (organization_id, name, concurrency_limit, rate_limit, rate_period_ms, default_max_attempts, default_timeout_ms, created_at) " +
                     "VALUES ($org, $name, $cl, $rl, $rp, $ma, $to, $now) ON CONFLICT (organization_id, name) DO UPDATE SET " +
-                    "concurrency_limit = $cl, rate_limit = $rl, rate_period_ms = $rp, default_max_attempts = $ma, default_timeout_ms = $to")
+                    "concurrency_limit = CASE WHEN $set_cl THEN $cl ELSE concurrency_limit END, " +
+                    "rate_limit = CASE WHEN $set_rl THEN $rl ELSE rate_limit END, rate_period_ms = CASE WHEN $set_rl THEN $rp ELSE rate_period_ms END, " +
+                    "default_max_attempts = CASE WHEN $set_ma THEN $ma ELSE default_max_attempts END, " +
+                    "default_timeout_ms = CASE WHEN $set_to THEN $to ELSE default_timeout_ms END")
                 .Set("$org", org).Set("$name", p.Name).Set("$cl", s.ConcurrencyLimit).Set("$rl", s.RateLimit?.Limit)
                 .Set("$rp", s.RateLimit?.PeriodMs).Set("$ma", s.DefaultMaxAttempts).Set("$to", s.DefaultTimeoutMs).Set("$now", Ms(ctx.Now))
+                .Set("$set_cl", p.Fields.HasFlag(QueueSettingFields.ConcurrencyLimit) ? 1 : 0).Set("$set_rl", p.Fields.HasFlag(QueueSettingFields.RateLimit) ? 1 : 0)
+                .Set("$set_ma", p.Fields.HasFlag(QueueSettingFields.DefaultMaxAttempts) ? 1 : 0).Set("$set_to", p.Fields.HasFlag(QueueSettingFields.DefaultTimeoutMs) ? 1 : 0)
                 .ExecuteNonQuery();
             ctx.Queues.Remove((org, p.Name));
             return true;

@@ -113,6 +113,22 @@ public sealed class WorkerHostTests(ServerFixture server, ITestOutputHelper outp
         }
     }
 
+    /// <summary>Counts the host's HTTP calls by method and path ("POST api/v1/fetch"; job ids as {id}).</summary>
+    public sealed class CallCounter(ConcurrentDictionary<string, int> calls) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            var path = string.Join('/', request.RequestUri!.AbsolutePath.Trim('/').Split('/').Select(p => Guid.TryParse(p, out _) ? "{id}" : p));
+            calls.AddOrUpdate($"{request.Method} {path}", 1, (_, n) => n + 1);
+            return response;
+        }
+    }
+
+    private readonly ConcurrentDictionary<string, int> _calls = new();
+
+    private int Calls(string call) => _calls.GetValueOrDefault(call);
+
     private async Task<KairosWorker> StartAsync(Action<KairosWorkerOptions>? configure = null)
     {
         _host = server.WorkerHost(output, o =>
@@ -120,7 +136,11 @@ public sealed class WorkerHostTests(ServerFixture server, ITestOutputHelper outp
             o.AddQueue(_queue, 4);
             configure?.Invoke(o);
         }, b => b.AddHandler<OrderHandler, Order, Receipt>("order.place").AddHandler<ScriptedHandler, Order>("scripted"),
-        s => s.AddSingleton(_probe));
+        s =>
+        {
+            s.AddSingleton(_probe);
+            s.AddHttpClient<KairosClient>().AddHttpMessageHandler(() => new CallCounter(_calls));
+        });
         await _host.StartAsync();
         var worker = _host.Services.GetRequiredService<KairosWorker>();
         await worker.Started.Within(Timeout, "the worker registers");
@@ -301,6 +321,115 @@ public sealed class WorkerHostTests(ServerFixture server, ITestOutputHelper outp
         Assert.Empty((await _client.ListJobsAsync(new JobQuery { Queue = _queue, State = JobStates.Running })).Items);
         Assert.Equal(JobStates.Queued, (await _client.GetJobAsync(late.Id)).State);
         Assert.True((await Assert.ThrowsAsync<KairosException>(() => _client.GetWorkerAsync(workerId))).IsNotFound);
+        _host.Dispose();
+        _host = null;
+    }
+
+    // ------------------------------------------------------------------ prefetch and batch lease heartbeats
+
+    /// <summary>One slot, one job of prefetch, sized generously: after a first job the buffer may hold one.</summary>
+    private async Task<KairosWorker> StartWithOneSlotAndABufferAsync(Action<KairosWorkerOptions>? configure = null)
+    {
+        var worker = await StartAsync(o =>
+        {
+            o.Queues[_queue] = 1;
+            o.Prefetch = 1;
+            o.PrefetchWindow = TimeSpan.FromHours(1);
+            configure?.Invoke(o);
+        });
+        // The buffer follows the handlers' pace, which one finished job gives.
+        await WaitForState((await Enqueue("quick")).Id, JobStates.Succeeded);
+        return worker;
+    }
+
+    /// <summary>A gate job runs in the only slot and a second job waits in the buffer.</summary>
+    private async Task<(Job Running, Job Buffered)> RunningAndBufferedAsync(KairosWorker worker, string running = "gate", string buffered = "quick")
+    {
+        var first = await Enqueue(running);
+        await _probe.StartedFor(first.Id).Task.Within(Timeout, "the first job starts");
+        var second = await Enqueue(buffered);
+        await Eventually.WaitAsync(() => worker.BufferedCount == 1, Timeout, "the second job waits in the buffer");
+        Assert.Equal(JobStates.Running, (await _client.GetJobAsync(second.Id)).State);
+        Assert.False(_probe.Started.ContainsKey(second.Id));
+        return (first, second);
+    }
+
+    [Fact]
+    public async Task Fast_jobs_come_in_large_fetches_not_one_fetch_per_freed_slot()
+    {
+        const int jobs = 200;
+        await _client.EnqueueManyAsync(Enumerable.Range(0, jobs).Select(i => JobRequest.Create("scripted", new Order("quick", i), new EnqueueOptions { Queue = _queue })));
+        await StartAsync(o =>
+        {
+            o.FetchBatchSize = 50;
+            o.PrefetchWindow = TimeSpan.FromSeconds(1);
+        });
+
+        await Eventually.WaitAsync(() => _client.GetQueueAsync(_queue), q => q.Counts.GetValueOrDefault(JobStates.Succeeded) == jobs, Timeout, "every job succeeds");
+        // Four slots: fetching per freed slot takes 50 fetches or more; batches of up to 50 take a handful.
+        var fetches = Calls("POST api/v1/fetch");
+        Assert.True(fetches <= 20, $"{fetches} fetches for {jobs} jobs");
+        Assert.True(_probe.MaxRunning <= 4, $"{_probe.MaxRunning} handlers ran at once in four slots");
+        Assert.Equal(jobs, _probe.Started.Count);
+        Assert.Empty((await _client.ListJobsAsync(new JobQuery { Queue = _queue, State = JobStates.Retrying })).Items);
+    }
+
+    [Fact]
+    public async Task A_buffered_job_keeps_its_lease_through_batch_heartbeats_and_runs_when_the_slot_frees()
+    {
+        var worker = await StartWithOneSlotAndABufferAsync(o => o.LeaseDuration = TimeSpan.FromSeconds(2));
+        var (running, buffered) = await RunningAndBufferedAsync(worker);
+        var leasedUntil = (await _client.GetJobAsync(buffered.Id)).LeaseExpiresAt!.Value;
+
+        // Leases of two seconds: only heartbeats keep it past a second lease length.
+        await Eventually.WaitAsync(() => _client.GetJobAsync(buffered.Id), j => j.LeaseExpiresAt > leasedUntil.AddSeconds(2.5), Timeout,
+            "the buffered job's lease is extended");
+        Assert.True(Calls("POST api/v1/jobs/heartbeat") > 0);
+        Assert.Equal(0, Calls("POST api/v1/jobs/{id}/heartbeat"));
+
+        _probe.Gate.SetResult();
+        var done = await WaitForState(buffered.Id, JobStates.Succeeded);
+        Assert.Single(done.Attempts!);
+        Assert.Equal(1, (await WaitForState(running.Id, JobStates.Succeeded)).Attempt);
+    }
+
+    [Fact]
+    public async Task A_job_cancelled_while_it_waits_in_the_buffer_never_reaches_its_handler()
+    {
+        var worker = await StartWithOneSlotAndABufferAsync();
+        var (running, buffered) = await RunningAndBufferedAsync(worker);
+
+        await _client.CancelJobAsync(buffered.Id);
+        // Two worker heartbeats (every 300 ms here) after the cancel: the worker has read the cancel in one answer.
+        var beats = Calls("POST api/v1/workers/{id}/heartbeat");
+        await Eventually.WaitAsync(() => Calls("POST api/v1/workers/{id}/heartbeat") >= beats + 2, Timeout, "two more worker heartbeats");
+        _probe.Gate.SetResult();
+
+        var cancelled = await WaitForState(buffered.Id, JobStates.Cancelled);
+        Assert.Equal(1, cancelled.Attempt);
+        Assert.False(_probe.Started.ContainsKey(buffered.Id));
+        await WaitForState(running.Id, JobStates.Succeeded);
+    }
+
+    [Fact]
+    public async Task At_shutdown_a_job_still_in_the_buffer_goes_back_without_having_run()
+    {
+        var worker = await StartWithOneSlotAndABufferAsync(o =>
+        {
+            o.ShutdownTimeout = TimeSpan.FromMilliseconds(300);
+            o.CancellationGracePeriod = TimeSpan.FromMilliseconds(300);
+        });
+        var (running, buffered) = await RunningAndBufferedAsync(worker, running: "wait-for-cancel");
+
+        await _host!.StopAsync().Within(Timeout, "the host stops");
+
+        var back = await _client.GetJobAsync(buffered.Id);
+        Assert.True(back.State is JobStates.Queued or JobStates.Retrying, $"the buffered job is {back.State} ({back.LastError?.Type}: {back.LastError?.Message})");
+        Assert.Equal("Kairos.Shutdown", back.LastError!.Type);
+        Assert.Equal("the worker shut down before the job started", back.LastError.Message);
+        Assert.False(_probe.Started.ContainsKey(buffered.Id));
+        Assert.Equal("Kairos.Shutdown", (await _client.GetJobAsync(running.Id)).LastError!.Type);
+        Assert.Empty((await _client.ListJobsAsync(new JobQuery { Queue = _queue, State = JobStates.Running })).Items);
         _host.Dispose();
         _host = null;
     }

@@ -169,6 +169,23 @@ public abstract class ApiTest : IAsyncLifetime
 
     /// <summary>A job leased to a worker.</summary>
     protected sealed record Leased(string Id, string Token, string WorkerId, JsonElement Fetched);
+
+    /// <summary>A client whose key belongs to another, new organization.</summary>
+    protected async Task<HttpClient> OtherOrganizationAsync(Kairos.Core.Auth.ApiKeyScopes scopes = Kairos.Core.Auth.ApiKeyScopes.Admin)
+    {
+        var key = Kairos.Core.Auth.ApiKeySecrets.Generate();
+        await Factory.Services.GetRequiredService<Kairos.Core.Storage.IKairosStore>().ApiKeys.CreateAsync(new Kairos.Core.Storage.CreateApiKeyParams(
+            Guid.NewGuid(), "other", Kairos.Core.Auth.ApiKeySecrets.VisiblePrefix(key), Kairos.Core.Auth.ApiKeySecrets.Hash(key), scopes, null),
+            CancellationToken.None);
+        return Client(key);
+    }
+
+    /// <summary>POST /jobs/heartbeat; answers the per-lease results.</summary>
+    protected static async Task<JsonElement[]> HeartbeatManyAsync(HttpClient client, object leases, int? extendMs = null)
+    {
+        var answer = await client.PostJsonAsync("/api/v1/jobs/heartbeat", new { leases, extend_ms = extendMs }).Expect(HttpStatusCode.OK);
+        return answer.GetProperty("results").EnumerateArray().ToArray();
+    }
 }
 
 /// <summary>HTTP and JSON helpers.</summary>

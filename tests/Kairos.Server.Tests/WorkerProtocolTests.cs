@@ -291,6 +291,83 @@ public sealed class WorkerProtocolTests() : ApiTest(fakeTime: false)
         Assert.Empty((await GetJobAsync(run.Id)).GetProperty("logs").EnumerateArray());
     }
 
+    // ------------------------------------------------------------------ batch heartbeat
+
+    [Fact]
+    public async Task Batch_heartbeat_extends_every_current_lease_and_answers_per_item_in_order()
+    {
+        for (var i = 0; i < 3; i++) await EnqueueAsync("beats");
+        var worker = await RegisterWorkerAsync(null, "beats");
+        var jobs = await FetchAsync(worker, "beats", max: 3, leaseMs: 5_000);
+        Assert.Equal(3, jobs.Length);
+        await Admin.PostAsync($"/api/v1/jobs/{jobs[2].Str("id")}/cancel", null).Expect(HttpStatusCode.OK);
+        var unknown = Guid.NewGuid().ToString();
+
+        var results = await HeartbeatManyAsync(Admin, new object[]
+        {
+            new { id = jobs[0].Str("id"), lease_token = jobs[0].Str("lease_token") },
+            new { id = jobs[1].Str("id"), lease_token = Guid.NewGuid().ToString() },
+            new { id = jobs[2].Str("id"), lease_token = jobs[2].Str("lease_token") },
+            new { id = jobs[1].Str("id"), lease_token = "not-a-token" },
+            new { id = unknown, lease_token = Guid.NewGuid().ToString() },
+        }, extendMs: 600_000);
+
+        Assert.Equal([jobs[0].Str("id"), jobs[1].Str("id"), jobs[2].Str("id"), jobs[1].Str("id"), unknown], results.Select(r => r.Str("id")));
+        Assert.Equal(["ok", "stale_lease", "ok", "stale_lease", "not_found"], results.Select(r => r.Str("status")));
+        Assert.Equal([false, false, true, false, false], results.Select(r => r.GetProperty("cancel_requested").GetBoolean()));
+        var extended = At(results[0], "lease_expires_at");
+        Assert.True(extended > At(jobs[0], "lease_expires_at").AddMinutes(9), $"{extended:O} is not about ten minutes on");
+        Assert.Equal(results[0].Str("lease_expires_at"), (await GetJobAsync(jobs[0].Str("id"))).Str("lease_expires_at"));
+        Assert.Equal(results[2].Str("lease_expires_at"), (await GetJobAsync(jobs[2].Str("id"))).Str("lease_expires_at"));
+        // The stale items extended nothing.
+        Assert.Equal(jobs[1].Str("lease_expires_at"), (await GetJobAsync(jobs[1].Str("id"))).Str("lease_expires_at"));
+
+        // Without extend_ms a lease gets its original length again.
+        var again = Assert.Single(await HeartbeatManyAsync(Admin, new[] { new { id = jobs[1].Str("id"), lease_token = jobs[1].Str("lease_token") } }));
+        Assert.Equal("ok", again.Str("status"));
+        Assert.InRange(At(again, "lease_expires_at"), DateTimeOffset.UtcNow.AddSeconds(3), DateTimeOffset.UtcNow.AddSeconds(6));
+    }
+
+    [Fact]
+    public async Task Batch_heartbeat_from_another_organization_finds_nothing_even_with_the_lease_token()
+    {
+        var run = await StartJobAsync(leaseMs: 5_000);
+        var other = await OtherOrganizationAsync(Kairos.Core.Auth.ApiKeyScopes.Worker);
+
+        var result = Assert.Single(await HeartbeatManyAsync(other, new[] { new { id = run.Id, lease_token = run.Token } }, 600_000));
+
+        Assert.Equal("not_found", result.Str("status"));
+        Assert.False(result.GetProperty("cancel_requested").GetBoolean());
+        Assert.Equal(run.Fetched.Str("lease_expires_at"), (await GetJobAsync(run.Id)).Str("lease_expires_at"));
+    }
+
+    [Theory]
+    [InlineData("""{}""", "leases")]
+    [InlineData("""{"leases":[]}""", "leases")]
+    [InlineData("""{"leases":[{"lease_token":"0190f000-0000-7000-8000-000000000001"}]}""", "leases[0].id")]
+    [InlineData("""{"leases":[{"id":"0190f000-0000-7000-8000-000000000001"}]}""", "leases[0].lease_token")]
+    [InlineData("""{"leases":[{"id":"0190f000-0000-7000-8000-000000000001","lease_token":"0190f000-0000-7000-8000-000000000001"}],"extend_ms":1}""", "extend_ms")]
+    public async Task Batch_heartbeat_with_bad_fields_answers_400_naming_them(string body, string field)
+    {
+        await Admin.PostRawAsync("/api/v1/jobs/heartbeat", body).ExpectProblem(HttpStatusCode.BadRequest, field);
+    }
+
+    [Fact]
+    public async Task Batch_heartbeat_of_more_than_1000_leases_answers_400()
+    {
+        var leases = Enumerable.Range(0, 1001).Select(_ => new { id = Guid.NewGuid(), lease_token = Guid.NewGuid() }).ToArray();
+        await Admin.PostJsonAsync("/api/v1/jobs/heartbeat", new { leases }).ExpectProblem(HttpStatusCode.BadRequest, "leases");
+    }
+
+    [Fact]
+    public async Task Batch_heartbeat_needs_the_worker_scope()
+    {
+        var run = await StartJobAsync();
+        var reader = Client(await CreateKeyAsync("read"));
+        await reader.PostJsonAsync("/api/v1/jobs/heartbeat", new { leases = new[] { new { id = run.Id, lease_token = run.Token } } })
+            .ExpectProblem(HttpStatusCode.Forbidden);
+    }
+
     // ------------------------------------------------------------------ stale and wrong lease tokens
 
     [Theory]
@@ -336,6 +413,11 @@ public sealed class WorkerProtocolTests() : ApiTest(fakeTime: false)
         Assert.True(after.IsNull("progress"));
         Assert.True(after.IsNull("result"));
         Assert.DoesNotContain(after.GetProperty("logs").EnumerateArray(), l => l.Str("line") == "intruder");
+        // The batch heartbeat refuses the same token for its item and extends nothing.
+        var beat = Assert.Single(await HeartbeatManyAsync(Admin, new[] { new { id = run.Id, lease_token = token } }, 3_600_000));
+        Assert.Equal("stale_lease", beat.Str("status"));
+        Assert.True(beat.IsNull("lease_expires_at"));
+        Assert.Equal(before.Str("lease_expires_at"), (await GetJobAsync(run.Id)).Str("lease_expires_at"));
 
         // The right token still works.
         await Admin.PostJsonAsync($"/api/v1/jobs/{run.Id}/ack", new { lease_token = run.Token }).Expect(HttpStatusCode.OK);

@@ -119,9 +119,9 @@ public static class KairosScenarios
                 }
                 ctx.Results.Note($"burndown, SDK worker host: {o.WorkerProcesses} processes (`Kairos.Bench sdk-worker`) built like a user's worker service: " +
                                  $"AddKairosClient + AddKairosWorker(queue concurrency {o.WorkerCapacity}, FetchBatchSize {o.BatchMax}, AckBatchSize {o.BatchMax}, lease 120 s) " +
-                                 "+ AddHandler<NoopHandler, NoopPayload>; a DI scope, a handler instance and a typed payload per job; the host fetches as many jobs as " +
-                                 $"it has free slots (at most {o.WorkerCapacity} leased per process, where the raw batch workers lease up to {2 * o.BatchMax}); " +
-                                 "done = acks the server answered ok to");
+                                 "+ AddHandler<NoopHandler, NoopPayload>; a DI scope, a handler instance and a typed payload per job; the host fetches once it has room " +
+                                 $"for a batch and holds up to {o.WorkerCapacity} running + a prefetch buffer of up to {o.BatchMax} per process (the raw batch workers " +
+                                 $"lease up to {2 * o.BatchMax}); done = acks the server answered ok to");
                 break;
             default:
                 ctx.Results.Add(Row.Measure("burndown", $"one job per fetch/ack, {o.WorkerProcesses}×{o.WorkerCapacity}", rate, "jobs/s", Targets.BurndownSingle, $"{n:N0} jobs"));
@@ -140,6 +140,7 @@ public static class KairosScenarios
         await using var pool = await WorkerPool.StartAsync(server.BaseAddress, KairosServer.ApiKey, queue, mode, processes, o.WorkerCapacity, o.BatchMax);
         var cpu0 = server.CpuSeconds();
         var db0 = ctx.DatabaseCpuSeconds();
+        var workers0 = WorkersCpuSeconds(pool);
         var clock = Stopwatch.StartNew();
         await pool.GoAsync();
         var warm = (long)(n * 0.05);
@@ -147,6 +148,7 @@ public static class KairosScenarios
         var t1 = await pool.WaitForDoneAsync(n, clock, TimeSpan.FromMinutes(30));
         var cpu1 = server.CpuSeconds();
         var db1 = ctx.DatabaseCpuSeconds();
+        var workers1 = WorkersCpuSeconds(pool);
         await pool.StopAsync();
         var rate = (n - warm) / (t1 - t0).TotalSeconds;
         var cpu = cpu1 - cpu0;
@@ -154,6 +156,7 @@ public static class KairosScenarios
         var (fetches, fetched, acks) = pool.Calls();
         var how = $"server CPU {cpu / t1.TotalSeconds * 100:0} % of a core" +
                   (db is { } d ? $", PostgreSQL CPU {d / t1.TotalSeconds * 100:0} % of a core" : "") +
+                  $", worker processes {(workers1 - workers0) / t1.TotalSeconds * 100:0} % of a core" +
                   (fetches > 0 ? $"; {fetches:N0} fetches ({(double)fetched / fetches:0.0} jobs each), {acks:N0} ack calls ({(double)n / Math.Max(1, acks):0.0} jobs each)" : "");
         BenchContext.Say($"  drained {n:N0} in {t1.TotalSeconds:0.00} s; {rate:N0} jobs/s after the first 5%; {how}");
         if (note) ctx.Results.Note($"burndown ({mode}): {how}");
@@ -166,6 +169,9 @@ public static class KairosScenarios
         }
         return rate;
     }
+
+    /// <summary>The CPU time the pool's worker processes have used (utime + stime), in seconds.</summary>
+    private static double WorkersCpuSeconds(WorkerPool pool) => pool.Pids.Sum(pid => ProcStats.CpuSeconds(pid) ?? 0);
 
     public static async Task<Dictionary<string, long>> QueueCountsAsync(HttpClient client, string queue)
     {

@@ -32,7 +32,8 @@ public sealed class NoopHandler : IJobHandler<NoopPayload>
 /// </summary>
 /// <remarks>
 /// Settings that match the raw batch workers: one queue with <c>capacity</c> concurrency, fetches of up to <c>max</c>
-/// jobs (the SDK asks for as many as it has free slots, so at most <c>capacity</c>), batch acks of up to <c>max</c>,
+/// jobs (the SDK fetches once it has room for a batch: <c>capacity</c> slots plus a prefetch buffer of up to <c>max</c>
+/// jobs, sized from the handlers' pace), batch acks of up to <c>max</c>,
 /// leases of 120 s, long polls of <c>wait-ms</c>. "Done" counts the items the server answered <c>ok</c> to in
 /// <c>POST /api/v1/ack</c>, seen by a <see cref="DelegatingHandler"/> on the SDK's HttpClient, so that it means what
 /// the raw workers' count means: acknowledged, not merely handled.

@@ -69,6 +69,8 @@ internal static class AgentCommand
                 o.Labels["kind"] = "agent";
                 foreach (var q in queueNames) o.AddQueue(q, slots);
                 o.FetchBatchSize = slots;
+                // Only what can start at once: a shell job waiting in a buffer would have its timeout running.
+                o.Prefetch = 0;
                 o.CancellationGracePeriod = agent.KillGracePeriod + TimeSpan.FromSeconds(5);
             }).AddHandler<ShellHandler, ShellPayload, ShellResult>("shell");
             using var host = builder.Build();

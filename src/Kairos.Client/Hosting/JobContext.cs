@@ -90,28 +90,39 @@ public sealed class JobContext
     }
 }
 
-/// <summary>A job this worker runs: its lease, its token, whether its outcome was reported.</summary>
+/// <summary>A job this worker holds (running, or waiting for a slot): its lease, its token, whether its outcome was reported.</summary>
 internal sealed class RunningJob : IDisposable
 {
     private readonly CancellationTokenSource _cts = new();
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _reason = -1;
     private int _reported;
-    private int _heartbeating;
 
     public RunningJob(FetchedJob job, long heartbeatEveryMs)
     {
         Job = job;
         Token = _cts.Token;
         HeartbeatEveryMs = heartbeatEveryMs;
+        FetchedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         Heartbeated();
     }
 
     public FetchedJob Job { get; }
     public CancellationToken Token { get; }
-    public Task Completion { get; set; } = Task.CompletedTask;
+
+    /// <summary><see cref="System.Diagnostics.Stopwatch"/> timestamp of the fetch that leased it.</summary>
+    public long FetchedAt { get; }
+
+    /// <summary>A slot took it (false while it waits in a buffer).</summary>
+    public bool Started { get; set; }
+
+    /// <summary>Completes once the worker holds the job no more.</summary>
+    public Task Done => _done.Task;
 
     /// <summary><see cref="Environment.TickCount64"/> at which the next lease heartbeat is due.</summary>
-    public long NextHeartbeatAt { get; private set; }
+    public long NextHeartbeatAt => Volatile.Read(ref _nextHeartbeatAt);
+
+    private long _nextHeartbeatAt;
 
     public long HeartbeatEveryMs { get; }
 
@@ -134,14 +145,17 @@ internal sealed class RunningJob : IDisposable
         }
     }
 
-    public void Heartbeated() => NextHeartbeatAt = Environment.TickCount64 + HeartbeatEveryMs;
+    public void Heartbeated() => Volatile.Write(ref _nextHeartbeatAt, Environment.TickCount64 + HeartbeatEveryMs);
 
     /// <summary>True for the one caller that reports the outcome.</summary>
     public bool TryMarkReported() => Interlocked.Exchange(ref _reported, 1) == 0;
 
-    public bool TryBeginHeartbeat() => Interlocked.Exchange(ref _heartbeating, 1) == 0;
-
-    public void EndHeartbeat() => Volatile.Write(ref _heartbeating, 0);
+    /// <summary>The worker is done with the job.</summary>
+    public void Finish()
+    {
+        Dispose();
+        _done.TrySetResult();
+    }
 
     public void Dispose() => _cts.Dispose();
 }

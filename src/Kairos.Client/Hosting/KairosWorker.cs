@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net;
 using System.Reflection;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -11,11 +12,21 @@ using Microsoft.Extensions.Options;
 namespace Kairos.Client.Hosting;
 
 /// <summary>
-/// The worker host: registers, long-polls each queue for as many jobs as it has free slots, runs each job's handler in
-/// its own DI scope, heartbeats the worker and the leases, reports outcomes in batches, and on shutdown stops fetching,
-/// waits for running handlers (up to <see cref="KairosWorkerOptions.ShutdownTimeout"/>), cancels the rest and fails them
-/// as retryable, then deregisters.
+/// The worker host: registers, long-polls each queue for jobs, runs each job's handler in its own DI scope, heartbeats
+/// the worker and (in one call per tick) every lease it holds, reports outcomes in batches, and on shutdown stops
+/// fetching, waits for running handlers (up to <see cref="KairosWorkerOptions.ShutdownTimeout"/>), cancels the rest and
+/// fails them as retryable, then deregisters.
 /// </summary>
+/// <remarks>
+/// Fetching: a queue is fetched for when it has no job at all, when a slot is free and nothing waits for one, or when
+/// at least a batch's worth of room is free (min(<see cref="KairosWorkerOptions.FetchBatchSize"/>, half of what the
+/// queue may hold)), so fast jobs come in large fetches rather than one fetch per freed slot. What a queue may hold is
+/// its concurrency plus a small prefetch buffer, sized from the handlers' recent pace to about
+/// <see cref="KairosWorkerOptions.PrefetchWindow"/> of work (so slow jobs are not held back from other workers) and at
+/// most <see cref="KairosWorkerOptions.Prefetch"/> jobs. Buffered jobs are leased: their leases are heartbeated like
+/// the running ones, a cancel or a lost lease reaches them before they start, and at shutdown what is still buffered
+/// after the shutdown timeout goes back to its queue as a retryable failure without having started.
+/// </remarks>
 public sealed class KairosWorker : BackgroundService
 {
     private static readonly string SdkVersion = "kairos-dotnet/" +
@@ -26,10 +37,12 @@ public sealed class KairosWorker : BackgroundService
     private readonly IServiceScopeFactory _scopes;
     private readonly IHostApplicationLifetime? _lifetime;
     private readonly ILogger<KairosWorker> _logger;
-    private readonly ConcurrentDictionary<Guid, RunningJob> _running = new();
+    /// <summary>Every job this worker holds a lease for: running, or waiting in a queue's buffer.</summary>
+    private readonly ConcurrentDictionary<Guid, RunningJob> _held = new();
     private readonly Channel<Outcome> _outcomes = Channel.CreateUnbounded<Outcome>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim _registering = new(1, 1);
-    private readonly List<SemaphoreSlim> _slots = [];
+    private readonly List<Lane> _lanes;
+    private bool _singleHeartbeats;
     private readonly JsonSerializerOptions _serializer;
     private CancellationTokenSource? _fetching;
     private Guid _workerId;
@@ -45,13 +58,19 @@ public sealed class KairosWorker : BackgroundService
         _lifetime = lifetime;
         _serializer = _options.PayloadSerializerOptions ?? client.Options.PayloadSerializerOptions;
         if (_options.Queues.Count == 0) _options.AddQueue("default", Environment.ProcessorCount);
+        var batch = Math.Clamp(_options.FetchBatchSize, 1, 1000);
+        var prefetch = Math.Clamp(_options.Prefetch ?? batch, 0, 10_000);
+        _lanes = [.. _options.Queues.Select(q => new Lane(q.Key, q.Value, batch, prefetch, _options.PrefetchWindow.TotalMilliseconds))];
     }
 
     /// <summary>The id the server gave this worker; empty until registered.</summary>
     public Guid WorkerId => _workerId;
 
     /// <summary>How many jobs run now.</summary>
-    public int RunningCount => _running.Count;
+    public int RunningCount => _lanes.Sum(l => l.RunningCount);
+
+    /// <summary>How many leased jobs wait in the queues' prefetch buffers for a free slot.</summary>
+    public int BufferedCount => _lanes.Sum(l => l.BufferedCount);
 
     /// <summary>Completes once the worker is registered and fetching.</summary>
     public Task Started => _started.Task;
@@ -74,7 +93,7 @@ public sealed class KairosWorker : BackgroundService
         var heartbeats = Task.Run(() => WorkerHeartbeatLoopAsync(background.Token), CancellationToken.None);
         var leases = Task.Run(() => LeaseHeartbeatLoopAsync(background.Token), CancellationToken.None);
         var acks = Task.Run(AckLoopAsync, CancellationToken.None);
-        var fetchers = _options.Queues.Select(q => Task.Run(() => FetchLoopAsync(q.Key, q.Value, fetching.Token), CancellationToken.None)).ToList();
+        var fetchers = _lanes.Select(lane => Task.Run(() => FetchLoopAsync(lane, fetching.Token), CancellationToken.None)).ToList();
         _started.TrySetResult();
         _logger.LogInformation("Kairos worker {WorkerId} fetching from {Queues}", _workerId,
             string.Join(", ", _options.Queues.Select(q => $"{q.Key} ({q.Value})")));
@@ -107,7 +126,7 @@ public sealed class KairosWorker : BackgroundService
         {
             _logger.LogWarning("Kairos worker {WorkerId} could not deregister: {Message}", _workerId, ex.Message);
         }
-        foreach (var s in _slots) s.Dispose();
+        foreach (var lane in _lanes) lane.Dispose();
     }
 
     public override void Dispose()
@@ -167,40 +186,39 @@ public sealed class KairosWorker : BackgroundService
         }
     }
 
-    private async Task FetchLoopAsync(string queue, int concurrency, CancellationToken stop)
+    private async Task FetchLoopAsync(Lane lane, CancellationToken stop)
     {
-        var slots = new SemaphoreSlim(concurrency, concurrency);
-        lock (_slots) _slots.Add(slots);
         var waitMs = (int)Math.Clamp(_options.FetchWait.TotalMilliseconds, 0, 60_000);
         var failures = 0;
         while (!stop.IsCancellationRequested)
         {
-            try
+            var n = lane.ToFetch();
+            if (n == 0)
             {
-                await slots.WaitAsync(stop);
+                try
+                {
+                    await lane.Changed.WaitAsync(stop);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+                continue;
             }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-            var n = 1;
-            while (n < _options.FetchBatchSize && n < 1000 && slots.Wait(0, CancellationToken.None)) n++;
             var workerId = _workerId;
             var started = Stopwatch.GetTimestamp();
             IReadOnlyList<FetchedJob> jobs;
             try
             {
-                jobs = await _client.FetchAsync(new FetchRequest { WorkerId = workerId, Queues = [queue], Max = n, WaitMs = waitMs, LeaseMs = LeaseMs }, stop);
+                jobs = await _client.FetchAsync(new FetchRequest { WorkerId = workerId, Queues = [lane.Name], Max = n, WaitMs = waitMs, LeaseMs = LeaseMs }, stop);
                 failures = 0;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                slots.Release(n);
                 break;
             }
             catch (KairosException ex)
             {
-                slots.Release(n);
                 if (ex.IsNotFound)
                 {
                     try
@@ -214,12 +232,16 @@ public sealed class KairosWorker : BackgroundService
                     continue;
                 }
                 failures++;
-                _logger.LogWarning("Fetch from queue {Queue} failed: {Message}", queue, ex.Message);
+                _logger.LogWarning("Fetch from queue {Queue} failed: {Message}", lane.Name, ex.Message);
                 if (!await DelayAsync(Backoff(failures), stop)) break;
                 continue;
             }
-            if (jobs.Count < n) slots.Release(n - jobs.Count);
-            foreach (var job in jobs) Start(job, slots, workerId);
+            foreach (var job in jobs)
+            {
+                var run = new RunningJob(job, Math.Max(50, LeaseMs / 3));
+                _held[job.Id] = run;
+                if (lane.StartOrBuffer(run)) _ = Task.Run(() => RunSlotAsync(lane, run, workerId), CancellationToken.None);
+            }
             if (jobs.Count == 0 && waitMs > 100 && Stopwatch.GetElapsedTime(started) < TimeSpan.FromMilliseconds(20))
             {
                 // An empty answer that came at once (the server is stopping): do not spin.
@@ -228,24 +250,34 @@ public sealed class KairosWorker : BackgroundService
         }
     }
 
-    private void Start(FetchedJob job, SemaphoreSlim slots, Guid workerId)
+    /// <summary>One handler slot of a queue: runs its first job, then what waits in the queue's buffer, until it is empty.</summary>
+    private async Task RunSlotAsync(Lane lane, RunningJob first, Guid workerId)
     {
-        var run = new RunningJob(job, Math.Max(50, LeaseMs / 3));
-        _running[job.Id] = run;
-        run.Completion = Task.Run(() => RunAsync(run, slots, workerId));
+        for (RunningJob? run = first; run is not null;)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await RunAsync(run, workerId);
+            run = lane.Next(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
     }
 
-    private async Task RunAsync(RunningJob run, SemaphoreSlim slots, Guid workerId)
+    private async Task RunAsync(RunningJob run, Guid workerId)
     {
         var job = run.Job;
         try
         {
+            run.Started = true;
             JsonElement? result = null;
             Exception? error = null;
-            using var timeout = job.TimeoutMs is { } ms ? new CancellationTokenSource(TimeSpan.FromMilliseconds(ms)) : null;
+            // The server counts the timeout from the lease, so time spent in the buffer counts too.
+            var left = job.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) - Stopwatch.GetElapsedTime(run.FetchedAt) : (TimeSpan?)null;
+            if (left <= TimeSpan.Zero) run.Cancel(JobCancelReason.TimedOut);
+            using var timeout = left > TimeSpan.Zero ? new CancellationTokenSource(left.Value) : null;
             using var onTimeout = timeout?.Token.Register(() => run.Cancel(JobCancelReason.TimedOut));
             try
             {
+                // Cancelled, timed out or lost while it waited for a slot: the handler never sees it.
+                run.Token.ThrowIfCancellationRequested();
                 if (!_options.Handlers.TryGetValue(job.Type, out var handler))
                 {
                     throw new InvalidOperationException($"This worker has no handler for job type '{job.Type}' (it has: {string.Join(", ", _options.Handlers.Keys)}).");
@@ -265,17 +297,15 @@ public sealed class KairosWorker : BackgroundService
         }
         finally
         {
-            _running.TryRemove(job.Id, out _);
-            try
-            {
-                slots.Release();
-            }
-            catch (ObjectDisposedException)
-            {
-                // the worker has stopped
-            }
-            run.Dispose();
+            Release(run);
         }
+    }
+
+    /// <summary>The worker holds the job no more.</summary>
+    private void Release(RunningJob run)
+    {
+        _held.TryRemove(run.Job.Id, out _);
+        run.Finish();
     }
 
     private void Report(RunningJob run, JsonElement? result, Exception? error)
@@ -306,6 +336,7 @@ public sealed class KairosWorker : BackgroundService
                 JobCancelReason.TimedOut => ($"timed out after {job.TimeoutMs} ms", "Kairos.Timeout"),
                 _ => ("the worker shut down before the job finished", "Kairos.Shutdown"),
             };
+            if (reason == JobCancelReason.Shutdown && !run.Started) message = "the worker shut down before the job started";
             return new JobFailure
             {
                 Id = job.Id,
@@ -375,7 +406,7 @@ public sealed class KairosWorker : BackgroundService
                 var beat = await _client.HeartbeatWorkerAsync(workerId, stop);
                 foreach (var id in beat.CancelJobIds)
                 {
-                    if (_running.TryGetValue(id, out var run)) run.Cancel(JobCancelReason.Cancelled);
+                    if (_held.TryGetValue(id, out var run)) run.Cancel(JobCancelReason.Cancelled);
                 }
                 if (beat.Commands.Contains("terminate"))
                 {
@@ -413,22 +444,72 @@ public sealed class KairosWorker : BackgroundService
         }
     }
 
-    /// <summary>Extends each running job's lease at a third of its length; a cancel request or a lost lease fires its token.</summary>
+    /// <summary>
+    /// Extends the leases of the jobs it holds (running and buffered) at a third of their length, all that are due (or
+    /// nearly) in one call per tick; a cancel request or a lost lease fires the job's token.
+    /// </summary>
     private async Task LeaseHeartbeatLoopAsync(CancellationToken stop)
     {
         var tick = TimeSpan.FromMilliseconds(Math.Clamp(LeaseMs / 12.0, 20, 1000));
         while (await DelayAsync(tick, stop))
         {
             var now = Environment.TickCount64;
-            foreach (var run in _running.Values)
+            if (!_held.Values.Any(r => r.NextHeartbeatAt <= now)) continue;
+            // Those due within half a period come along, so that one call covers them all for a while.
+            var due = _held.Values.Where(r => r.NextHeartbeatAt <= now + r.HeartbeatEveryMs / 2).ToList();
+            foreach (var chunk in due.Chunk(1000))
             {
-                if (run.NextHeartbeatAt > now || !run.TryBeginHeartbeat()) continue;
-                _ = HeartbeatAsync(run, stop);
+                if (!await HeartbeatAsync(chunk, stop)) return;
             }
         }
     }
 
-    private async Task HeartbeatAsync(RunningJob run, CancellationToken stop)
+    /// <summary>False when the worker stops.</summary>
+    private async Task<bool> HeartbeatAsync(RunningJob[] runs, CancellationToken stop)
+    {
+        if (_singleHeartbeats)
+        {
+            foreach (var run in runs)
+            {
+                if (!await HeartbeatOneAsync(run, stop)) return false;
+            }
+            return true;
+        }
+        try
+        {
+            var results = await _client.HeartbeatJobsAsync([.. runs.Select(r => new JobLease { Id = r.Job.Id, LeaseToken = r.Job.LeaseToken })], LeaseMs, stop);
+            for (var i = 0; i < runs.Length && i < results.Count; i++)
+            {
+                if (results[i].Status == "ok")
+                {
+                    runs[i].Heartbeated();
+                    if (results[i].CancelRequested) runs[i].Cancel(JobCancelReason.Cancelled);
+                }
+                else
+                {
+                    runs[i].Cancel(JobCancelReason.LeaseLost);
+                }
+            }
+        }
+        catch (KairosException ex) when (ex.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed)
+        {
+            // A server from before the batch heartbeat: one call per lease.
+            _logger.LogInformation("The server has no batch lease heartbeat ({Status}); heartbeating each lease on its own", ex.StatusCode);
+            _singleHeartbeats = true;
+            return await HeartbeatAsync(runs, stop);
+        }
+        catch (KairosException ex)
+        {
+            _logger.LogWarning("Lease heartbeat of {Count} jobs failed: {Message}", runs.Length, ex.Message);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return false;
+        }
+        return true;
+    }
+
+    private async Task<bool> HeartbeatOneAsync(RunningJob run, CancellationToken stop)
     {
         try
         {
@@ -444,27 +525,36 @@ public sealed class KairosWorker : BackgroundService
         {
             _logger.LogWarning("Lease heartbeat of job {JobId} failed: {Message}", run.Job.Id, ex.Message);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
+            return false;
         }
-        finally
-        {
-            run.EndHeartbeat();
-        }
+        return true;
     }
 
     private async Task DrainAsync()
     {
-        var running = _running.Values.ToArray();
-        if (running.Length == 0) return;
-        _logger.LogInformation("Waiting up to {Timeout} for {Count} running jobs", _options.ShutdownTimeout, running.Length);
-        await Task.WhenAny(Task.WhenAll(running.Select(r => r.Completion)), Task.Delay(_options.ShutdownTimeout));
-        var left = _running.Values.ToArray();
+        var held = _held.Values.ToArray();
+        if (held.Length == 0) return;
+        // Slots go on taking buffered jobs meanwhile: the buffer holds about PrefetchWindow of work.
+        _logger.LogInformation("Waiting up to {Timeout} for {Count} jobs (running and buffered)", _options.ShutdownTimeout, held.Length);
+        await Task.WhenAny(Task.WhenAll(held.Select(r => r.Done)), Task.Delay(_options.ShutdownTimeout));
+        foreach (var lane in _lanes)
+        {
+            // Never started: back to the queue at once.
+            foreach (var run in lane.Close())
+            {
+                run.Cancel(JobCancelReason.Shutdown);
+                Report(run, null, new OperationCanceledException(run.Token));
+                Release(run);
+            }
+        }
+        var left = _held.Values.ToArray();
         if (left.Length == 0) return;
         _logger.LogWarning("Cancelling {Count} jobs still running at shutdown", left.Length);
         foreach (var run in left) run.Cancel(JobCancelReason.Shutdown);
-        await Task.WhenAny(Task.WhenAll(left.Select(r => r.Completion)), Task.Delay(_options.CancellationGracePeriod));
-        foreach (var run in _running.Values)
+        await Task.WhenAny(Task.WhenAll(left.Select(r => r.Done)), Task.Delay(_options.CancellationGracePeriod));
+        foreach (var run in _held.Values)
         {
             if (!run.TryMarkReported()) continue;
             _logger.LogWarning("Job {JobId} ignored its cancellation; failing it as retryable", run.Job.Id);
@@ -488,4 +578,132 @@ public sealed class KairosWorker : BackgroundService
     }
 
     private sealed record Outcome(JobAck? Ack, JobFailure? Fail);
+
+    /// <summary>
+    /// One queue of this worker: its slots, its prefetch buffer and what decides a fetch. The buffer is sized from the
+    /// handlers' recent pace (an average of their durations): Little's law gives how many jobs the queue starts within
+    /// the prefetch window.
+    /// </summary>
+    private sealed class Lane(string name, int concurrency, int batch, int prefetch, double windowMs) : IDisposable
+    {
+        private readonly Lock _gate = new();
+        private readonly Queue<RunningJob> _buffer = new();
+        private int _running;
+        private bool _closed;
+        private double _avgMs = -1;
+
+        public string Name { get; } = name;
+
+        /// <summary>Set when a slot freed or a job left the buffer and the queue should now be fetched for.</summary>
+        public Signal Changed { get; } = new();
+
+        public int RunningCount
+        {
+            get { lock (_gate) return _running; }
+        }
+
+        public int BufferedCount
+        {
+            get { lock (_gate) return _buffer.Count; }
+        }
+
+        /// <summary>How many jobs to fetch now; 0 to wait for <see cref="Changed"/>.</summary>
+        public int ToFetch()
+        {
+            lock (_gate) return ToFetchLocked();
+        }
+
+        private int ToFetchLocked()
+        {
+            if (_closed) return 0;
+            var room = concurrency + BufferCap();
+            var held = _running + _buffer.Count;
+            var free = room - held;
+            if (free <= 0) return 0;
+            var starving = _buffer.Count == 0 && _running < concurrency;
+            var enough = free >= Math.Min(batch, Math.Max(1, room / 2));
+            return held == 0 || starving || enough ? Math.Min(free, batch) : 0;
+        }
+
+        /// <summary>True when the job takes a free slot (the caller runs it); false when it waits in the buffer.</summary>
+        public bool StartOrBuffer(RunningJob run)
+        {
+            lock (_gate)
+            {
+                if (_running < concurrency)
+                {
+                    _running++;
+                    return true;
+                }
+                _buffer.Enqueue(run);
+                return false;
+            }
+        }
+
+        /// <summary>A slot finished a job that took <paramref name="ms"/>: the next buffered job for it, or null (the slot is free).</summary>
+        public RunningJob? Next(double ms)
+        {
+            RunningJob? next;
+            bool fetch;
+            lock (_gate)
+            {
+                _avgMs = _avgMs < 0 ? ms : _avgMs * 0.9 + ms * 0.1;
+                if (_closed || !_buffer.TryDequeue(out next))
+                {
+                    next = null;
+                    _running--;
+                }
+                // Only this changes what ToFetch answers, so the fetcher is woken when it would fetch, not per job.
+                fetch = ToFetchLocked() > 0;
+            }
+            if (fetch) Changed.Set();
+            return next;
+        }
+
+        /// <summary>Takes no more jobs from the buffer; answers those still in it.</summary>
+        public List<RunningJob> Close()
+        {
+            lock (_gate)
+            {
+                _closed = true;
+                var left = _buffer.ToList();
+                _buffer.Clear();
+                return left;
+            }
+        }
+
+        private int BufferCap() =>
+            prefetch == 0 || _avgMs < 0 ? 0 : (int)Math.Min(prefetch, concurrency * windowMs / Math.Max(_avgMs, 0.001));
+
+        public void Dispose() => Changed.Dispose();
+    }
+
+    /// <summary>An auto-reset signal for one waiter: a set while nobody waits is kept for the next wait.</summary>
+    private sealed class Signal : IDisposable
+    {
+        private readonly SemaphoreSlim _semaphore = new(0, 1);
+        private int _set;
+
+        public void Set()
+        {
+            if (Interlocked.Exchange(ref _set, 1) != 0) return;
+            try
+            {
+                _semaphore.Release();
+            }
+            catch (ObjectDisposedException)
+            {
+                // the worker has stopped; a handler that ignored its cancellation finished late
+            }
+        }
+
+        /// <summary>The waiter looks at the state after this returns, so a set racing with the reset is not lost.</summary>
+        public async Task WaitAsync(CancellationToken cancellationToken)
+        {
+            await _semaphore.WaitAsync(cancellationToken);
+            Volatile.Write(ref _set, 0);
+        }
+
+        public void Dispose() => _semaphore.Dispose();
+    }
 }

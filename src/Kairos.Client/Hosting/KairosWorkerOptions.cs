@@ -14,13 +14,27 @@ public sealed class KairosWorkerOptions
     /// <summary>Free-form labels shown with the worker.</summary>
     public IDictionary<string, string> Labels { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
-    /// <summary>The most jobs one fetch leases (bounded by the queue's free slots).</summary>
+    /// <summary>
+    /// The most jobs one fetch leases. A queue is fetched for once it has room for this many (or half of what it may
+    /// hold, if less), or when a slot is free and no job waits for one.
+    /// </summary>
     public int FetchBatchSize { get; set; } = 50;
+
+    /// <summary>
+    /// The most jobs per queue leased ahead of a free slot, in a local buffer (null: <see cref="FetchBatchSize"/>; 0: none).
+    /// The buffer only grows as far as the queue's handlers, at their recent pace, start jobs within
+    /// <see cref="PrefetchWindow"/>: fast jobs come in large fetches, slow ones are not held back from other workers.
+    /// Buffered jobs count as running on the server, their leases are heartbeated, and their timeout runs from the fetch.
+    /// </summary>
+    public int? Prefetch { get; set; }
+
+    /// <summary>About how long a prefetched job waits for a slot, which sizes the buffer (see <see cref="Prefetch"/>).</summary>
+    public TimeSpan PrefetchWindow { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>How long a fetch waits on the server for a job before it answers empty (at most 60 s).</summary>
     public TimeSpan FetchWait { get; set; } = TimeSpan.FromSeconds(20);
 
-    /// <summary>How long a lease lasts without a heartbeat; running jobs are heartbeated at a third of it.</summary>
+    /// <summary>How long a lease lasts without a heartbeat; the leases of held jobs are heartbeated (all in one call) at a third of it.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How often the worker heartbeats (commands and cancellations arrive with it); a third of the server's timeout when null.</summary>

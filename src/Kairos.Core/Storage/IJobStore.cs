@@ -36,8 +36,22 @@ public interface IJobStore
     /// <summary>Extends a lease and records progress if the lease token is current.</summary>
     Task<JobHeartbeatResult> HeartbeatAsync(JobHeartbeatParams p, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Extends many leases at once, as <see cref="HeartbeatAsync"/> does one (without progress). Each lease stands on
+    /// its own: a token that is not the job's current one, or a job of another organization, is refused for that item
+    /// and extends nothing. The results come in the order of <see cref="HeartbeatManyParams.Leases"/>.
+    /// </summary>
+    Task<IReadOnlyList<JobHeartbeatResult>> HeartbeatManyAsync(HeartbeatManyParams p, CancellationToken cancellationToken);
+
     /// <summary>Appends log lines to the running attempt if the lease token is current.</summary>
     Task<CommandResult> AppendLogsAsync(AppendLogsParams p, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A job's log lines with an id above <see cref="ListLogsParams.AfterId"/>, oldest first, at most
+    /// <see cref="ListLogsParams.Limit"/>; null when the organization has no such job. Line ids only grow within a job,
+    /// so a reader that asks again after the last id it saw gets exactly the lines appended since.
+    /// </summary>
+    Task<JobLogPage?> ListLogsAsync(ListLogsParams p, CancellationToken cancellationToken);
 
     Task<CommandResult> CancelAsync(JobCommandParams p, CancellationToken cancellationToken);
     Task<CommandResult> RetryAsync(JobCommandParams p, CancellationToken cancellationToken);
@@ -90,7 +104,20 @@ public sealed record CompleteManyParams(Guid OrganizationId, IReadOnlyList<AckPa
 public sealed record JobHeartbeatParams(Guid OrganizationId, Guid JobId, Guid LeaseToken, int? ExtendMs, JobProgress? Progress);
 public sealed record JobHeartbeatResult(CommandStatus Status, bool CancelRequested, DateTimeOffset? LeaseExpiresAt);
 
+public sealed record LeaseRef(Guid JobId, Guid LeaseToken);
+public sealed record HeartbeatManyParams(Guid OrganizationId, IReadOnlyList<LeaseRef> Leases, int? ExtendMs);
+
 public sealed record AppendLogsParams(Guid OrganizationId, Guid JobId, Guid LeaseToken, IReadOnlyList<string> Lines);
+
+public sealed record ListLogsParams(Guid OrganizationId, Guid JobId, long AfterId = 0, int Limit = 50);
+
+/// <param name="JobState">The job's state, read before the lines: when it is finished, no line comes after these.</param>
+/// <param name="Lines">The lines, oldest first.</param>
+/// <param name="HasMore">More lines follow the last one of this page already.</param>
+public sealed record JobLogPage(JobState JobState, IReadOnlyList<JobLogEntry> Lines, bool HasMore);
+
+/// <summary>One log line with its id (increasing within the job) and the attempt that wrote it.</summary>
+public sealed record JobLogEntry(long Id, int Attempt, DateTimeOffset At, string Line);
 
 public sealed record JobCommandParams(Guid OrganizationId, Guid JobId);
 

@@ -74,6 +74,12 @@ public sealed record AttemptDto(int Number, Guid? WorkerId, DateTimeOffset Start
 
 public sealed record LogLineDto(DateTimeOffset At, string Line);
 
+/// <summary>One line of <c>GET /jobs/{id}/logs</c>: its id (increasing within the job), the attempt that wrote it.</summary>
+public sealed record JobLogEntryDto(long Id, int Attempt, DateTimeOffset At, string Line);
+
+/// <summary>A page of a job's log, with the job's state as it was before the lines were read.</summary>
+public sealed record JobLogsResponse(IReadOnlyList<JobLogEntryDto> Items, string? NextCursor, string JobState);
+
 /// <summary>A job as the API shows it.</summary>
 public sealed record JobDto(
     Guid Id,

@@ -21,6 +21,7 @@ public static class JobsApi
         jobs.MapPost("/bulk", CreateBulk).WithName("CreateJobs").RequireAuthorization(Policies.JobsWrite);
         jobs.MapGet("/", List).WithName("ListJobs").RequireAuthorization(Policies.Read);
         jobs.MapGet("/{id}", Get).WithName("GetJob").RequireAuthorization(Policies.Read);
+        jobs.MapGet("/{id}/logs", Logs).WithName("ListJobLogs").RequireAuthorization(Policies.Read);
         jobs.MapPost("/{id}/retry", Retry).WithName("RetryJob").RequireAuthorization(Policies.JobsWrite);
         jobs.MapPost("/{id}/cancel", Cancel).WithName("CancelJob").RequireAuthorization(Policies.JobsWrite);
         jobs.MapDelete("/{id}", Delete).WithName("DeleteJob").RequireAuthorization(Policies.JobsWrite);
@@ -111,6 +112,34 @@ public static class JobsApi
         return job is null ? Problems.NotFound($"No job '{id}'.") : TypedResults.Ok(JobDto.From(job, full: true));
     }
 
+    /// <summary>
+    /// A job's log lines oldest first, from after line <c>after</c> (an id a previous answer showed) or from
+    /// <c>cursor</c>; <c>next_cursor</c> is set when more lines are already there. <c>job_state</c> is read before the
+    /// lines: once it is finished, no line follows. A follower asks again with <c>after</c> = the last id it saw.
+    /// </summary>
+    public static async Task<Results<Ok<JobLogsResponse>, ValidationProblem, ProblemHttpResult>> Logs(
+        string id, HttpContext http, IKairosStore store, string? after, string? limit, string? cursor)
+    {
+        var v = new Validation();
+        var n = ParseLimit(limit, v);
+        long from = 0;
+        if (after is not null && cursor is not null) v.Add("after", "give after or cursor, not both");
+        else if (after is not null && !(long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out from)))
+        {
+            v.Add("after", "must be a line id (a whole number, 0 or more)");
+        }
+        else if (cursor is not null && LogCursor.Read(cursor) is { } c) from = c;
+        else if (cursor is not null) v.Add("cursor", "is not a cursor this server gave out");
+        if (!v.Ok) return Problems.Invalid(v);
+        if (!Guid.TryParse(id, out var jobId)) return Problems.NotFound($"No job '{id}'.");
+        var page = await store.Jobs.ListLogsAsync(new ListLogsParams(http.User.OrganizationId(), jobId, from, n), http.RequestAborted);
+        if (page is null) return Problems.NotFound($"No job '{id}'.");
+        return TypedResults.Ok(new JobLogsResponse(
+            page.Lines.Select(l => new JobLogEntryDto(l.Id, l.Attempt, l.At, l.Line)).ToList(),
+            page.HasMore ? LogCursor.Write(page.Lines[^1].Id) : null,
+            page.JobState.ToWire()));
+    }
+
     public static Task<Results<Ok<JobDto>, ProblemHttpResult>> Retry(string id, HttpContext http, Dispatcher dispatcher, IKairosStore store) =>
         Command(id, http, store, dispatcher.RetryAsync, "retried (only failed or cancelled jobs can be)");
 
@@ -161,5 +190,26 @@ public static class JobsApi
         if (int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 500) return n;
         v.Add("limit", "must be an integer between 1 and 500");
         return 50;
+    }
+}
+
+/// <summary>The opaque form of a log line id as a cursor.</summary>
+internal static class LogCursor
+{
+    public static string Write(long id) => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("l:" + id.ToString(CultureInfo.InvariantCulture)));
+
+    public static long? Read(string cursor)
+    {
+        try
+        {
+            var text = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(cursor));
+            return text.StartsWith("l:", StringComparison.Ordinal) && long.TryParse(text.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+                ? id
+                : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Kairos.Core.Events;
 using Kairos.Core.Jobs;
 using Kairos.Core.Queues;
@@ -44,6 +45,7 @@ public static class QueuesApi
         g.MapGet("/", List).WithName("ListQueues").RequireAuthorization(Policies.Read);
         g.MapGet("/{name}", Get).WithName("GetQueue").RequireAuthorization(Policies.Read);
         g.MapPut("/{name}", Upsert).WithName("UpsertQueue").RequireAuthorization(Policies.QueuesManage);
+        g.MapPatch("/{name}", Patch).WithName("PatchQueue").RequireAuthorization(Policies.QueuesManage);
         g.MapPost("/{name}/pause", Pause).WithName("PauseQueue").RequireAuthorization(Policies.QueuesManage);
         g.MapPost("/{name}/resume", Resume).WithName("ResumeQueue").RequireAuthorization(Policies.QueuesManage);
         g.MapPost("/{name}/purge", Purge).WithName("PurgeQueue").RequireAuthorization(Policies.QueuesManage);
@@ -67,9 +69,57 @@ public static class QueuesApi
         return q is null ? Problems.NotFound($"No queue '{name}'.") : TypedResults.Ok(QueueDto.From(q));
     }
 
-    public static async Task<Results<Ok<QueueDto>, ValidationProblem>> Upsert(string name, UpsertQueueRequest request, HttpContext http, IKairosStore store)
+    /// <summary>Creates the queue or replaces all its settings: one left out goes back to none.</summary>
+    public static Task<Results<Ok<QueueDto>, ValidationProblem>> Upsert(string name, UpsertQueueRequest request, HttpContext http, IKairosStore store) =>
+        SaveAsync(name, request, QueueSettingFields.All, new Validation(), http, store);
+
+    /// <summary>
+    /// Creates the queue or changes the settings the body names (a JSON merge patch): a field left out keeps its
+    /// value, <c>null</c> clears it, and <c>rate_limit</c> is set whole (<c>limit</c> and <c>period_ms</c>).
+    /// </summary>
+    public static Task<Results<Ok<QueueDto>, ValidationProblem>> Patch(string name, JsonElement body, HttpContext http, IKairosStore store)
     {
         var v = new Validation();
+        var fields = QueueSettingFields.None;
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            v.Add("body", "must be a JSON object with the settings to change");
+            return SaveAsync(name, new UpsertQueueRequest(null, null, null, null), fields, v, http, store);
+        }
+        int? Int(string field, QueueSettingFields flag)
+        {
+            if (!body.TryGetProperty(field, out var value)) return null;
+            fields |= flag;
+            return Number(value, field, "must be a whole number, or null to clear it", v);
+        }
+        var concurrency = Int("concurrency_limit", QueueSettingFields.ConcurrencyLimit);
+        var attempts = Int("default_max_attempts", QueueSettingFields.DefaultMaxAttempts);
+        var timeout = Int("default_timeout_ms", QueueSettingFields.DefaultTimeoutMs);
+        RateLimitDto? rate = null;
+        if (body.TryGetProperty("rate_limit", out var r))
+        {
+            fields |= QueueSettingFields.RateLimit;
+            if (r.ValueKind == JsonValueKind.Object)
+            {
+                int? Part(string part) => r.TryGetProperty(part, out var p) ? Number(p, $"rate_limit.{part}", "must be a whole number", v) : null;
+                rate = new RateLimitDto(Part("limit"), Part("period_ms"));
+            }
+            else if (r.ValueKind != JsonValueKind.Null) v.Add("rate_limit", "must be an object {limit, period_ms}, or null to clear it");
+        }
+        return SaveAsync(name, new UpsertQueueRequest(concurrency, rate, attempts, timeout), fields, v, http, store);
+    }
+
+    private static int? Number(JsonElement value, string field, string message, Validation v)
+    {
+        if (value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n)) return n;
+        v.Add(field, message);
+        return null;
+    }
+
+    private static async Task<Results<Ok<QueueDto>, ValidationProblem>> SaveAsync(
+        string name, UpsertQueueRequest request, QueueSettingFields fields, Validation v, HttpContext http, IKairosStore store)
+    {
         v.Name("name", name);
         v.Range("concurrency_limit", request.ConcurrencyLimit, 1, 1_000_000);
         v.Range("default_max_attempts", request.DefaultMaxAttempts, 1, 1000);
@@ -88,7 +138,7 @@ public static class QueuesApi
             RateLimit = request.RateLimit is { Limit: { } l, PeriodMs: { } p } ? new RateLimit(l, p) : null,
             DefaultMaxAttempts = request.DefaultMaxAttempts,
             DefaultTimeoutMs = request.DefaultTimeoutMs,
-        }), http.RequestAborted);
+        }, fields), http.RequestAborted);
         return TypedResults.Ok(QueueDto.From(q));
     }
 

@@ -33,6 +33,11 @@ public sealed record BatchAckRequest(List<BatchAckItem?>? Acks, List<BatchFailIt
 public sealed record BatchItemResult(Guid Id, string Status, string? State);
 public sealed record BatchAckResponse(IReadOnlyList<BatchItemResult> Results);
 
+public sealed record LeaseItem(Guid? Id, string? LeaseToken);
+public sealed record BatchHeartbeatRequest(List<LeaseItem?>? Leases, int? ExtendMs);
+public sealed record BatchHeartbeatItem(Guid Id, string Status, bool CancelRequested, DateTimeOffset? LeaseExpiresAt);
+public sealed record BatchHeartbeatResponse(IReadOnlyList<BatchHeartbeatItem> Results);
+
 /// <summary>The worker protocol: register, heartbeat, long-poll fetch, ack/fail (single and batch), job heartbeat and logs.</summary>
 public static class WorkerProtocolApi
 {
@@ -47,6 +52,7 @@ public static class WorkerProtocolApi
         g.MapPost("/jobs/{id}/ack", Ack).WithName("AckJob");
         g.MapPost("/jobs/{id}/fail", Fail).WithName("FailJob");
         g.MapPost("/jobs/{id}/heartbeat", JobHeartbeat).WithName("JobHeartbeat");
+        g.MapPost("/jobs/heartbeat", BatchHeartbeat).WithName("BatchJobHeartbeat");
         g.MapPost("/jobs/{id}/logs", Logs).WithName("AppendJobLogs");
         g.MapPost("/ack", Batch).WithName("BatchAck");
         return api;
@@ -162,6 +168,43 @@ public static class WorkerProtocolApi
             CommandStatus.NotFound => Problems.NotFound($"No job '{id}'."),
             _ => StaleLease(id),
         };
+    }
+
+    /// <summary>
+    /// Extends many leases in one call, each as the single job heartbeat does (without progress): per item <c>ok</c>
+    /// (with <c>cancel_requested</c> and the new <c>lease_expires_at</c>), <c>stale_lease</c> when the token is not the
+    /// job's current one (nothing is extended), or <c>not_found</c>. Results come in the order of the leases.
+    /// </summary>
+    public static async Task<Results<Ok<BatchHeartbeatResponse>, ValidationProblem>> BatchHeartbeat(
+        BatchHeartbeatRequest request, HttpContext http, IKairosStore store)
+    {
+        var v = new Validation();
+        if (request.Leases is null || request.Leases.Count == 0) v.Add("leases", "give at least one lease");
+        else if (request.Leases.Count > 1000) v.Add("leases", "at most 1000 leases per request");
+        v.Range("extend_ms", request.ExtendMs, 100, MaxLeaseMs);
+        var items = new List<(Guid Id, Guid? Token)>();
+        for (var i = 0; v.Ok && i < request.Leases!.Count; i++)
+        {
+            var l = request.Leases[i];
+            if (l?.Id is not { } id) { v.Add($"leases[{i}].id", "is required"); continue; }
+            if (string.IsNullOrEmpty(l.LeaseToken)) { v.Add($"leases[{i}].lease_token", "is required"); continue; }
+            items.Add((id, Guid.TryParse(l.LeaseToken, out var token) ? token : null));
+        }
+        if (!v.Ok) return Problems.Invalid(v);
+        var readable = items.Where(x => x.Token is not null).Select(x => new LeaseRef(x.Id, x.Token!.Value)).ToList();
+        var beats = readable.Count == 0 ? [] : await store.Jobs.HeartbeatManyAsync(
+            new HeartbeatManyParams(http.User.OrganizationId(), readable, request.ExtendMs), http.RequestAborted);
+        var results = new List<BatchHeartbeatItem>(items.Count);
+        var next = 0;
+        foreach (var (id, token) in items)
+        {
+            // A token that is not even a UUID is no job's current lease.
+            var beat = token is null ? null : beats[next++];
+            results.Add(beat is null
+                ? new BatchHeartbeatItem(id, "stale_lease", false, null)
+                : new BatchHeartbeatItem(id, Status(beat.Status), beat.CancelRequested, beat.LeaseExpiresAt));
+        }
+        return TypedResults.Ok(new BatchHeartbeatResponse(results));
     }
 
     public static async Task<Results<Ok<LogsResponse>, ValidationProblem, ProblemHttpResult>> Logs(
