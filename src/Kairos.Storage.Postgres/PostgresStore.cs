@@ -42,6 +42,7 @@ public sealed class PostgresStore : IKairosStore
         Workers = new PostgresWorkerStore(this);
         ApiKeys = new PostgresApiKeyStore(this);
         Identity = new PostgresIdentityStore(this);
+        Audit = new PostgresAuditStore(this);
         _cluster = new PostgresCluster(this);
     }
 
@@ -56,6 +57,7 @@ public sealed class PostgresStore : IKairosStore
     public IWorkerStore Workers { get; }
     public IApiKeyStore ApiKeys { get; }
     public IIdentityStore Identity { get; }
+    public IAuditStore Audit { get; }
     public IStoreCluster? Cluster => _cluster;
 
     internal TimeProvider Time => _time;

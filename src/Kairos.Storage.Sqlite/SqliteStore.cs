@@ -49,6 +49,7 @@ public sealed class SqliteStore : IKairosStore
         Workers = new SqliteWorkerStore(this);
         ApiKeys = new SqliteApiKeyStore(this);
         Identity = new SqliteIdentityStore(this);
+        Audit = new SqliteAuditStore(this);
     }
 
     public string Driver => "sqlite";
@@ -64,6 +65,7 @@ public sealed class SqliteStore : IKairosStore
     public IWorkerStore Workers { get; }
     public IApiKeyStore ApiKeys { get; }
     public IIdentityStore Identity { get; }
+    public IAuditStore Audit { get; }
 
     /// <summary>One process owns the file: there are no other nodes.</summary>
     public IStoreCluster? Cluster => null;

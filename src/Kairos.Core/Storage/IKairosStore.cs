@@ -17,6 +17,7 @@ public interface IKairosStore : IAsyncDisposable
     IWorkerStore Workers { get; }
     IApiKeyStore ApiKeys { get; }
     IIdentityStore Identity { get; }
+    IAuditStore Audit { get; }
 
     /// <summary>Coordination with other server nodes on the same store; null for a single-node store.</summary>
     IStoreCluster? Cluster { get; }
