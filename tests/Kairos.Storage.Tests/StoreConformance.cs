@@ -1217,6 +1217,40 @@ public abstract partial class StoreConformance : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task Enqueue_many_keeps_every_field_and_the_order_of_a_mixed_batch()
+    {
+        await UpsertQueueAsync("mixed", new QueueSettings { DefaultMaxAttempts = 7, DefaultTimeoutMs = 30_000 });
+        var later = Time.GetUtcNow().AddMinutes(5);
+        var jobs = new List<NewJob>();
+        for (var i = 0; i < 5; i++) jobs.Add(MakeJob("mixed", $"a{i}", $$"""{"i":{{i}},"s":"ü ✓ <&> \\u0041"}"""));
+        jobs.Add(MakeJob("mixed", "tagged") with { Tags = ["x", "y"] });
+        for (var i = 0; i < 5; i++) jobs.Add(MakeJob("mixed", $"b{i}", $$"""[{{i}}]""") with { MaxAttempts = 2 + i, TimeoutMs = 1_000 + i });
+        jobs.Add(MakeJob("mixed", "later") with { RunAt = later, Priority = 3 });
+
+        var results = await Store.Jobs.EnqueueManyAsync(new EnqueueManyParams(OrgA, jobs), None);
+
+        Assert.Equal(jobs.Count, results.Count);
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            var stored = await GetJobAsync(results[i].Job.Id);
+            Assert.Equal((jobs[i].Queue, jobs[i].Type, jobs[i].Priority), (stored.Queue, stored.Type, stored.Priority));
+            AssertJsonEqual(jobs[i].Payload, stored.Payload);
+            Assert.Equal(jobs[i].Tags, stored.Tags);
+            Assert.Equal(jobs[i].MaxAttempts ?? 7, stored.MaxAttempts);
+            Assert.Equal(jobs[i].TimeoutMs ?? 30_000, stored.TimeoutMs);
+            Assert.Equal(jobs[i].RunAt is null ? JobState.Queued : JobState.Scheduled, stored.State);
+            Assert.Equal(stored.State, results[i].Job.State);
+            Assert.Equal(stored.MaxAttempts, results[i].Job.MaxAttempts);
+        }
+        Assert.Equal(later, (await GetJobAsync(results[^1].Job.Id)).RunAt);
+
+        // FIFO within the priority: the ready jobs come out in the order they were given.
+        var worker = await RegisterAsync("w", null, "mixed");
+        var leased = await LeaseAsync(worker, ["mixed"], 20);
+        Assert.Equal(results.Take(11).Select(r => r.Job.Id), leased.Select(l => l.Job.Id));
+    }
+
+    [SkippableFact]
     public async Task Enqueue_many_with_an_invalid_job_inserts_none()
     {
         var jobs = Enumerable.Range(0, 10).Select(i => MakeJob(type: $"t{i}")).ToList();
