@@ -36,7 +36,7 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
     /// One statement: creates the queue on first use, takes the queue's defaults, and inserts unless an unfinished job
     /// of the queue holds the unique key (the partial unique index decides, so concurrent duplicates cannot both win).
     /// </summary>
-    private const string InsertOneSql =
+    internal const string InsertOneSql =
         "WITH ensure AS (INSERT INTO queues (organization_id, name, created_at) VALUES (@org, @queue, @now) ON CONFLICT (organization_id, name) DO NOTHING), " +
         "defaults AS (SELECT default_max_attempts, default_timeout_ms FROM queues WHERE organization_id = @org AND name = @queue) " +
         "INSERT INTO jobs (id, organization_id, queue, type, payload, priority, state, run_at, max_attempts, timeout_ms, unique_key, tags, created_at) " +

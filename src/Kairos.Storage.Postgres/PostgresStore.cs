@@ -42,6 +42,7 @@ public sealed class PostgresStore : IKairosStore
         Workers = new PostgresWorkerStore(this);
         ApiKeys = new PostgresApiKeyStore(this);
         Identity = new PostgresIdentityStore(this);
+        Schedules = new PostgresScheduleStore(this);
         Audit = new PostgresAuditStore(this);
         _cluster = new PostgresCluster(this);
     }
@@ -57,6 +58,7 @@ public sealed class PostgresStore : IKairosStore
     public IWorkerStore Workers { get; }
     public IApiKeyStore ApiKeys { get; }
     public IIdentityStore Identity { get; }
+    public IScheduleStore Schedules { get; }
     public IAuditStore Audit { get; }
     public IStoreCluster? Cluster => _cluster;
 

@@ -50,6 +50,7 @@ public sealed class SqliteStore : IKairosStore
         ApiKeys = new SqliteApiKeyStore(this);
         Identity = new SqliteIdentityStore(this);
         Audit = new SqliteAuditStore(this);
+        Schedules = new SqliteScheduleStore(this);
     }
 
     public string Driver => "sqlite";
@@ -66,6 +67,7 @@ public sealed class SqliteStore : IKairosStore
     public IApiKeyStore ApiKeys { get; }
     public IIdentityStore Identity { get; }
     public IAuditStore Audit { get; }
+    public IScheduleStore Schedules { get; }
 
     /// <summary>One process owns the file: there are no other nodes.</summary>
     public IStoreCluster? Cluster => null;

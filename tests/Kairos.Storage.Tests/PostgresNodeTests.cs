@@ -17,7 +17,7 @@ namespace Kairos.Storage.Tests;
 /// What only PostgreSQL does: several nodes (store instances, each with its own pool) on one schema. They wake and
 /// inform each other through the cluster, one of them leads, and limits and unique keys hold across all of them.
 /// </summary>
-public sealed class PostgresNodeTests : IAsyncLifetime
+public sealed partial class PostgresNodeTests : IAsyncLifetime
 {
     private static readonly Guid Org = Organizations.Default;
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);

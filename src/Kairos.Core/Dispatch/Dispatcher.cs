@@ -189,7 +189,7 @@ public sealed class Dispatcher(IKairosStore store, ReadySignal signal, EventBus 
 
     private static WorkerEventData WorkerData(Worker w) => new(w.Id, w.Registration.Name, w.Registration.Host);
 
-    private static JobChange Enqueued(Job job) =>
+    internal static JobChange Enqueued(Job job) =>
         new(job.OrganizationId, job.Id, job.Queue, job.Type, null, job.State, job.Attempt) { RunAt = job.RunAt };
 
     private CommandResult Announce(CommandResult result)
@@ -209,7 +209,8 @@ public sealed class Dispatcher(IKairosStore store, ReadySignal signal, EventBus 
         }
     }
 
-    private void Announce(JobChange change)
+    /// <summary>Publishes a change and wakes whoever waits for it (fetchers, the maintenance loop).</summary>
+    internal void Announce(JobChange change)
     {
         Publish(change);
         switch (change.To)

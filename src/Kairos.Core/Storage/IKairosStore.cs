@@ -18,6 +18,7 @@ public interface IKairosStore : IAsyncDisposable
     IApiKeyStore ApiKeys { get; }
     IIdentityStore Identity { get; }
     IAuditStore Audit { get; }
+    IScheduleStore Schedules { get; }
 
     /// <summary>Coordination with other server nodes on the same store; null for a single-node store.</summary>
     IStoreCluster? Cluster { get; }
