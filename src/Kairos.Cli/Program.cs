@@ -8,6 +8,7 @@ root.Subcommands.Add(ManageCommands.Status());
 root.Subcommands.Add(JobsCommand.Create());
 root.Subcommands.Add(QueuesCommand.Create());
 root.Subcommands.Add(WorkersCommand.Create());
+root.Subcommands.Add(SchedulesCommand.Create());
 root.Subcommands.Add(ManageCommands.Events());
 root.Subcommands.Add(Kairos.Cli.Agent.AgentCommand.Create());
 var parse = root.Parse(args);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Kairos.Core.Auth;
 using Kairos.Core.Dispatch;
 using Kairos.Core.Events;
+using Kairos.Core.Schedules;
 using Kairos.Core.Storage;
 using Kairos.Server.Apis;
 using Kairos.Server.Auth;
@@ -65,6 +66,7 @@ public static class KairosServer
         });
         services.AddSingleton<MaintenanceClock>();
         services.AddSingleton<Dispatcher>();
+        services.AddSingleton<Scheduler>();
         services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<ServerClock>();
         services.AddSingleton<StoreStartup>();
@@ -147,6 +149,7 @@ public static class KairosServer
         api.MapWorkerProtocolApi();
         api.MapWorkersApi();
         api.MapQueuesApi();
+        api.MapSchedulesApi();
         api.MapSystemApi();
         api.MapEventsApi();
         api.MapApiKeysApi();
@@ -228,11 +231,13 @@ public sealed class StoreStartup(IKairosStore store, ServerOptions options, Serv
 }
 
 /// <summary>
-/// Hosts the maintenance loop (lost workers, expired leases, due jobs). With several nodes on one store, only the
-/// leader runs it; the others keep trying, so one takes over within a few seconds when the leader dies.
+/// Hosts the maintenance loop (lost workers, expired leases, due jobs) and the scheduler (due schedules). With several
+/// nodes on one store, only the leader runs them; the others keep trying, so one takes over within a few seconds when
+/// the leader dies.
 /// </summary>
 internal sealed class MaintenanceService(
-    Dispatcher dispatcher, MaintenanceClock clock, ServerOptions options, IKairosStore store, TimeProvider time, ILogger<MaintenanceService> logger)
+    Dispatcher dispatcher, MaintenanceClock clock, Scheduler scheduler, ServerOptions options, IKairosStore store, TimeProvider time,
+    ILogger<MaintenanceService> logger)
     : BackgroundService
 {
     private static readonly TimeSpan LeadershipRetry = TimeSpan.FromSeconds(2);
@@ -244,9 +249,10 @@ internal sealed class MaintenanceService(
             WorkerHeartbeatTimeout = options.WorkerHeartbeatTimeout,
             OnError = ex => logger.LogError(ex, "Maintenance pass failed"),
         });
+        scheduler.OnError = ex => logger.LogError(ex, "Firing schedules failed");
         if (store.Cluster is not { } cluster)
         {
-            await loop.RunAsync(stoppingToken);
+            await Task.WhenAll(loop.RunAsync(stoppingToken), scheduler.RunAsync(stoppingToken));
             return;
         }
         while (!stoppingToken.IsCancellationRequested)
@@ -269,7 +275,7 @@ internal sealed class MaintenanceService(
             {
                 logger.LogInformation("Node {Node} leads the maintenance loop", cluster.NodeId);
                 using var both = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, leadership.Lost);
-                await loop.RunAsync(both.Token);
+                await Task.WhenAll(loop.RunAsync(both.Token), scheduler.RunAsync(both.Token));
                 if (!stoppingToken.IsCancellationRequested) logger.LogWarning("Node {Node} lost leadership", cluster.NodeId);
             }
         }
