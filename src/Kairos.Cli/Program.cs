@@ -11,7 +11,8 @@ root.Subcommands.Add(WorkersCommand.Create());
 root.Subcommands.Add(SchedulesCommand.Create());
 root.Subcommands.Add(ManageCommands.Events());
 root.Subcommands.Add(Kairos.Cli.Agent.AgentCommand.Create());
-var parse = root.Parse(args);
+// No response files: an argument that starts with @ is itself (cron macros such as @daily, --payload @file).
+var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
 if (parse.Errors.Count > 0)
 {
     // Usage errors: one line, exit code 2.

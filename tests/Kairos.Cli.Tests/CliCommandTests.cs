@@ -10,7 +10,7 @@ namespace Kairos.Cli.Tests;
 /// line on stderr.
 /// </summary>
 [Collection(KairosProcessCollection.Name)]
-public sealed class CliCommandTests(PublishedKairos kairos, ITestOutputHelper output) : IAsyncLifetime
+public sealed partial class CliCommandTests(PublishedKairos kairos, ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly string[] FirstLines = ["first line", "second line"];
     private static readonly string[] LastLines = ["last line"];

@@ -14,7 +14,7 @@ namespace Kairos.Cli.Tests;
 /// latency, graceful SIGTERM, and the command line. Every process a test starts is killed when the test ends.
 /// </summary>
 [Collection(KairosProcessCollection.Name)]
-public sealed class ServerProcessTests(PublishedKairos kairos, ITestOutputHelper output) : IAsyncLifetime
+public sealed partial class ServerProcessTests(PublishedKairos kairos, ITestOutputHelper output) : IAsyncLifetime
 {
     private const string AdminKey = "kx_cli_tests_admin_key_0123456789";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
