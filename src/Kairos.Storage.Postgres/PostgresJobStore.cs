@@ -502,7 +502,7 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
             leased.Add(new LeasedJob(job, LeaseToken(r, 2)!.Value, job.LeaseExpiresAt!.Value));
         }
         if (workerState is null) return new LeaseResult(false, [], null);
-        return new LeaseResult(true, leased, limitedUntil);
+        return new LeaseResult(true, leased, limitedUntil) { WorkerActive = workerState == "active" };
     }
 
     // ---------------------------------------------------------------- completion
@@ -564,7 +564,9 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
 
     /// <summary>
     /// Acks in one statement: running → succeeded (decided once: an ack's outcome does not depend on the row), set only
-    /// where the job is still running under the given token, with the attempt closed in the same statement.
+    /// where the job is still running under the given token, with the attempt closed in the same statement. Each row
+    /// also says whether its queue has a concurrency limit: only then does the end of the job let another start, and
+    /// only then are waiting fetchers woken for it (<see cref="JobChange.MayFreeSlot"/>).
     /// </summary>
     private static readonly string AckSql =
         "WITH u AS (SELECT * FROM unnest(@ids, @orgs, @tokens, @results) AS u(id, org, token, result)), " +
@@ -575,14 +577,15 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         "), closed AS (" +
         "  UPDATE job_attempts a SET finished_at = @now, outcome = 'succeeded', error_message = NULL, error_type = NULL, error_stack = NULL " +
         "  FROM done WHERE a.job_id = done.id AND a.number = done.attempt" +
-        ") SELECT * FROM done";
+        ") SELECT done.*, q.concurrency_limit IS NOT NULL FROM done " +
+        "LEFT JOIN queues q ON q.organization_id = done.organization_id AND q.name = done.queue";
 
     private async Task<CommandResult[]> AckManyAsync(IReadOnlyList<AckParams> acks, CancellationToken cancellationToken)
     {
         var results = new CommandResult[acks.Count];
         if (acks.Count == 0) return results;
         var decision = JobStateMachine.Decide(new JobSnapshot(JobState.Running, 0, 0, false), JobTrigger.Ack);
-        var applied = new Dictionary<Guid, Row>();
+        var applied = new Dictionary<Guid, (Row Row, bool Limited)>();
         if (decision.Allowed)
         {
             // A job named twice is acked once; the later items find it finished.
@@ -592,12 +595,13 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
                 .Uuids("ids", [.. first.Select(a => a.JobId)]).Uuids("orgs", [.. first.Select(a => a.OrganizationId)])
                 .Uuids("tokens", [.. first.Select(a => a.LeaseToken)]).Texts("results", [.. first.Select(a => a.Result)]);
             // RETURNING shows the row as set; the change is reported from the state the decision was taken from.
-            foreach (var row in await ReadRowsAsync(cmd, cancellationToken)) applied[row.Id] = row with { State = decision.From };
+            await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+            while (await r.ReadAsync(cancellationToken)) applied[r.GetGuid(12)] = (ReadRow(r) with { State = decision.From }, r.GetBoolean(14));
         }
         var refused = new List<int>();
         for (var i = 0; i < acks.Count; i++)
         {
-            if (applied.Remove(acks[i].JobId, out var row)) results[i] = Applied(row, decision);
+            if (applied.Remove(acks[i].JobId, out var done)) results[i] = Applied(done.Row, decision, mayFreeSlot: done.Limited);
             else refused.Add(i);
         }
         if (refused.Count == 0) return results;
@@ -704,8 +708,8 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
             CancelRequested = decision.CancelRequested,
         };
 
-    private static CommandResult Applied(Row row, Decision decision) =>
-        new(row.Id, CommandStatus.Applied, decision.Removes ? null : decision.To, Change(row, decision));
+    private static CommandResult Applied(Row row, Decision decision, bool mayFreeSlot = true) =>
+        new(row.Id, CommandStatus.Applied, decision.Removes ? null : decision.To, Change(row, decision) with { MayFreeSlot = mayFreeSlot });
 
     // ---------------------------------------------------------------- heartbeat and logs
 

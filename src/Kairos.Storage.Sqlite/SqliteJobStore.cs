@@ -334,7 +334,7 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
         var nowMs = Ms(now);
         var workerState = TouchWorker(ctx, org, p.WorkerId.ToString(), nowMs);
         if (workerState is null) return new LeaseResult(false, [], null);
-        if (workerState != "active") return new LeaseResult(true, [], null);
+        if (workerState != "active") return new LeaseResult(true, [], null) { WorkerActive = false };
 
         DateTimeOffset? limitedUntil = null;
         var candidates = new List<(long Seq, int Priority)>();

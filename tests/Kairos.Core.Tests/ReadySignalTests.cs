@@ -198,6 +198,27 @@ public class ReadySignalTests
     }
 
     [Fact]
+    public void Version_grows_only_for_wake_ups_that_found_no_waiter()
+    {
+        var signal = new ReadySignal();
+        var v0 = signal.Version;
+
+        signal.Notify(Org, "q");
+        var v1 = signal.Version;
+        Assert.NotEqual(v0, v1); // nobody waits: a fetcher that looked before this must look again
+
+        var first = signal.Register(Org, ["q"]);
+        var second = signal.Register(Org, ["q"]);
+        signal.Notify(Org, "q");
+        Assert.True(first.Woken.IsCompleted);
+        Assert.Equal(v1, signal.Version); // went to a waiter, who looks for it: nobody else need look again
+
+        signal.Notify(Org, "q", 2); // one for the second waiter, one for nobody
+        Assert.True(second.Woken.IsCompleted);
+        Assert.NotEqual(v1, signal.Version);
+    }
+
+    [Fact]
     public void Many_withdrawn_waiters_do_not_hide_a_live_one()
     {
         var signal = new ReadySignal();

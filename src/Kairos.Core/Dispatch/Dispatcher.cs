@@ -55,6 +55,16 @@ public sealed class Dispatcher(IKairosStore store, ReadySignal signal, EventBus 
     /// Leases jobs to a worker, waiting up to <paramref name="wait"/> for one to become ready. Returns null when the
     /// worker is unknown.
     /// </summary>
+    /// <remarks>
+    /// A wake-up is for one job, and the fetcher it reaches answers for it: it withdraws from the signal (so that later
+    /// wake-ups go to others) and then looks at the store. That look settles the wake-up: the job is leased by it, or
+    /// was already taken by someone else (a fetcher that was looking anyway, or one on another node), or cannot be taken
+    /// by anyone now (a paused queue, a limit: the finish that frees the slot wakes again). Only a wake-up this fetcher
+    /// could not answer for is passed on: it came while a look was already under way, the fetch ended before looking
+    /// again, the worker may not take jobs (quiet), or the worker took as many jobs as it asked for, all from other
+    /// queues. Passing on a wake-up that a look already settled would send it round the waiters for ever, one store
+    /// round trip per hop, and with each finished job adding one, the waiters end up doing nothing else.
+    /// </remarks>
     public async Task<IReadOnlyList<LeasedJob>?> FetchAsync(LeaseParams lease, TimeSpan wait, CancellationToken cancellationToken)
     {
         var deadline = time.GetUtcNow() + wait;
@@ -77,13 +87,16 @@ public sealed class Dispatcher(IKairosStore store, ReadySignal signal, EventBus 
             var now = time.GetUtcNow();
             if (now >= deadline || cancellationToken.IsCancellationRequested) return [];
 
-            // Register first, then look again: a job that became ready in between is found by the second look,
-            // and one that becomes ready after it wakes us.
+            // Register first, then look again if anything was announced since the version was read before the last
+            // look: a job that became ready in between is found by that look, and one that becomes ready after the
+            // registration wakes a waiter.
             var waiter = signal.Register(lease.OrganizationId, lease.Queues);
+            var answered = false;
             try
             {
                 if (signal.Version != version)
                 {
+                    version = signal.Version;
                     result = await store.Jobs.LeaseAsync(lease, cancellationToken);
                 }
                 if (result.Jobs.Count == 0 && result.WorkerFound)
@@ -91,27 +104,40 @@ public sealed class Dispatcher(IKairosStore store, ReadySignal signal, EventBus 
                     var pause = deadline - now;
                     if (pause > RecheckInterval) pause = RecheckInterval;
                     if (result.LimitedUntil is { } until && until - now < pause) pause = until - now;
-                    if (pause > TimeSpan.Zero)
+                    if (pause > TimeSpan.Zero && !waiter.Woken.IsCompleted)
                     {
                         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                         var delay = Task.Delay(pause, time, cts.Token);
                         await Task.WhenAny(waiter.Woken, delay);
                         await cts.CancelAsync();
                     }
+                    var wokenBy = waiter.Withdraw();
                     version = signal.Version;
                     result = await store.Jobs.LeaseAsync(lease, cancellationToken);
+                    answered = wokenBy is not null && Answers(result, lease.Max, wokenBy);
                 }
             }
             finally
             {
-                if (waiter.Withdraw() is { } wokenBy && result.Jobs.Count == 0)
+                if (!answered && waiter.Withdraw() is { } wokenBy)
                 {
-                    // The wake-up was meant for a job this fetch did not take (limits, another queue chosen, or the
-                    // fetch was abandoned): pass it on so that it is not lost.
+                    // Woken for a job that no look of this fetch settled (see the remarks): pass it on, once.
                     signal.Notify(lease.OrganizationId, wokenBy);
                 }
             }
         }
+    }
+
+    /// <summary>Whether a look at the store made after a wake-up for <paramref name="queue"/> settled it (see <see cref="FetchAsync"/>).</summary>
+    private static bool Answers(LeaseResult result, int max, string queue)
+    {
+        if (!result.WorkerFound || !result.WorkerActive) return false;
+        if (result.Jobs.Count < max) return true;
+        foreach (var leased in result.Jobs)
+        {
+            if (string.Equals(leased.Job.Queue, queue, StringComparison.Ordinal)) return true;
+        }
+        return false;
     }
 
     public async Task<CommandResult> AckAsync(AckParams p, CancellationToken cancellationToken) =>
@@ -222,7 +248,7 @@ public sealed class Dispatcher(IKairosStore store, ReadySignal signal, EventBus 
                 maintenance.WakeAt(at);
                 break;
         }
-        if (change.From == JobState.Running && change.To != JobState.Running)
+        if (change.From == JobState.Running && change.To != JobState.Running && change.MayFreeSlot)
         {
             // A finished job frees a slot of its queue's concurrency limit.
             Wake(change.OrganizationId, change.Queue, 1);

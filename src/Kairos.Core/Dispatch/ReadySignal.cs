@@ -12,8 +12,10 @@ public sealed class ReadySignal
     private long _version;
 
     /// <summary>
-    /// Grows with every notification. A fetcher that reads it before looking for jobs and finds it unchanged after
-    /// registering knows that nothing became ready in between, and need not look again.
+    /// Grows with every notification that found fewer waiters than it had jobs to announce. A fetcher that reads it
+    /// before looking for jobs and finds it unchanged after registering knows that every job that became ready in
+    /// between went to a waiter (who looks for it), and need not look again itself. The count grows inside the queue's
+    /// lock that registration also takes, so a fetcher that registered too late to be woken sees it grown.
     /// </summary>
     public long Version => Interlocked.Read(ref _version);
 
@@ -32,12 +34,12 @@ public sealed class ReadySignal
     public void Notify(Guid organizationId, string queue, int count = 1)
     {
         if (count <= 0) return;
-        Interlocked.Increment(ref _version);
-        if (_lists.TryGetValue((organizationId, queue), out var list))
-        {
-            list.Wake(queue, count);
-        }
+        // Always through the queue's list (made if missing): a fetcher registering now either is in it before the
+        // wake-up, or registers after the version grew.
+        _lists.GetOrAdd((organizationId, queue), static _ => new WaitList()).Wake(queue, count, this);
     }
+
+    private void Missed() => Interlocked.Increment(ref _version);
 
     public sealed class Waiter
     {
@@ -76,7 +78,7 @@ public sealed class ReadySignal
             }
         }
 
-        public void Wake(string queue, int count)
+        public void Wake(string queue, int count, ReadySignal signal)
         {
             lock (_gate)
             {
@@ -86,6 +88,10 @@ public sealed class ReadySignal
                     {
                         count--;
                     }
+                }
+                if (count > 0)
+                {
+                    signal.Missed();
                 }
             }
         }

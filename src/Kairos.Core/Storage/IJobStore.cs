@@ -94,7 +94,11 @@ public sealed record LeaseParams(Guid OrganizationId, Guid WorkerId, IReadOnlyLi
 /// <param name="WorkerFound">False when the worker id is unknown in the organization.</param>
 /// <param name="Jobs">The leased jobs.</param>
 /// <param name="LimitedUntil">When a rate limit held jobs back: the moment the next start is allowed.</param>
-public sealed record LeaseResult(bool WorkerFound, IReadOnlyList<LeasedJob> Jobs, DateTimeOffset? LimitedUntil);
+public sealed record LeaseResult(bool WorkerFound, IReadOnlyList<LeasedJob> Jobs, DateTimeOffset? LimitedUntil)
+{
+    /// <summary>False when the worker exists but may not take jobs (quiet or stopped): the store was not looked at for it.</summary>
+    public bool WorkerActive { get; init; } = true;
+}
 
 public sealed record AckParams(Guid OrganizationId, Guid JobId, Guid LeaseToken, string? Result);
 public sealed record FailParams(Guid OrganizationId, Guid JobId, Guid LeaseToken, Failure Failure);
@@ -162,4 +166,9 @@ public sealed record JobChange(
     public bool Removed { get; init; }
     /// <summary>A cancel was requested on a running job (the state stays running).</summary>
     public bool CancelRequested { get; init; }
+    /// <summary>
+    /// For a job leaving running: whether its queue may have a concurrency limit, so that the end of this job may let
+    /// another start (a waiting fetcher is woken for it). True unless the store knows the queue has no such limit.
+    /// </summary>
+    public bool MayFreeSlot { get; init; } = true;
 }
