@@ -16,7 +16,7 @@ namespace Kairos.Cli.Tests;
 /// process it started and drops the schema, even when it fails.
 /// </summary>
 [Collection(KairosProcessCollection.Name)]
-public sealed class MultiNodeTests(PublishedKairos kairos, ITestOutputHelper output) : IAsyncLifetime
+public sealed partial class MultiNodeTests(PublishedKairos kairos, ITestOutputHelper output) : IAsyncLifetime
 {
     private const string AdminKey = "kx_multi_node_tests_admin_key_0123456789";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
