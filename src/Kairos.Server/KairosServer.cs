@@ -141,7 +141,7 @@ public static class KairosServer
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapScalarApiReference("/docs", o => o.WithTitle("Kairos API").WithOpenApiRoutePattern("/openapi/{documentName}.json")).AllowAnonymous();
         app.MapHealth();
-        app.MapGet("/", () => TypedResults.Redirect("/docs")).ExcludeFromDescription();
+        app.MapWebConsole(WebConsole.FindRoot(app.Environment.ContentRootPath));
 
         var api = app.MapGroup("/api/v1");
         var maxPayload = app.Services.GetRequiredService<ServerOptions>().MaxPayloadBytes;

@@ -1,0 +1,25 @@
+import type { LiveStatus } from '@/live/events';
+import { cn } from '@/lib/utils';
+
+const labels: Record<LiveStatus, string> = {
+  connecting: 'Connecting',
+  connected: 'Live',
+  reconnecting: 'Reconnecting',
+  offline: 'Offline',
+};
+
+const dots: Record<LiveStatus, string> = {
+  connecting: 'bg-zinc-400',
+  connected: 'bg-emerald-500',
+  reconnecting: 'bg-amber-500 animate-pulse',
+  offline: 'bg-red-500',
+};
+
+export function LiveIndicator({ status }: { status: LiveStatus }) {
+  return (
+    <span role="status" aria-live="polite" data-live={status} className="inline-flex items-center gap-2 text-xs text-zinc-600 dark:text-zinc-400">
+      <span className={cn('h-2 w-2 rounded-full', dots[status])} aria-hidden />
+      {labels[status]}
+    </span>
+  );
+}

@@ -1,0 +1,30 @@
+import type { ReactNode } from 'react';
+import { Card } from './card';
+import { cn } from '@/lib/utils';
+
+/** A column header: its label, and whether its cells are numbers (right-aligned). */
+export type Column = string | { label: string; numeric?: boolean };
+
+/** A list as a table in a card: header row from the columns, body rows from the children, an empty state below. */
+export function DataTable({ columns, children, empty }: { columns: Column[]; children: ReactNode; empty?: ReactNode }) {
+  return (
+    <Card className="overflow-x-auto">
+      <table className="w-full text-left text-sm">
+        <thead className="border-b border-zinc-200 text-xs text-zinc-500 uppercase dark:border-zinc-800">
+          <tr>
+            {columns.map((c, i) => {
+              const { label, numeric } = typeof c === 'string' ? { label: c, numeric: false } : c;
+              return (
+                <th key={label || i} className={cn('px-4 py-2 font-medium', numeric && 'text-right')}>
+                  {label}
+                </th>
+              );
+            })}
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">{children}</tbody>
+      </table>
+      {empty}
+    </Card>
+  );
+}

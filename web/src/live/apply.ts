@@ -1,0 +1,110 @@
+import type { QueryClient, QueryKey } from '@tanstack/react-query';
+import type { Job } from '@/api/client';
+import { keys, type JobFilters } from '@/api/keys';
+
+/** The one envelope of every domain event (PRODUCT.md section 7). */
+export interface DomainEvent {
+  id: string;
+  type: string;
+  time: string;
+  organization_id: string;
+  data: Record<string, unknown>;
+}
+
+/** The data of a job.* event. */
+export interface JobEventData {
+  job_id: string;
+  queue: string;
+  type: string;
+  state: string;
+  previous_state?: string | null;
+  attempt?: number;
+  worker_id?: string | null;
+  run_at?: string | null;
+  error?: { message: string; type?: string | null; stack?: string | null } | null;
+  progress?: { percent: number; message?: string | null } | null;
+}
+
+interface ListPage<T> {
+  items: T[];
+  next_cursor?: string | null;
+}
+
+function isJobEvent(e: DomainEvent): e is DomainEvent & { data: JobEventData } {
+  return e.type.startsWith('job.') && typeof e.data?.job_id === 'string';
+}
+
+/** Whether a job (as the event says it now is) belongs in a list with these filters. */
+export function matchesFilters(f: JobFilters, d: Pick<JobEventData, 'state' | 'queue' | 'type'>): boolean {
+  return (!f.state || f.state === d.state) && (!f.queue || f.queue === d.queue) && (!f.type || f.type === d.type);
+}
+
+/** The job as the event says it is now, merged into what the cache holds. */
+export function patchJob(job: Job, e: DomainEvent & { data: JobEventData }): Job {
+  const d = e.data;
+  const next: Job = { ...job, state: d.state };
+  if (typeof d.attempt === 'number') next.attempt = d.attempt;
+  if (d.worker_id !== undefined) next.worker_id = d.worker_id;
+  if (d.error) next.last_error = { message: d.error.message, type: d.error.type ?? null, stack: d.error.stack ?? null };
+  if (d.progress) next.progress = { percent: d.progress.percent, message: d.progress.message ?? null };
+  if (e.type === 'job.cancel_requested') next.cancel_requested = true;
+  return next;
+}
+
+/**
+ * Applies a batch of events to the caches: job rows and job details are patched in place at once (so a state change
+ * shows without a round trip), and only the queries the events can change are marked stale and refetched: the job
+ * lists holding the job or whose filters it now matches, the job itself, counts (stats, queues), workers. Each query
+ * is invalidated once per batch, however many events touch it.
+ */
+export function applyEvents(qc: QueryClient, events: readonly DomainEvent[]): void {
+  const stale = new Map<string, QueryKey>();
+  const mark = (key: QueryKey) => stale.set(JSON.stringify(key), key);
+  const jobEvents = events.filter(isJobEvent);
+
+  // Job lists: each page is patched once for the whole batch.
+  for (const q of qc.getQueryCache().findAll({ queryKey: [...keys.jobs, 'list'] })) {
+    const filters = (q.queryKey[2] ?? {}) as JobFilters;
+    const page = q.state.data as ListPage<Job> | undefined;
+    const index = new Map(page?.items.map((j, i) => [j.id, i]));
+    let items: (Job | null)[] | null = null;
+    for (const e of jobEvents) {
+      const d = e.data;
+      const removed = e.type === 'job.deleted';
+      const at = index.get(d.job_id);
+      if (at !== undefined && page) {
+        items ??= [...page.items];
+        const current = items[at];
+        if (current) items[at] = removed ? null : patchJob(current, e);
+        mark(q.queryKey);
+      } else if (!removed && !filters.cursor && matchesFilters(filters, d)) {
+        // A first page shows new matches; a later page (cursor) only changes for the jobs it holds.
+        mark(q.queryKey);
+      }
+    }
+    if (items && page) qc.setQueryData<ListPage<Job>>(q.queryKey, { ...page, items: items.filter((j): j is Job => j !== null) });
+  }
+
+  for (const e of events) {
+    if (isJobEvent(e)) {
+      const detail = keys.job(e.data.job_id);
+      if (e.type === 'job.deleted') {
+        qc.removeQueries({ queryKey: detail, exact: true });
+      } else if (qc.getQueryData<Job>(detail)) {
+        qc.setQueryData<Job>(detail, (job) => (job ? patchJob(job, e) : job));
+        if (e.type !== 'job.progress') mark(detail);
+      }
+      if (e.type !== 'job.progress') {
+        mark(keys.stats);
+        mark(keys.queues);
+      }
+    } else if (e.type.startsWith('queue.')) {
+      mark(keys.queues);
+      mark(keys.stats);
+    } else if (e.type.startsWith('worker.')) {
+      mark(keys.workers);
+      mark(keys.stats);
+    }
+  }
+  for (const key of stale.values()) void qc.invalidateQueries({ queryKey: key, exact: true });
+}

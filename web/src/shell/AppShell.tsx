@@ -1,0 +1,107 @@
+import { useEffect, useState } from 'react';
+import { NavLink, Outlet, useNavigate } from 'react-router';
+import { useQueryClient } from '@tanstack/react-query';
+import { Clock, Cpu, Gauge, Layers, ListChecks, LogOut, Monitor, Moon, Sun, User } from 'lucide-react';
+import { useLogout, useMe } from '@/api/queries';
+import { useLiveEvents } from '@/live/events';
+import { LiveIndicator } from '@/components/LiveIndicator';
+import { Button } from '@/components/ui/button';
+import {
+  DropdownMenu, DropdownMenuContent, DropdownMenuItem, DropdownMenuLabel, DropdownMenuSeparator, DropdownMenuTrigger,
+} from '@/components/ui/dropdown-menu';
+import { applyTheme, resolvedTheme, storedTheme, type Theme } from '@/lib/theme';
+import { cn } from '@/lib/utils';
+
+const nav = [
+  { to: '/', label: 'Dashboard', icon: Gauge, end: true },
+  { to: '/jobs', label: 'Jobs', icon: ListChecks, end: false },
+  { to: '/queues', label: 'Queues', icon: Layers, end: false },
+  { to: '/workers', label: 'Workers', icon: Cpu, end: false },
+];
+
+export function ThemeToggle() {
+  const [theme, setTheme] = useState<Theme>(storedTheme);
+  useEffect(() => {
+    applyTheme(theme);
+    if (theme !== 'system') return;
+    const media = matchMedia('(prefers-color-scheme: dark)');
+    const onChange = () => applyTheme('system');
+    media.addEventListener('change', onChange);
+    return () => media.removeEventListener('change', onChange);
+  }, [theme]);
+  const next: Theme = resolvedTheme(theme) === 'dark' ? 'light' : 'dark';
+  return (
+    <Button variant="ghost" size="icon" aria-label={`Switch to ${next} theme`} title={`Switch to ${next} theme`} onClick={() => setTheme(next)}>
+      {next === 'light' ? <Sun className="h-4 w-4" /> : <Moon className="h-4 w-4" />}
+    </Button>
+  );
+}
+
+export function AppShell() {
+  const me = useMe().data;
+  const qc = useQueryClient();
+  const live = useLiveEvents(qc, !!me);
+  const logout = useLogout();
+  const navigate = useNavigate();
+  const org = me?.current_organization?.name ?? 'Kairos';
+
+  return (
+    <div className="flex min-h-full flex-col md:flex-row">
+      <aside className="flex shrink-0 flex-col border-b border-zinc-200 bg-white md:w-56 md:border-r md:border-b-0 dark:border-zinc-800 dark:bg-zinc-900">
+        <div className="flex items-center gap-2 px-4 py-4 font-semibold">
+          <Clock className="h-5 w-5 text-indigo-600" aria-hidden />
+          <span>Kairos</span>
+        </div>
+        <div className="px-4 pb-3 text-xs text-zinc-500" data-testid="organization-name">{org}</div>
+        <nav aria-label="Main" className="flex gap-1 overflow-x-auto px-2 pb-2 md:flex-col">
+          {nav.map(({ to, label, icon: Icon, end }) => (
+            <NavLink
+              key={to}
+              to={to}
+              end={end}
+              className={({ isActive }) =>
+                cn(
+                  'flex items-center gap-2 rounded-md px-3 py-2 text-sm whitespace-nowrap',
+                  isActive ? 'bg-indigo-50 font-medium text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300' : 'text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800',
+                )
+              }
+            >
+              <Icon className="h-4 w-4" aria-hidden />
+              {label}
+            </NavLink>
+          ))}
+        </nav>
+      </aside>
+      <div className="flex min-w-0 flex-1 flex-col">
+        <header className="flex h-14 items-center justify-end gap-3 border-b border-zinc-200 bg-white px-4 dark:border-zinc-800 dark:bg-zinc-900">
+          <LiveIndicator status={live} />
+          <ThemeToggle />
+          <DropdownMenu>
+            <DropdownMenuTrigger asChild>
+              <Button variant="ghost" size="icon" aria-label="User menu">
+                <User className="h-4 w-4" />
+              </Button>
+            </DropdownMenuTrigger>
+            <DropdownMenuContent align="end">
+              <DropdownMenuLabel>
+                <div className="font-medium text-zinc-900 dark:text-zinc-100">{me?.user?.name || me?.user?.email}</div>
+                <div>{me?.user?.email}</div>
+                <div className="mt-1">{org} · {me?.current_organization?.role}</div>
+              </DropdownMenuLabel>
+              <DropdownMenuSeparator />
+              <DropdownMenuItem onSelect={() => applyTheme('system')}>
+                <Monitor className="h-4 w-4" /> Use system theme
+              </DropdownMenuItem>
+              <DropdownMenuItem onSelect={() => logout.mutate(undefined, { onSettled: () => navigate('/login', { replace: true }) })}>
+                <LogOut className="h-4 w-4" /> Sign out
+              </DropdownMenuItem>
+            </DropdownMenuContent>
+          </DropdownMenu>
+        </header>
+        <main className="mx-auto w-full max-w-7xl flex-1 p-4 md:p-8">
+          <Outlet />
+        </main>
+      </div>
+    </div>
+  );
+}
