@@ -11,7 +11,7 @@ public sealed partial class MultiNodeTests
     [SkippableFact]
     public async Task Each_fire_time_runs_exactly_once_while_leaders_are_killed_and_replaced()
     {
-        const int Kills = 3;
+        const int Kills = 2;
         var connectionString = TestPostgres.InSchema(await NewSchemaAsync());
         var leader = await StartNodeAsync("node A", connectionString);
         await leader.WaitForStdoutAsync(KairosNodes.LeadsLine, TimeSpan.FromSeconds(15));
