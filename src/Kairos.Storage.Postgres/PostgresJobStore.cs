@@ -567,12 +567,17 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
     /// where the job is still running under the given token, with the attempt closed in the same statement. Each row
     /// also says whether its queue has a concurrency limit: only then does the end of the job let another start, and
     /// only then are waiting fetchers woken for it (<see cref="JobChange.MayFreeSlot"/>).
+    /// The rows are found by id first (hit), then updated by seq: joined directly, the planner would rather look a row
+    /// up by (organization_id, state) whenever its statistics think few jobs are running (true of a table analyzed
+    /// while its jobs were queued), and then every acked row filtered all running jobs of the organization: 15,522
+    /// buffer hits for 100 acks with 100 jobs running, against 3,216 this way (EXPLAIN ANALYZE, PostgreSQL 15).
     /// </summary>
     private static readonly string AckSql =
         "WITH u AS (SELECT * FROM unnest(@ids, @orgs, @tokens, @results) AS u(id, org, token, result)), " +
+        "hit AS MATERIALIZED (SELECT j.seq, u.token, u.result FROM u JOIN jobs j ON j.id = u.id AND j.organization_id = u.org), " +
         "done AS (" +
-        "  UPDATE jobs j SET state = @to, result = u.result, finished_at = @now, lease_token = NULL, lease_expires_at = NULL " +
-        "  FROM u WHERE j.id = u.id AND j.organization_id = u.org AND j.state = @from AND j.lease_token = u.token " +
+        "  UPDATE jobs j SET state = @to, result = hit.result, finished_at = @now, lease_token = NULL, lease_expires_at = NULL " +
+        "  FROM hit WHERE j.seq = hit.seq AND j.state = @from AND j.lease_token = hit.token " +
         "  RETURNING j." + RowColumns.Replace(", ", ", j.", StringComparison.Ordinal) +
         "), closed AS (" +
         "  UPDATE job_attempts a SET finished_at = @now, outcome = 'succeeded', error_message = NULL, error_type = NULL, error_stack = NULL " +
