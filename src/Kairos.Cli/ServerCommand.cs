@@ -20,6 +20,11 @@ public static class ServerCommand
         var maxPayload = new Option<int?>("--max-payload-bytes") { Description = "Largest job payload accepted (default 1048576; env KAIROS_MAX_PAYLOAD_BYTES)" };
         var store = new Option<string?>("--store") { Description = "sqlite (default, one file in the data folder) or postgres (env KAIROS_STORE)" };
         var databaseUrl = new Option<string?>("--database-url") { Description = "PostgreSQL connection string for --store postgres (env KAIROS_DATABASE_URL)" };
+        var logFormat = new Option<string?>("--log-format") { Description = "json or text (default: text on a terminal, json otherwise; env KAIROS_LOG_FORMAT)" };
+        var corsOrigins = new Option<string?>("--cors-origins")
+        {
+            Description = "Comma-separated origins whose pages may call the API with credentials, e.g. https://app.example.com (default: none; env KAIROS_CORS_ORIGINS)",
+        };
 
         var command = new Command("server", "Run the Kairos server (embedded SQLite by default).");
         command.Options.Add(port);
@@ -29,6 +34,8 @@ public static class ServerCommand
         command.Options.Add(maxPayload);
         command.Options.Add(store);
         command.Options.Add(databaseUrl);
+        command.Options.Add(logFormat);
+        command.Options.Add(corsOrigins);
         command.SetAction(async (parse, cancellationToken) =>
         {
             ServerOptions options;
@@ -45,6 +52,8 @@ public static class ServerCommand
                     MaxPayloadBytes = parse.GetValue(maxPayload) ?? options.MaxPayloadBytes,
                     Store = parse.GetValue(store)?.ToLowerInvariant() ?? options.Store,
                     DatabaseUrl = parse.GetValue(databaseUrl) ?? options.DatabaseUrl,
+                    LogFormat = parse.GetValue(logFormat)?.ToLowerInvariant() ?? options.LogFormat,
+                    CorsOrigins = parse.GetValue(corsOrigins) is { } origins ? ServerOptions.ParseOrigins(origins) : options.CorsOrigins,
                 };
                 options.Validate();
             }

@@ -5,11 +5,13 @@ using Kairos.Core.Events;
 using Kairos.Core.Schedules;
 using Kairos.Core.Storage;
 using Kairos.Server.Apis;
+using Kairos.Server.Audit;
 using Kairos.Server.Auth;
 using Kairos.Server.Http;
 using Kairos.Storage.Postgres;
 using Kairos.Storage.Sqlite;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -36,10 +38,39 @@ public static class KairosServer
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
         // API keys carry no data-protected payloads; the ephemeral key ring it warns about is not used.
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+        ConfigureLogging(builder.Logging, options);
         AddServices(builder.Services, options);
         var app = builder.Build();
         MapEndpoints(app);
         return app;
+    }
+
+    /// <summary>
+    /// Console logs as JSON (one object a line, with its scopes: <c>request_id</c> on every line logged during a
+    /// request) or as text, as <see cref="ServerOptions.LogFormat"/> says; by default text on a terminal, JSON when
+    /// stdout is redirected (a service manager, a container, a pipe).
+    /// </summary>
+    internal static void ConfigureLogging(ILoggingBuilder logging, ServerOptions options)
+    {
+        var json = options.LogFormat switch
+        {
+            "json" => true,
+            "text" => false,
+            _ => Console.IsOutputRedirected,
+        };
+        if (json)
+        {
+            logging.AddJsonConsole(o =>
+            {
+                o.IncludeScopes = true;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+            });
+        }
+        else
+        {
+            logging.AddSimpleConsole(o => o.IncludeScopes = true);
+        }
     }
 
     public static void AddServices(IServiceCollection services, ServerOptions options)
@@ -75,6 +106,13 @@ public static class KairosServer
         services.AddHostedService<ClusterService>();
 
         services.AddKairosAuth();
+        services.AddSingleton<AuditRecorder>();
+        // Cross-origin calls: none unless ServerOptions.CorsOrigins lists origins (read when the policy is first needed,
+        // so that the options registered last win).
+        services.AddCors();
+        services.AddOptions<CorsOptions>().Configure<ServerOptions>((cors, o) => cors.AddDefaultPolicy(p => p
+            .WithOrigins([.. o.CorsOrigins]).AllowAnyMethod().AllowAnyHeader().AllowCredentials()
+            .WithExposedHeaders(RequestHeaders.RequestIdHeader, "Location", "Retry-After").SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
         services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
@@ -119,31 +157,22 @@ public static class KairosServer
 
     public static void MapEndpoints(WebApplication app)
     {
-        app.Use(async (http, next) =>
-        {
-            var incoming = http.Request.Headers["X-Request-Id"].ToString();
-            http.TraceIdentifier = incoming is { Length: > 0 and <= 128 } && incoming.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
-                ? incoming
-                : Guid.CreateVersion7().ToString("N");
-            // Set when the response starts, so that error handlers that clear headers do not lose it.
-            http.Response.OnStarting(static state =>
-            {
-                var h = (HttpContext)state;
-                h.Response.Headers["X-Request-Id"] = h.TraceIdentifier;
-                return Task.CompletedTask;
-            }, http);
-            await next(http);
-        });
+        app.UseRequestHeaders();
+        // Routing after the request id, so that what routing logs carries it too.
+        app.UseRouting();
+        if (app.Services.GetRequiredService<ServerOptions>().CorsOrigins.Count > 0) app.UseCors();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseKairosAuth();
 
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
-        app.MapScalarApiReference("/docs", o => o.WithTitle("Kairos API").WithOpenApiRoutePattern("/openapi/{documentName}.json")).AllowAnonymous();
+        // Scalar's bundle is served from this server; no CDN fonts; a nonce per page for its inline start-up script (the CSP of /docs).
+        app.MapScalarApiReference("/docs", o => o.WithTitle("Kairos API").WithOpenApiRoutePattern("/openapi/{documentName}.json")
+            .DisableDefaultFonts().WithNonce()).AllowAnonymous();
         app.MapHealth();
         app.MapWebConsole(WebConsole.FindRoot(app.Environment.ContentRootPath));
 
-        var api = app.MapGroup("/api/v1");
+        var api = app.MapGroup("/api/v1").RecordAudit();
         var maxPayload = app.Services.GetRequiredService<ServerOptions>().MaxPayloadBytes;
         api.MapJobsApi();
         api.MapWorkerProtocolApi();
@@ -156,6 +185,7 @@ public static class KairosServer
         api.MapAuthApi();
         api.MapOrganizationsApi();
         api.MapMembersApi();
+        api.MapAuditApi();
         _ = maxPayload;
 
         app.Lifetime.ApplicationStarted.Register(() =>

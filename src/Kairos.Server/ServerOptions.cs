@@ -25,6 +25,15 @@ public sealed record ServerOptions
     /// <summary>The PostgreSQL connection string, for <c>--store postgres</c>.</summary>
     public string? DatabaseUrl { get; init; }
 
+    /// <summary><c>json</c> (one JSON object a line, with scopes) or <c>text</c>; null: text on a terminal, JSON otherwise.</summary>
+    public string? LogFormat { get; init; }
+
+    /// <summary>
+    /// Origins (<c>https://app.example.com</c>) whose browser pages may call the API, with credentials. Empty (the
+    /// default): no cross-origin access at all.
+    /// </summary>
+    public IReadOnlyList<string> CorsOrigins { get; init; } = [];
+
     public string DatabasePath => Path.Combine(Data, "kairos.db");
 
     /// <summary>Throws <see cref="ArgumentException"/> with one clear line when the settings cannot work together.</summary>
@@ -36,6 +45,15 @@ public sealed record ServerOptions
         if (Store == "postgres" && string.IsNullOrWhiteSpace(DatabaseUrl))
         {
             throw new ArgumentException("--store postgres needs --database-url (or KAIROS_DATABASE_URL), e.g. \"Host=localhost;Database=kairos;Username=kairos;Password=...\"");
+        }
+        if (LogFormat is not (null or "json" or "text")) throw new ArgumentException($"log format must be 'json' or 'text', not '{LogFormat}'");
+        foreach (var origin in CorsOrigins)
+        {
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.PathAndQuery != "/"
+                || origin.EndsWith('/') || !string.IsNullOrEmpty(uri.UserInfo))
+            {
+                throw new ArgumentException($"CORS origin '{origin}' is not an origin such as https://app.example.com (scheme, host and port only)");
+            }
         }
         return this;
     }
@@ -55,8 +73,14 @@ public sealed record ServerOptions
             WorkerHeartbeatTimeout = Int(config, "WORKER_HEARTBEAT_TIMEOUT_MS") is { } ms ? TimeSpan.FromMilliseconds(ms) : o.WorkerHeartbeatTimeout,
             Store = config["STORE"] is { Length: > 0 } store ? store.ToLowerInvariant() : o.Store,
             DatabaseUrl = config["DATABASE_URL"] is { Length: > 0 } url ? url : null,
+            LogFormat = config["LOG_FORMAT"] is { Length: > 0 } format ? format.ToLowerInvariant() : null,
+            CorsOrigins = config["CORS_ORIGINS"] is { Length: > 0 } origins ? ParseOrigins(origins) : o.CorsOrigins,
         };
     }
+
+    /// <summary>A comma-separated list of origins.</summary>
+    public static IReadOnlyList<string> ParseOrigins(string value) =>
+        [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.OrdinalIgnoreCase)];
 
     public static SqliteDurability ParseDurability(string value) => value.ToLowerInvariant() switch
     {

@@ -21,7 +21,7 @@ public sealed class SessionUser(HttpClient client, string cookie, JsonElement me
 }
 
 /// <summary>Sign-in helpers for API tests: setup, login, invites.</summary>
-public abstract class IdentityTest(bool fakeTime) : ApiTest(fakeTime)
+public abstract class IdentityTest(bool fakeTime, LogCapture? logs = null) : ApiTest(fakeTime, logs)
 {
     public const string OwnerEmail = "olga@example.com";
     public const string Password = "correct horse battery";

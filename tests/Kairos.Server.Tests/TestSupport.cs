@@ -3,9 +3,11 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Kairos.Server.Tests;
@@ -13,16 +15,22 @@ namespace Kairos.Server.Tests;
 /// <summary>
 /// The Kairos server in memory on its own real SQLite file in a fresh temporary folder, deleted on dispose. The
 /// bootstrap admin key is <see cref="AdminKey"/>. With <c>fakeTime</c>, time stands still until a test advances
-/// <see cref="Time"/>.
+/// <see cref="Time"/>. With <c>logs</c>, every line the server logs, at every level, is captured there. Requests come
+/// from <see cref="ClientIp"/> (the in-memory server gives them no client address of their own).
 /// </summary>
 public sealed class KairosFactory : WebApplicationFactory<Program>
 {
     public const string AdminKey = "kx_test_admin_6f1c2a9e0b3d4c5f8a7e";
+    public const string ClientIp = "192.0.2.10";
 
-    public KairosFactory(bool fakeTime = false)
+    public KairosFactory(bool fakeTime = false, LogCapture? logs = null)
     {
         Time = fakeTime ? new FakeTimeProvider(new DateTimeOffset(2031, 3, 14, 9, 26, 53, 589, TimeSpan.Zero)) : null;
+        Logs = logs;
     }
+
+    /// <summary>Every line the server logged, when the factory was made with a capture.</summary>
+    public LogCapture? Logs { get; }
 
     public string DataDir { get; } = Path.Combine(Path.GetTempPath(), "kairos-server-tests", Guid.NewGuid().ToString("N"));
 
@@ -37,7 +45,26 @@ public sealed class KairosFactory : WebApplicationFactory<Program>
             // Later registrations win.
             s.AddSingleton(new ServerOptions { Data = DataDir, AdminApiKey = AdminKey });
             if (Time is not null) s.AddSingleton<TimeProvider>(Time);
+            s.AddSingleton<IStartupFilter, ClientAddress>();
         });
+        if (Logs is { } logs)
+        {
+            builder.ConfigureLogging(l => l.AddProvider(logs).AddFilter<LogCapture>(null, LogLevel.Trace));
+        }
+    }
+
+    /// <summary>Gives each request the client address a real connection would have.</summary>
+    private sealed class ClientAddress : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((http, nextMiddleware) =>
+            {
+                http.Connection.RemoteIpAddress ??= IPAddress.Parse(ClientIp);
+                return nextMiddleware(http);
+            });
+            next(app);
+        };
     }
 
     /// <summary>A client that sends this API key (none when null).</summary>
@@ -90,9 +117,9 @@ public abstract class ApiTest : IAsyncLifetime
 {
     private readonly List<HttpClient> _clients = [];
 
-    protected ApiTest(bool fakeTime = false)
+    protected ApiTest(bool fakeTime = false, LogCapture? logs = null)
     {
-        Factory = new KairosFactory(fakeTime);
+        Factory = new KairosFactory(fakeTime, logs);
     }
 
     protected KairosFactory Factory { get; }

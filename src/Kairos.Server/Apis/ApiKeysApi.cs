@@ -1,5 +1,6 @@
 using Kairos.Core.Auth;
 using Kairos.Core.Storage;
+using Kairos.Server.Audit;
 using Kairos.Server.Auth;
 using Kairos.Server.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -21,9 +22,9 @@ public static class ApiKeysApi
     public static RouteGroupBuilder MapApiKeysApi(this RouteGroupBuilder api)
     {
         var g = api.MapGroup("/api-keys").WithTags("API keys").RequireAuthorization(Policies.KeysManage);
-        g.MapPost("/", Create).WithName("CreateApiKey");
+        g.MapPost("/", Create).WithName("CreateApiKey").Audited("api_key.create");
         g.MapGet("/", List).WithName("ListApiKeys");
-        g.MapDelete("/{id}", Revoke).WithName("RevokeApiKey");
+        g.MapDelete("/{id}", Revoke).WithName("RevokeApiKey").Audited("api_key.revoke");
         return api;
     }
 
@@ -38,6 +39,8 @@ public static class ApiKeysApi
         else if (!Scopes.TryParse(request.Scopes, out scopes, out var bad)) v.Add("scopes", $"'{bad}' is not a scope: use admin, worker or read");
         if (request.ExpiresAt is { } e && e <= time.GetUtcNow()) v.Add("expires_at", "must lie in the future");
         if (!v.Ok) return Problems.Invalid(v);
+        // The key's name, scopes and expiry; the key itself appears in the answer only.
+        http.Audit().Detail("name", request.Name).Detail("scopes", Scopes.ToNames(scopes)).Detail("expires_at", request.ExpiresAt);
         var key = ApiKeySecrets.Generate();
         var created = await store.ApiKeys.CreateAsync(new CreateApiKeyParams(http.User.OrganizationId(), request.Name!,
             ApiKeySecrets.VisiblePrefix(key), ApiKeySecrets.Hash(key), scopes, request.ExpiresAt), http.RequestAborted);

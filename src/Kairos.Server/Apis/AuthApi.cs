@@ -1,5 +1,6 @@
 using Kairos.Core.Auth;
 using Kairos.Core.Storage;
+using Kairos.Server.Audit;
 using Kairos.Server.Auth;
 using Kairos.Server.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -38,9 +39,11 @@ public sealed record MeDto(
     string? CsrfToken);
 
 /// <summary>429 with <c>Retry-After</c>.</summary>
-public sealed class TooMany(TimeSpan retryAfter, string what) : IResult
+public sealed class TooMany(TimeSpan retryAfter, string what) : IResult, IStatusCodeHttpResult
 {
     public const string AccountLocked = "Too many failed sign-ins for this account";
+
+    public int? StatusCode => StatusCodes.Status429TooManyRequests;
 
     public Task ExecuteAsync(HttpContext httpContext) => AuthSetup.TooManyAsync(httpContext, retryAfter, what);
 }
@@ -51,12 +54,15 @@ public static class AuthApi
     public static RouteGroupBuilder MapAuthApi(this RouteGroupBuilder api)
     {
         api.MapGet("/setup", SetupStatus).WithTags("Auth").WithName("GetSetup").AllowAnonymous();
-        api.MapPost("/setup", Setup).WithTags("Auth").WithName("Setup").AllowAnonymous().RequireRateLimiting(AuthSetup.SignInLimit);
+        api.MapPost("/setup", Setup).WithTags("Auth").WithName("Setup").AllowAnonymous().RequireRateLimiting(AuthSetup.SignInLimit)
+            .Audited("auth.setup", "user");
         var g = api.MapGroup("/auth").WithTags("Auth");
-        g.MapPost("/login", Login).WithName("Login").AllowAnonymous().RequireRateLimiting(AuthSetup.SignInLimit);
-        g.MapPost("/logout", Logout).WithName("Logout").RequireAuthorization();
+        g.MapPost("/login", Login).WithName("Login").AllowAnonymous().RequireRateLimiting(AuthSetup.SignInLimit)
+            .Audited("auth.login", "user", failedAction: "auth.login_failed");
+        g.MapPost("/logout", Logout).WithName("Logout").RequireAuthorization().Audited("auth.logout", "user");
         g.MapGet("/me", Me).WithName("GetMe").RequireAuthorization();
-        g.MapPost("/organization", SwitchOrganization).WithName("SwitchOrganization").RequireAuthorization();
+        g.MapPost("/organization", SwitchOrganization).WithName("SwitchOrganization").RequireAuthorization()
+            .NotAudited("a session choosing which of its organizations it works in changes nothing any organization holds");
         return api;
     }
 
@@ -70,6 +76,7 @@ public static class AuthApi
     public static async Task<Results<Created<MeDto>, ValidationProblem, ProblemHttpResult>> Setup(
         SetupRequest request, HttpContext http, IKairosStore store, SetupToken setup, Passwords passwords, SessionIssuer sessions)
     {
+        http.Audit().Actor = AuditActor.Attempted(null, request.Email);
         if (await store.Identity.AnyUserAsync(http.RequestAborted)) return SetupDone();
         if (!setup.Matches(request.Token))
         {
@@ -89,6 +96,9 @@ public static class AuthApi
             passwords.Hash(request.Password!), Organizations.Default, request.Organization!.Trim()), http.RequestAborted);
         if (first is null) return SetupDone();
         setup.Spend();
+        http.Audit().Actor = AuditActor.Of(first.User);
+        http.Audit().TargetId = first.User.Id.ToString();
+        http.Audit().Organizations = [first.Organization.Id];
         var session = await sessions.SignInAsync(http, first.User.Id, first.Organization.Id);
         return TypedResults.Created("/api/v1/auth/me", await UserMeAsync(store, first.User, session, http.RequestAborted));
     }
@@ -102,19 +112,40 @@ public static class AuthApi
         var v = new Validation();
         v.Required("email", request.Email);
         v.Required("password", request.Password);
+        http.Audit().Actor = AuditActor.Attempted(null, request.Email);
         if (!v.Ok) return Problems.Invalid(v);
-        if (throttle.LockedFor(request.Email!) is { } locked) return new TooMany(locked, TooMany.AccountLocked);
+        if (throttle.LockedFor(request.Email!) is { } locked)
+        {
+            await NoteSignInAsync(http, store, await store.Identity.FindUserByEmailAsync(new FindUserParams(request.Email!), http.RequestAborted), request.Email);
+            return new TooMany(locked, TooMany.AccountLocked);
+        }
         var user = await store.Identity.FindUserByEmailAsync(new FindUserParams(request.Email!), http.RequestAborted);
         if (!passwords.Verify(user, request.Password!))
         {
             throttle.Failed(request.Email!);
+            await NoteSignInAsync(http, store, user, request.Email);
             return WrongCredentials();
         }
         throttle.Succeeded(request.Email!);
-        var organizations = await store.Identity.ListOrganizationsAsync(new UserParams(user!.Id), http.RequestAborted);
+        var organizations = await NoteSignInAsync(http, store, user, request.Email);
         var current = organizations.FirstOrDefault(o => o.Organization.Id == Organizations.Default) ?? (organizations.Count > 0 ? organizations[0] : null);
-        var session = await sessions.SignInAsync(http, user.Id, current?.Organization.Id);
+        var session = await sessions.SignInAsync(http, user!.Id, current?.Organization.Id);
         return TypedResults.Ok(UserMe(user, session, organizations));
+    }
+
+    /// <summary>
+    /// Tells the audit log who signs in (or tried to: a known user, or only the email typed) and where the entry goes:
+    /// each of the user's organizations, or none (server-level) for an unknown email. Answers the user's organizations.
+    /// </summary>
+    internal static async Task<IReadOnlyList<OrganizationMembership>> NoteSignInAsync(HttpContext http, IKairosStore store, User? user, string? email)
+    {
+        var note = http.Audit();
+        note.Actor = AuditActor.Attempted(user, email);
+        if (user is null) return [];
+        var organizations = await store.Identity.ListOrganizationsAsync(new UserParams(user.Id), http.RequestAborted);
+        note.TargetId = user.Id.ToString();
+        note.Organizations = organizations.Count == 0 ? null : [.. organizations.Select(o => (Guid?)o.Organization.Id)];
+        return organizations;
     }
 
     /// <summary>The one answer to a wrong email and to a wrong password alike.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using Kairos.Core.Dispatch;
 using Kairos.Core.Jobs;
 using Kairos.Core.Storage;
+using Kairos.Server.Audit;
 using Kairos.Server.Auth;
 using Kairos.Server.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -17,14 +18,16 @@ public static class JobsApi
     public static RouteGroupBuilder MapJobsApi(this RouteGroupBuilder api)
     {
         var jobs = api.MapGroup("/jobs").WithTags("Jobs");
-        jobs.MapPost("/", Create).WithName("CreateJob").RequireAuthorization(Policies.JobsWrite);
-        jobs.MapPost("/bulk", CreateBulk).WithName("CreateJobs").RequireAuthorization(Policies.JobsWrite);
+        // Enqueueing is the data plane (applications enqueue all day), not management: it leaves no audit entry, as
+        // the worker protocol does not. Retrying, cancelling and deleting a job are people's actions and do.
+        jobs.MapPost("/", Create).WithName("CreateJob").RequireAuthorization(Policies.JobsWrite).NotAudited("enqueue is the data plane");
+        jobs.MapPost("/bulk", CreateBulk).WithName("CreateJobs").RequireAuthorization(Policies.JobsWrite).NotAudited("enqueue is the data plane");
         jobs.MapGet("/", List).WithName("ListJobs").RequireAuthorization(Policies.Read);
         jobs.MapGet("/{id}", Get).WithName("GetJob").RequireAuthorization(Policies.Read);
         jobs.MapGet("/{id}/logs", Logs).WithName("ListJobLogs").RequireAuthorization(Policies.Read);
-        jobs.MapPost("/{id}/retry", Retry).WithName("RetryJob").RequireAuthorization(Policies.JobsWrite);
-        jobs.MapPost("/{id}/cancel", Cancel).WithName("CancelJob").RequireAuthorization(Policies.JobsWrite);
-        jobs.MapDelete("/{id}", Delete).WithName("DeleteJob").RequireAuthorization(Policies.JobsWrite);
+        jobs.MapPost("/{id}/retry", Retry).WithName("RetryJob").RequireAuthorization(Policies.JobsWrite).Audited("job.retry");
+        jobs.MapPost("/{id}/cancel", Cancel).WithName("CancelJob").RequireAuthorization(Policies.JobsWrite).Audited("job.cancel");
+        jobs.MapDelete("/{id}", Delete).WithName("DeleteJob").RequireAuthorization(Policies.JobsWrite).Audited("job.delete");
         return api;
     }
 

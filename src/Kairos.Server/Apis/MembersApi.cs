@@ -1,5 +1,6 @@
 using Kairos.Core.Auth;
 using Kairos.Core.Storage;
+using Kairos.Server.Audit;
 using Kairos.Server.Auth;
 using Kairos.Server.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -35,14 +36,14 @@ public static class MembersApi
     {
         var members = api.MapGroup("/members").WithTags("Members");
         members.MapGet("/", List).WithName("ListMembers").RequireAuthorization(Policies.Read);
-        members.MapPatch("/{userId}", ChangeRole).WithName("ChangeMemberRole").RequireAuthorization(Policies.MembersManage);
-        members.MapDelete("/{userId}", Remove).WithName("RemoveMember").RequireAuthorization(Policies.MembersManage);
+        members.MapPatch("/{userId}", ChangeRole).WithName("ChangeMemberRole").RequireAuthorization(Policies.MembersManage).Audited("member.role_change");
+        members.MapDelete("/{userId}", Remove).WithName("RemoveMember").RequireAuthorization(Policies.MembersManage).Audited("member.remove");
 
         var invites = api.MapGroup("/invites").WithTags("Members");
-        invites.MapPost("/", Invite).WithName("CreateInvite").RequireAuthorization(Policies.MembersManage);
+        invites.MapPost("/", Invite).WithName("CreateInvite").RequireAuthorization(Policies.MembersManage).Audited("invite.create");
         invites.MapGet("/", ListInvites).WithName("ListInvites").RequireAuthorization(Policies.MembersManage);
-        invites.MapDelete("/{id}", DeleteInvite).WithName("DeleteInvite").RequireAuthorization(Policies.MembersManage);
-        invites.MapPost("/accept", Accept).WithName("AcceptInvite").AllowAnonymous().RequireRateLimiting(AuthSetup.SignInLimit);
+        invites.MapDelete("/{id}", DeleteInvite).WithName("DeleteInvite").RequireAuthorization(Policies.MembersManage).Audited("invite.delete");
+        invites.MapPost("/accept", Accept).WithName("AcceptInvite").AllowAnonymous().RequireRateLimiting(AuthSetup.SignInLimit).Audited("invite.accept");
         return api;
     }
 
@@ -61,6 +62,7 @@ public static class MembersApi
     {
         if (!Guid.TryParse(userId, out var user)) return NoMember(userId);
         if (!Roles.TryParse(request.Role, out var role)) return Problems.Invalid("role", "must be one of viewer, member, admin, owner");
+        http.Audit().Detail("role", role.Name());
         var org = http.User.OrganizationId();
         var change = await store.Identity.ChangeRoleAsync(new ChangeRoleParams(org, user, role, MayManageOwners(http)), http.RequestAborted);
         if (Refused(change, userId) is { } refused) return refused;
@@ -82,6 +84,7 @@ public static class MembersApi
         AuthApi.ValidateEmail(v, "email", request.Email);
         if (!Roles.TryParse(request.Role, out var role)) v.Add("role", "must be one of viewer, member, admin, owner");
         if (!v.Ok) return Problems.Invalid(v);
+        http.Audit().Detail("email", Emails.Normalize(request.Email!)).Detail("role", role.Name());
         if (role == Role.Owner && !MayManageOwners(http)) return OwnersOnly();
         var org = http.User.OrganizationId();
         var email = Emails.Normalize(request.Email!);
@@ -126,6 +129,11 @@ public static class MembersApi
         var hash = Tokens.Hash(request.Token);
         var invite = await store.Identity.FindInviteAsync(new FindInviteParams(hash), http.RequestAborted);
         if (invite is null) return Problems.NotFound("No invite has this token.");
+        // The entry goes to the inviting organization, by the invite's email until someone proves to be its user.
+        var note = http.Audit();
+        note.Organizations = [invite.OrganizationId];
+        note.TargetId = invite.Id.ToString();
+        note.Actor = AuditActor.Attempted(null, invite.Email);
         if (Unusable(invite.AcceptedAt is not null ? AcceptInviteStatus.AlreadyAccepted : invite.ExpiresAt <= sessions.Now ? AcceptInviteStatus.Expired : null) is { } gone)
         {
             return gone;
@@ -133,6 +141,7 @@ public static class MembersApi
 
         AcceptInviteParams accept;
         var user = await store.Identity.FindUserByEmailAsync(new FindUserParams(invite.Email), http.RequestAborted);
+        note.Actor = AuditActor.Attempted(user, invite.Email);
         if (user is null)
         {
             var v = new Validation();
@@ -166,6 +175,8 @@ public static class MembersApi
         switch (result.Status)
         {
             case AcceptInviteStatus.Accepted:
+                note.Actor = AuditActor.Of(result.User!);
+                note.Detail("role", invite.Role.Name());
                 var session = await sessions.SignInAsync(http, result.User!.Id, invite.OrganizationId);
                 return TypedResults.Ok(await AuthApi.UserMeAsync(store, result.User, session, http.RequestAborted));
             case AcceptInviteStatus.NotFound:

@@ -1,5 +1,6 @@
 using Kairos.Core.Auth;
 using Kairos.Core.Storage;
+using Kairos.Server.Audit;
 using Kairos.Server.Auth;
 using Kairos.Server.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -18,9 +19,10 @@ public static class OrganizationsApi
     {
         var g = api.MapGroup("/organizations").WithTags("Organizations");
         g.MapGet("/", List).WithName("ListOrganizations").RequireAuthorization();
-        g.MapPost("/", Create).WithName("CreateOrganization").RequireAuthorization();
-        g.MapPatch("/{id}", Rename).WithName("RenameOrganization").RequireAuthorization(Policies.OrganizationManage);
-        g.MapDelete("/{id}", Delete).WithName("DeleteOrganization").RequireAuthorization(Policies.OrganizationManage);
+        g.MapPost("/", Create).WithName("CreateOrganization").RequireAuthorization().Audited("organization.create");
+        g.MapPatch("/{id}", Rename).WithName("RenameOrganization").RequireAuthorization(Policies.OrganizationManage).Audited("organization.rename");
+        // The entry of a deletion is written after it, so it outlives the organization's other entries: who deleted it.
+        g.MapDelete("/{id}", Delete).WithName("DeleteOrganization").RequireAuthorization(Policies.OrganizationManage).Audited("organization.delete");
         return api;
     }
 
@@ -50,6 +52,8 @@ public static class OrganizationsApi
         if (http.User.UserId() is not { } user) return AuthApi.SessionsOnly("An API key belongs to one organization: organizations are created by signed-in users.");
         if (Invalid(request) is { } invalid) return invalid;
         var org = await store.Identity.CreateOrganizationAsync(new CreateOrganizationParams(request.Name!.Trim(), user), http.RequestAborted);
+        // The new organization's log starts with its creation.
+        http.Audit().Detail("name", org.Name).Organizations = [org.Id];
         return TypedResults.Created($"/api/v1/organizations/{org.Id}", OrganizationDto.From(org, Role.Owner));
     }
 
@@ -58,6 +62,7 @@ public static class OrganizationsApi
     {
         if (Current(id, http) is not { } org) return NotFound(id);
         if (Invalid(request) is { } invalid) return invalid;
+        http.Audit().Detail("name", request.Name!.Trim());
         var renamed = await store.Identity.RenameOrganizationAsync(new RenameOrganizationParams(org, request.Name!.Trim()), http.RequestAborted);
         return renamed is null ? NotFound(id) : TypedResults.Ok(OrganizationDto.From(renamed, http.User.MemberRole()));
     }

@@ -3,6 +3,7 @@ using Kairos.Core.Events;
 using Kairos.Core.Jobs;
 using Kairos.Core.Queues;
 using Kairos.Core.Storage;
+using Kairos.Server.Audit;
 using Kairos.Server.Auth;
 using Kairos.Server.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -44,12 +45,12 @@ public static class QueuesApi
         var g = api.MapGroup("/queues").WithTags("Queues");
         g.MapGet("/", List).WithName("ListQueues").RequireAuthorization(Policies.Read);
         g.MapGet("/{name}", Get).WithName("GetQueue").RequireAuthorization(Policies.Read);
-        g.MapPut("/{name}", Upsert).WithName("UpsertQueue").RequireAuthorization(Policies.QueuesManage);
-        g.MapPatch("/{name}", Patch).WithName("PatchQueue").RequireAuthorization(Policies.QueuesManage);
-        g.MapPost("/{name}/pause", Pause).WithName("PauseQueue").RequireAuthorization(Policies.QueuesManage);
-        g.MapPost("/{name}/resume", Resume).WithName("ResumeQueue").RequireAuthorization(Policies.QueuesManage);
-        g.MapPost("/{name}/purge", Purge).WithName("PurgeQueue").RequireAuthorization(Policies.QueuesManage);
-        g.MapDelete("/{name}", Delete).WithName("DeleteQueue").RequireAuthorization(Policies.QueuesManage);
+        g.MapPut("/{name}", Upsert).WithName("UpsertQueue").RequireAuthorization(Policies.QueuesManage).Audited("queue.upsert");
+        g.MapPatch("/{name}", Patch).WithName("PatchQueue").RequireAuthorization(Policies.QueuesManage).Audited("queue.update");
+        g.MapPost("/{name}/pause", Pause).WithName("PauseQueue").RequireAuthorization(Policies.QueuesManage).Audited("queue.pause");
+        g.MapPost("/{name}/resume", Resume).WithName("ResumeQueue").RequireAuthorization(Policies.QueuesManage).Audited("queue.resume");
+        g.MapPost("/{name}/purge", Purge).WithName("PurgeQueue").RequireAuthorization(Policies.QueuesManage).Audited("queue.purge");
+        g.MapDelete("/{name}", Delete).WithName("DeleteQueue").RequireAuthorization(Policies.QueuesManage).Audited("queue.delete");
         return api;
     }
 

@@ -5,6 +5,7 @@ using Kairos.Core.Events;
 using Kairos.Core.Jobs;
 using Kairos.Core.Schedules;
 using Kairos.Core.Storage;
+using Kairos.Server.Audit;
 using Kairos.Server.Auth;
 using Kairos.Server.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -119,15 +120,15 @@ public static class SchedulesApi
     {
         var g = api.MapGroup("/schedules").WithTags("Schedules");
         g.MapGet("/", List).WithName("ListSchedules").RequireAuthorization(Policies.Read);
-        g.MapPost("/", Create).WithName("CreateSchedule").RequireAuthorization(Policies.SchedulesWrite);
+        g.MapPost("/", Create).WithName("CreateSchedule").RequireAuthorization(Policies.SchedulesWrite).Audited("schedule.create");
         g.MapGet("/preview", Preview).WithName("PreviewSchedule").RequireAuthorization(Policies.Read);
         g.MapGet("/{name}", Get).WithName("GetSchedule").RequireAuthorization(Policies.Read);
-        g.MapPut("/{name}", Put).WithName("PutSchedule").RequireAuthorization(Policies.SchedulesWrite);
-        g.MapPatch("/{name}", Patch).WithName("PatchSchedule").RequireAuthorization(Policies.SchedulesWrite);
-        g.MapDelete("/{name}", Delete).WithName("DeleteSchedule").RequireAuthorization(Policies.SchedulesWrite);
-        g.MapPost("/{name}/trigger", Trigger).WithName("TriggerSchedule").RequireAuthorization(Policies.SchedulesWrite);
-        g.MapPost("/{name}/pause", Pause).WithName("PauseSchedule").RequireAuthorization(Policies.SchedulesWrite);
-        g.MapPost("/{name}/resume", Resume).WithName("ResumeSchedule").RequireAuthorization(Policies.SchedulesWrite);
+        g.MapPut("/{name}", Put).WithName("PutSchedule").RequireAuthorization(Policies.SchedulesWrite).Audited("schedule.upsert");
+        g.MapPatch("/{name}", Patch).WithName("PatchSchedule").RequireAuthorization(Policies.SchedulesWrite).Audited("schedule.update");
+        g.MapDelete("/{name}", Delete).WithName("DeleteSchedule").RequireAuthorization(Policies.SchedulesWrite).Audited("schedule.delete");
+        g.MapPost("/{name}/trigger", Trigger).WithName("TriggerSchedule").RequireAuthorization(Policies.SchedulesWrite).Audited("schedule.trigger");
+        g.MapPost("/{name}/pause", Pause).WithName("PauseSchedule").RequireAuthorization(Policies.SchedulesWrite).Audited("schedule.pause");
+        g.MapPost("/{name}/resume", Resume).WithName("ResumeSchedule").RequireAuthorization(Policies.SchedulesWrite).Audited("schedule.resume");
         g.MapGet("/{name}/runs", Runs).WithName("ListScheduleRuns").RequireAuthorization(Policies.Read);
         return api;
     }

@@ -2,6 +2,7 @@ using Kairos.Core.Dispatch;
 using Kairos.Core.Jobs;
 using Kairos.Core.Storage;
 using Kairos.Core.Workers;
+using Kairos.Server.Audit;
 using Kairos.Server.Auth;
 using Kairos.Server.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -45,7 +46,10 @@ public static class WorkerProtocolApi
 
     public static RouteGroupBuilder MapWorkerProtocolApi(this RouteGroupBuilder api)
     {
-        var g = api.MapGroup("/").WithTags("Worker protocol").RequireAuthorization(Policies.WorkerProtocol);
+        // The worker protocol is the data plane's hot path (many calls a second per worker): no audit entries, and so no
+        // audit filter on these endpoints at all. Deregistering a worker (DELETE /workers/{id}) is audited.
+        var g = api.MapGroup("/").WithTags("Worker protocol").RequireAuthorization(Policies.WorkerProtocol)
+            .NotAudited("the worker protocol is the data plane's hot path");
         g.MapPost("/workers", Register).WithName("RegisterWorker");
         g.MapPost("/workers/{id}/heartbeat", Heartbeat).WithName("WorkerHeartbeat");
         g.MapPost("/fetch", Fetch).WithName("Fetch");

@@ -1,6 +1,7 @@
 using Kairos.Core.Dispatch;
 using Kairos.Core.Storage;
 using Kairos.Core.Workers;
+using Kairos.Server.Audit;
 using Kairos.Server.Auth;
 using Kairos.Server.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -25,11 +26,12 @@ public static class WorkersApi
         g.MapGet("/", List).WithName("ListWorkers").RequireAuthorization(Policies.Read);
         g.MapGet("/{id}", Get).WithName("GetWorker").RequireAuthorization(Policies.Read);
         // A worker deregisters itself on shutdown; an admin may do it for a worker.
-        g.MapDelete("/{id}", Deregister).WithName("DeregisterWorker").RequireAuthorization(Policies.WorkerOrWorkersManage);
+        g.MapDelete("/{id}", Deregister).WithName("DeregisterWorker").RequireAuthorization(Policies.WorkerOrWorkersManage)
+            .Audited("worker.deregister");
         g.MapPost("/{id}/quiet", (string id, HttpContext http, IKairosStore store) => SetState(id, WorkerState.Quiet, http, store))
-            .WithName("QuietWorker").RequireAuthorization(Policies.WorkersManage);
+            .WithName("QuietWorker").RequireAuthorization(Policies.WorkersManage).Audited("worker.quiet");
         g.MapPost("/{id}/stop", (string id, HttpContext http, IKairosStore store) => SetState(id, WorkerState.Stopped, http, store))
-            .WithName("StopWorker").RequireAuthorization(Policies.WorkersManage);
+            .WithName("StopWorker").RequireAuthorization(Policies.WorkersManage).Audited("worker.stop");
         return api;
     }
 

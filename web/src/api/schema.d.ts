@@ -756,6 +756,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["ListAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["GetAuditEntry"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -793,6 +825,26 @@ export interface components {
             finished_at: unknown;
             outcome: null | string;
             error: null | components["schemas"]["ErrorDto"];
+        };
+        AuditEntryDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            organization_id: null | string;
+            /** Format: date-time */
+            time: unknown;
+            actor_type: string;
+            /** Format: uuid */
+            actor_id: null | string;
+            actor_name: null | string;
+            action: string;
+            target_type: null | string;
+            target_id: null | string;
+            ip: null | string;
+            request_id: null | string;
+            /** Format: int32 */
+            status: number;
+            details: null | components["schemas"]["RawJson"];
         };
         BatchAckItem: {
             /** Format: uuid */
@@ -1076,6 +1128,10 @@ export interface components {
         };
         ListResponseOfApiKeyDto: {
             items: components["schemas"]["ApiKeyDto"][];
+            next_cursor: null | string;
+        };
+        ListResponseOfAuditEntryDto: {
+            items: components["schemas"]["AuditEntryDto"][];
             next_cursor: null | string;
         };
         ListResponseOfInviteDto: {
@@ -3247,6 +3303,67 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    ListAudit: {
+        parameters: {
+            query?: {
+                actor_type?: string;
+                actor_id?: string;
+                action?: string;
+                target_type?: string;
+                target_id?: string;
+                since?: string;
+                until?: string;
+                limit?: string;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponseOfAuditEntryDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    GetAuditEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEntryDto"];
                 };
             };
         };
