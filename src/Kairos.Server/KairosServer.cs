@@ -97,6 +97,7 @@ public static class KairosServer
         });
         services.AddSingleton<MaintenanceClock>();
         services.AddSingleton<Dispatcher>();
+        services.AddSingleton<BulkJobCommands>();
         services.AddSingleton<Scheduler>();
         services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<ServerClock>();
@@ -164,6 +165,7 @@ public static class KairosServer
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseKairosAuth();
+        app.UseWebSockets();
 
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         // Scalar's bundle is served from this server; no CDN fonts; a nonce per page for its inline start-up script (the CSP of /docs).
@@ -181,6 +183,7 @@ public static class KairosServer
         api.MapSchedulesApi();
         api.MapSystemApi();
         api.MapEventsApi();
+        api.MapLiveApi();
         api.MapApiKeysApi();
         api.MapAuthApi();
         api.MapOrganizationsApi();

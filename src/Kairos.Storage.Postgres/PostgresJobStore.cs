@@ -711,6 +711,7 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
             RunAt = decision.RunAt,
             Removed = decision.Removes,
             CancelRequested = decision.CancelRequested,
+            StartedAt = row.State == JobState.Running && row.StartedAt is { } started ? DateTimeOffset.FromUnixTimeMilliseconds(started) : null,
         };
 
     private static CommandResult Applied(Row row, Decision decision, bool mayFreeSlot = true) =>
@@ -862,6 +863,21 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
             cmd.Parameters.Long("seq", row.Seq).Text("from", row.State.ToWire());
             return (long)(await cmd.ExecuteScalarAsync(cancellationToken))! > 0;
         }, cancellationToken);
+
+    /// <summary>One command after the other, each as its single form does it (a compare-and-set per job).</summary>
+    public async Task<IReadOnlyList<CommandResult>> CommandManyAsync(CommandManyParams p, CancellationToken cancellationToken)
+    {
+        Func<JobCommandParams, CancellationToken, Task<CommandResult>> apply = p.Command switch
+        {
+            JobCommand.Cancel => CancelAsync,
+            JobCommand.Retry => RetryAsync,
+            JobCommand.Delete => DeleteAsync,
+            _ => throw new ArgumentOutOfRangeException(nameof(p), p.Command, "unknown command"),
+        };
+        var results = new List<CommandResult>(p.JobIds.Count);
+        foreach (var id in p.JobIds) results.Add(await apply(new JobCommandParams(p.OrganizationId, id), cancellationToken));
+        return results;
+    }
 
     // ---------------------------------------------------------------- maintenance
 

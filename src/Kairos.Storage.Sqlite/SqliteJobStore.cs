@@ -474,7 +474,7 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
                              "FROM (SELECT value ->> 0 AS id, value ->> 1 AS token, value ->> 2 AS result FROM json_each($items)) AS x " +
                              // The unary + keeps the planner on the id index, one lookup per item, instead of scanning the running jobs.
                              "WHERE jobs.id = x.id AND +jobs.organization_id = $org AND +jobs.state = 'running' AND jobs.lease_token = x.token " +
-                             "RETURNING jobs.seq, jobs.id, jobs.queue, jobs.type, jobs.attempt, jobs.max_attempts, jobs.worker_id");
+                             "RETURNING jobs.seq, jobs.id, jobs.queue, jobs.type, jobs.attempt, jobs.max_attempts, jobs.worker_id, jobs.started_at");
         update.Set("$state", decision.To.ToWire()).Set("$now", now).Set("$items", items.ToString()).Set("$org", org.ToString());
         var applied = new Dictionary<Guid, Row>(acks.Count);
         var attempts = new StringBuilder(acks.Count * 48).Append('[');
@@ -484,7 +484,7 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
             {
                 var id = Guid.Parse(r.GetString(1));
                 applied[id] = new Row(r.GetInt64(0), id, org, r.GetString(2), r.GetString(3), JobState.Running, r.GetInt32(4), r.GetInt32(5),
-                    false, null, null, null, null, GuidOrNull(r, 6));
+                    false, null, null, r.IsDBNull(7) ? null : r.GetInt64(7), null, GuidOrNull(r, 6));
                 if (attempts.Length > 1) attempts.Append(',');
                 attempts.Append("[\"").Append(id.ToString()).Append("\",").Append(r.GetInt32(4).ToString(CultureInfo.InvariantCulture)).Append(']');
             }
@@ -561,7 +561,7 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
         var now = Ms(ctx.Now);
         var update = ctx.Cmd("UPDATE jobs SET state = $state, result = $result, finished_at = $now, lease_token = NULL, lease_expires_at = NULL " +
                              "WHERE id = $id AND organization_id = $org AND state = 'running' AND lease_token = $token " +
-                             "RETURNING seq, queue, type, attempt, max_attempts, worker_id");
+                             "RETURNING seq, queue, type, attempt, max_attempts, worker_id, started_at");
         update.Set("$state", decision.To.ToWire()).Set("$result", p.Result).Set("$now", now).Set("$id", p.JobId.ToString())
             .Set("$org", p.OrganizationId.ToString()).Set("$token", p.LeaseToken.ToString("N"));
         Row row;
@@ -573,7 +573,7 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
                 return current is null ? CommandResult.NotFound(p.JobId) : new CommandResult(p.JobId, CommandStatus.StaleLease, current.State, null);
             }
             row = new Row(r.GetInt64(0), p.JobId, p.OrganizationId, r.GetString(1), r.GetString(2), JobState.Running, r.GetInt32(3), r.GetInt32(4),
-                false, null, null, null, null, GuidOrNull(r, 5));
+                false, null, null, r.IsDBNull(6) ? null : r.GetInt64(6), null, GuidOrNull(r, 5));
         }
         FinishAttempt(ctx, row, now, "succeeded", null);
         return Applied(row, decision);
@@ -615,6 +615,7 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
             RunAt = decision.RunAt,
             Removed = decision.Removes,
             CancelRequested = decision.CancelRequested,
+            StartedAt = row.State == JobState.Running && row.StartedAt is { } started ? Time(started) : null,
         };
 
     private static CommandResult Applied(Row row, Decision decision) =>
@@ -668,10 +669,8 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
 
     internal static CommandResult Cancel(WriteContext ctx, JobCommandParams p)
     {
-        var row = Load(ctx, p.OrganizationId, p.JobId);
-        if (row is null) return CommandResult.NotFound(p.JobId);
-        var decision = JobStateMachine.Decide(row.Snapshot, JobTrigger.Cancel);
-        if (!decision.Allowed) return new CommandResult(p.JobId, CommandStatus.InvalidState, row.State, null);
+        var (row, decision, refusal) = Decide(ctx, p, JobTrigger.Cancel);
+        if (refusal is not null) return refusal;
         if (decision.To == JobState.Running)
         {
             ctx.Cmd("UPDATE jobs SET cancel_requested = 1 WHERE seq = $seq").Set("$seq", row.Seq).ExecuteNonQuery();
@@ -684,29 +683,54 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
         return Applied(row, decision);
     }
 
+    /// <summary>Loads the job and lets the state machine decide; an unknown job or a refused trigger comes back as the refusal.</summary>
+    private static (Row Row, Decision Decision, CommandResult? Refusal) Decide(WriteContext ctx, JobCommandParams p, JobTrigger trigger)
+    {
+        var row = Load(ctx, p.OrganizationId, p.JobId);
+        if (row is null) return (null!, default, CommandResult.NotFound(p.JobId));
+        var decision = JobStateMachine.Decide(row.Snapshot, trigger);
+        return decision.Allowed ? (row, decision, null) : (row, decision, new CommandResult(p.JobId, CommandStatus.InvalidState, row.State, null));
+    }
+
     public Task<CommandResult> RetryAsync(JobCommandParams p, CancellationToken cancellationToken) =>
-        store.WriteAsync(ctx =>
-        {
-            var row = Load(ctx, p.OrganizationId, p.JobId);
-            if (row is null) return CommandResult.NotFound(p.JobId);
-            var decision = JobStateMachine.Decide(row.Snapshot, JobTrigger.Retry);
-            if (!decision.Allowed) return new CommandResult(p.JobId, CommandStatus.InvalidState, row.State, null);
-            // A manual retry always gets at least one more attempt; earlier attempts stay in the history.
-            ctx.Cmd("UPDATE jobs SET state = $state, run_at = $now, finished_at = NULL, cancel_requested = 0, " +
-                    "max_attempts = MAX(max_attempts, attempt + 1) WHERE seq = $seq")
-                .Set("$state", decision.To.ToWire()).Set("$now", Ms(ctx.Now)).Set("$seq", row.Seq).ExecuteNonQuery();
-            return Applied(row, decision);
-        }, cancellationToken);
+        store.WriteAsync(ctx => Retry(ctx, p), cancellationToken);
+
+    private static CommandResult Retry(WriteContext ctx, JobCommandParams p)
+    {
+        var (row, decision, refusal) = Decide(ctx, p, JobTrigger.Retry);
+        if (refusal is not null) return refusal;
+        // A manual retry always gets at least one more attempt; earlier attempts stay in the history.
+        ctx.Cmd("UPDATE jobs SET state = $state, run_at = $now, finished_at = NULL, cancel_requested = 0, " +
+                "max_attempts = MAX(max_attempts, attempt + 1) WHERE seq = $seq")
+            .Set("$state", decision.To.ToWire()).Set("$now", Ms(ctx.Now)).Set("$seq", row.Seq).ExecuteNonQuery();
+        return Applied(row, decision);
+    }
 
     public Task<CommandResult> DeleteAsync(JobCommandParams p, CancellationToken cancellationToken) =>
-        store.WriteAsync(ctx =>
+        store.WriteAsync(ctx => Delete(ctx, p), cancellationToken);
+
+    private static CommandResult Delete(WriteContext ctx, JobCommandParams p)
+    {
+        var (row, decision, refusal) = Decide(ctx, p, JobTrigger.Delete);
+        if (refusal is not null) return refusal;
+        RemoveJob(ctx, p.OrganizationId.ToString(), row.Seq, row.Id.ToString());
+        return Applied(row, decision);
+    }
+
+    /// <summary>All the commands in one write transaction of the group-commit writer.</summary>
+    public Task<IReadOnlyList<CommandResult>> CommandManyAsync(CommandManyParams p, CancellationToken cancellationToken) =>
+        store.WriteAsync<IReadOnlyList<CommandResult>>(ctx =>
         {
-            var row = Load(ctx, p.OrganizationId, p.JobId);
-            if (row is null) return CommandResult.NotFound(p.JobId);
-            var decision = JobStateMachine.Decide(row.Snapshot, JobTrigger.Delete);
-            if (!decision.Allowed) return new CommandResult(p.JobId, CommandStatus.InvalidState, row.State, null);
-            RemoveJob(ctx, p.OrganizationId.ToString(), row.Seq, row.Id.ToString());
-            return Applied(row, decision);
+            Func<WriteContext, JobCommandParams, CommandResult> apply = p.Command switch
+            {
+                JobCommand.Cancel => Cancel,
+                JobCommand.Retry => Retry,
+                JobCommand.Delete => Delete,
+                _ => throw new ArgumentOutOfRangeException(nameof(p), p.Command, "unknown command"),
+            };
+            var results = new List<CommandResult>(p.JobIds.Count);
+            foreach (var id in p.JobIds) results.Add(apply(ctx, new JobCommandParams(p.OrganizationId, id)));
+            return results;
         }, cancellationToken);
 
     internal static void RemoveJob(WriteContext ctx, string org, long seq, string id)

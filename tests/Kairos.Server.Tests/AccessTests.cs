@@ -38,6 +38,7 @@ public sealed class AccessTests() : IdentityTest(fakeTime: true)
             ("read members", c => c.GetAsync("/api/v1/members"), "viewer"),
             ("create a job", c => c.PostJsonAsync("/api/v1/jobs", new { queue = "matrix", type = "t" }), "member"),
             ("cancel a job", async c => await c.PostAsync($"/api/v1/jobs/{(await EnqueueAsync("matrix")).Str("id")}/cancel", null), "member"),
+            ("cancel jobs in bulk", async c => await c.PostJsonAsync("/api/v1/jobs/bulk-cancel", new { ids = new[] { (await EnqueueAsync("matrix")).Str("id") } }), "member"),
             ("read schedules", c => c.GetAsync("/api/v1/schedules"), "viewer"),
             ("create a schedule", c => c.PostJsonAsync("/api/v1/schedules",
                 new { name = $"s-{Guid.NewGuid():N}", cron = "@daily", job = new { queue = "matrix", type = "t" } }), "member"),

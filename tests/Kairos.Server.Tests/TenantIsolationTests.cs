@@ -73,6 +73,9 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         ["PutSchedule"] = _ => new { cron = "5 * * * *", job = new { queue = "b-queue", type = "b.scheduled" } },
         ["PatchSchedule"] = _ => new { cron = "5 * * * *" },
         ["PauseSchedule"] = _ => new { reason = "paused by b" },
+        ["BulkRetryJobs"] = a => new { ids = new[] { a.JobId } },
+        ["BulkCancelJobs"] = a => new { ids = new[] { a.JobId } },
+        ["BulkDeleteJobs"] = a => new { ids = new[] { a.JobId } },
     };
 
     /// <summary>The query of reads that need one.</summary>
@@ -98,6 +101,9 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         ["CreateInvite"] = [HttpStatusCode.Created],
         ["BatchJobHeartbeat"] = [HttpStatusCode.OK],
         ["BatchAck"] = [HttpStatusCode.OK],
+        ["BulkRetryJobs"] = [HttpStatusCode.OK],
+        ["BulkCancelJobs"] = [HttpStatusCode.OK],
+        ["BulkDeleteJobs"] = [HttpStatusCode.OK],
         ["Logout"] = [HttpStatusCode.NoContent],
     };
 
@@ -123,6 +129,11 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
             if (op.Id == "StreamEvents")
             {
                 await CheckEventStreamAsync(a, b, failures);
+                continue;
+            }
+            if (op.Id == "StreamEventsWebSocket")
+            {
+                await CheckWebSocketAsync(a, b, failures);
                 continue;
             }
             var sent = new List<string>();
@@ -183,6 +194,10 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
             if (op.Id is "BatchAck" or "BatchJobHeartbeat" && response.IsSuccessStatusCode && text.Contains("\"ok\"", StringComparison.Ordinal))
             {
                 failures.Add($"{op}: B's batch acted on A's job: {text}");
+            }
+            if (op.Id.StartsWith("Bulk", StringComparison.Ordinal) && response.IsSuccessStatusCode && !text.Contains("\"count\":0", StringComparison.Ordinal))
+            {
+                failures.Add($"{op}: B's bulk action acted on A's job: {text}");
             }
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures));
@@ -282,11 +297,47 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         }
     }
 
+    /// <summary>
+    /// B's WebSocket stream, replayed from its start (<c>?after=0</c>), up to an event B causes itself after A caused
+    /// some: it shows none of A's.
+    /// </summary>
+    private async Task CheckWebSocketAsync(World a, HttpClient b, List<string> failures)
+    {
+        using var deadline = Deadline();
+        var client = Factory.Server.CreateWebSocketClient();
+        client.ConfigureRequest = r => r.Headers.Authorization = b.DefaultRequestHeaders.Authorization!.ToString();
+        using var socket = await client.ConnectAsync(new Uri(Factory.Server.BaseAddress, "/api/v1/ws?after=0"), deadline.Token);
+        var fromA = await Admin.PostJsonAsync("/api/v1/jobs", new { queue = a.Queue, type = "alpha.ws" }).Expect(HttpStatusCode.Created);
+        await Admin.PostAsync($"/api/v1/queues/{a.Queue}/pause", null).Expect(HttpStatusCode.OK);
+        await Admin.PostAsync($"/api/v1/queues/{a.Queue}/resume", null).Expect(HttpStatusCode.OK);
+        var sentinel = await b.PostJsonAsync("/api/v1/jobs", new { queue = "b-ws", type = "b.sentinel" }).Expect(HttpStatusCode.Created);
+        var seen = new List<string>();
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            var received = await socket.ReceiveAsync(buffer, deadline.Token);
+            if (received.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+            {
+                failures.Add("StreamEventsWebSocket: closed before B's own event came");
+                break;
+            }
+            var message = System.Text.Encoding.UTF8.GetString(buffer, 0, received.Count);
+            seen.Add(message);
+            if (message.Contains(sentinel.Str("id"), StringComparison.Ordinal)) break;
+        }
+        var text = string.Join("\n", seen);
+        foreach (var secret in a.Secrets.Append(fromA.Str("id")).Where(s => text.Contains(s, StringComparison.Ordinal)))
+        {
+            failures.Add($"StreamEventsWebSocket: B's stream shows A's '{secret}': {text}");
+        }
+    }
+
     /// <summary>A's objects are as they were: B changed nothing.</summary>
     private async Task AssertUntouchedAsync(World a)
     {
         var job = await GetJobAsync(a.JobId);
         Assert.Equal("running", job.Str("state"));
+        Assert.False(job.GetProperty("cancel_requested").GetBoolean());
         Assert.Equal(a.WorkerId, job.Str("worker_id"));
         var logs = await Admin.GetAsync($"/api/v1/jobs/{a.JobId}/logs").Expect(HttpStatusCode.OK);
         Assert.DoesNotContain("written by b", logs.ToString(), StringComparison.Ordinal);

@@ -178,6 +178,17 @@ public sealed class Dispatcher(IKairosStore store, ReadySignal signal, EventBus 
     public async Task<CommandResult> DeleteAsync(JobCommandParams p, CancellationToken cancellationToken) =>
         Announce(await store.Jobs.DeleteAsync(p, cancellationToken));
 
+    /// <summary>One user command on many jobs (see <see cref="IJobStore.CommandManyAsync"/>); every change is announced.</summary>
+    public async Task<IReadOnlyList<CommandResult>> CommandManyAsync(CommandManyParams p, CancellationToken cancellationToken)
+    {
+        var results = await store.Jobs.CommandManyAsync(p, cancellationToken);
+        foreach (var r in results)
+        {
+            Announce(r);
+        }
+        return results;
+    }
+
     public async Task<Worker> RegisterWorkerAsync(RegisterWorkerParams p, CancellationToken cancellationToken)
     {
         var worker = await store.Workers.RegisterAsync(p, cancellationToken);

@@ -57,6 +57,14 @@ public interface IJobStore
     Task<CommandResult> RetryAsync(JobCommandParams p, CancellationToken cancellationToken);
     Task<CommandResult> DeleteAsync(JobCommandParams p, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Applies one user command to many jobs of the organization, each as <see cref="CancelAsync"/>,
+    /// <see cref="RetryAsync"/> or <see cref="DeleteAsync"/> would, in as few round trips as the store can. Each job stands
+    /// on its own (an unknown id or a job whose state refuses the command spoils only itself); the results come in the
+    /// order of <see cref="CommandManyParams.JobIds"/>, an id named twice is answered twice.
+    /// </summary>
+    Task<IReadOnlyList<CommandResult>> CommandManyAsync(CommandManyParams p, CancellationToken cancellationToken);
+
     /// <summary>Maintenance, all organizations: running jobs whose lease ran out become failed attempts.</summary>
     Task<IReadOnlyList<JobChange>> ExpireLeasesAsync(ExpireLeasesParams p, CancellationToken cancellationToken);
 
@@ -125,6 +133,16 @@ public sealed record JobLogEntry(long Id, int Attempt, DateTimeOffset At, string
 
 public sealed record JobCommandParams(Guid OrganizationId, Guid JobId);
 
+/// <summary>A user command on a job (a person's action, from the API or the console).</summary>
+public enum JobCommand
+{
+    Cancel,
+    Retry,
+    Delete,
+}
+
+public sealed record CommandManyParams(Guid OrganizationId, JobCommand Command, IReadOnlyList<Guid> JobIds);
+
 public sealed record ExpireLeasesParams(int Limit = 500);
 public sealed record PromoteDueParams(int Limit = 1000);
 public sealed record DueTimes(DateTimeOffset? NextRunAt, DateTimeOffset? NextLeaseExpiry);
@@ -166,6 +184,8 @@ public sealed record JobChange(
     public bool Removed { get; init; }
     /// <summary>A cancel was requested on a running job (the state stays running).</summary>
     public bool CancelRequested { get; init; }
+    /// <summary>For a job leaving running: when the attempt that ends started (run-time metrics); null when the store does not say.</summary>
+    public DateTimeOffset? StartedAt { get; init; }
     /// <summary>
     /// For a job leaving running: whether its queue may have a concurrency limit, so that the end of this job may let
     /// another start (a waiting fetcher is woken for it). True unless the store knows the queue has no such limit.

@@ -28,6 +28,7 @@ public static class JobsApi
         jobs.MapPost("/{id}/retry", Retry).WithName("RetryJob").RequireAuthorization(Policies.JobsWrite).Audited("job.retry");
         jobs.MapPost("/{id}/cancel", Cancel).WithName("CancelJob").RequireAuthorization(Policies.JobsWrite).Audited("job.cancel");
         jobs.MapDelete("/{id}", Delete).WithName("DeleteJob").RequireAuthorization(Policies.JobsWrite).Audited("job.delete");
+        jobs.MapJobsBulkApi();
         return api;
     }
 
@@ -75,37 +76,39 @@ public static class JobsApi
         [FromQuery(Name = "created_after")] string? createdAfter, [FromQuery(Name = "created_before")] string? createdBefore, string? limit, string? cursor, string? order)
     {
         var v = new Validation();
-        JobState? s = null;
-        if (state is not null)
-        {
-            if (JobStates.TryParse(state, out var parsed)) s = parsed;
-            else v.Add("state", $"must be one of {string.Join(", ", JobStates.All.Select(x => x.ToWire()))}");
-        }
-        var after = ParseTime(createdAfter, "created_after", v);
-        var before = ParseTime(createdBefore, "created_before", v);
+        var filter = ParseFilter(http.User.OrganizationId(), new JobFilter(state, queue, type, tag, createdAfter, createdBefore), "", v);
         var n = ParseLimit(limit, v);
         if (order is not null and not "asc" and not "desc") v.Add("order", "must be asc or desc");
         if (!v.Ok) return Problems.Invalid(v);
         try
         {
-            var page = await store.Jobs.ListAsync(new ListJobsParams(http.User.OrganizationId())
-            {
-                State = s,
-                Queue = queue,
-                Type = type,
-                Tag = tag,
-                CreatedAfter = after,
-                CreatedBefore = before,
-                Limit = n,
-                Cursor = cursor,
-                OldestFirst = order == "asc",
-            }, http.RequestAborted);
+            var page = await store.Jobs.ListAsync(filter with { Limit = n, Cursor = cursor, OldestFirst = order == "asc" }, http.RequestAborted);
             return TypedResults.Ok(new ListResponse<JobDto>(page.Items.Select(j => JobDto.From(j)).ToList(), page.NextCursor));
         }
         catch (ArgumentException ex) when (ex.ParamName == "cursor")
         {
             return Problems.Invalid("cursor", "is not a cursor this server gave out");
         }
+    }
+
+    /// <summary>The list's filters, checked (field names prefixed with <paramref name="prefix"/>, e.g. <c>filter.</c>).</summary>
+    internal static ListJobsParams ParseFilter(Guid organizationId, JobFilter f, string prefix, Validation v)
+    {
+        JobState? s = null;
+        if (f.State is not null)
+        {
+            if (JobStates.TryParse(f.State, out var parsed)) s = parsed;
+            else v.Add(prefix + "state", $"must be one of {string.Join(", ", JobStates.All.Select(x => x.ToWire()))}");
+        }
+        return new ListJobsParams(organizationId)
+        {
+            State = s,
+            Queue = f.Queue,
+            Type = f.Type,
+            Tag = f.Tag,
+            CreatedAfter = ParseTime(f.CreatedAfter, prefix + "created_after", v),
+            CreatedBefore = ParseTime(f.CreatedBefore, prefix + "created_before", v),
+        };
     }
 
     public static async Task<Results<Ok<JobDto>, ProblemHttpResult>> Get(string id, HttpContext http, IKairosStore store)
