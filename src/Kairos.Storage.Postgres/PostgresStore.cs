@@ -44,6 +44,9 @@ public sealed class PostgresStore : IKairosStore
         Identity = new PostgresIdentityStore(this);
         Schedules = new PostgresScheduleStore(this);
         Audit = new PostgresAuditStore(this);
+        Alerts = new PostgresAlertStore(this);
+        Webhooks = new PostgresWebhookStore(this);
+        KeyRing = new PostgresKeyRingStore(this);
         _cluster = new PostgresCluster(this);
     }
 
@@ -60,6 +63,9 @@ public sealed class PostgresStore : IKairosStore
     public IIdentityStore Identity { get; }
     public IScheduleStore Schedules { get; }
     public IAuditStore Audit { get; }
+    public IAlertStore Alerts { get; }
+    public IWebhookStore Webhooks { get; }
+    public IKeyRingStore KeyRing { get; }
     public IStoreCluster? Cluster => _cluster;
 
     internal TimeProvider Time => _time;

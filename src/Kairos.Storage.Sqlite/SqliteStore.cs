@@ -51,6 +51,9 @@ public sealed class SqliteStore : IKairosStore
         Identity = new SqliteIdentityStore(this);
         Audit = new SqliteAuditStore(this);
         Schedules = new SqliteScheduleStore(this);
+        Alerts = new SqliteAlertStore(this);
+        Webhooks = new SqliteWebhookStore(this);
+        KeyRing = new SqliteKeyRingStore(this);
     }
 
     public string Driver => "sqlite";
@@ -68,6 +71,9 @@ public sealed class SqliteStore : IKairosStore
     public IIdentityStore Identity { get; }
     public IAuditStore Audit { get; }
     public IScheduleStore Schedules { get; }
+    public IAlertStore Alerts { get; }
+    public IWebhookStore Webhooks { get; }
+    public IKeyRingStore KeyRing { get; }
 
     /// <summary>One process owns the file: there are no other nodes.</summary>
     public IStoreCluster? Cluster => null;

@@ -19,6 +19,9 @@ public interface IKairosStore : IAsyncDisposable
     IIdentityStore Identity { get; }
     IAuditStore Audit { get; }
     IScheduleStore Schedules { get; }
+    IAlertStore Alerts { get; }
+    IWebhookStore Webhooks { get; }
+    IKeyRingStore KeyRing { get; }
 
     /// <summary>Coordination with other server nodes on the same store; null for a single-node store.</summary>
     IStoreCluster? Cluster { get; }
