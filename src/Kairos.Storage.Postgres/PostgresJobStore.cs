@@ -4,6 +4,7 @@ using System.Text.Json;
 using Kairos.Core;
 using Kairos.Core.Jobs;
 using Kairos.Core.Storage;
+using Kairos.Core.Workflows;
 using Npgsql;
 using static Kairos.Storage.Postgres.Rows;
 
@@ -509,17 +510,20 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
 
     /// <summary>The fields of a job row that commands need.</summary>
     internal sealed record Row(long Seq, Guid Id, Guid OrganizationId, string Queue, string Type, JobState State, int Attempt, int MaxAttempts,
-        bool CancelRequested, Guid? LeaseToken, int? TimeoutMs, long? StartedAt, long? LeaseMs, Guid? WorkerId)
+        bool CancelRequested, Guid? LeaseToken, int? TimeoutMs, long? StartedAt, long? LeaseMs, Guid? WorkerId, Guid? WorkflowId = null)
     {
-        public JobSnapshot Snapshot => new(State, Attempt, MaxAttempts, CancelRequested);
+        public JobSnapshot Snapshot => new(State, Attempt, MaxAttempts, CancelRequested, WorkflowId is not null);
     }
 
     internal const string RowColumns =
-        "seq, queue, type, state, attempt, max_attempts, cancel_requested, lease_token, timeout_ms, started_at, lease_ms, worker_id, id, organization_id";
+        "seq, queue, type, state, attempt, max_attempts, cancel_requested, lease_token, timeout_ms, started_at, lease_ms, worker_id, id, organization_id, workflow_id";
 
-    private static Row ReadRow(NpgsqlDataReader r) => new(
+    /// <summary><see cref="RowColumns"/> qualified with a table alias.</summary>
+    internal static string RowColumnsOf(string alias) => alias + "." + RowColumns.Replace(", ", ", " + alias + ".", StringComparison.Ordinal);
+
+    internal static Row ReadRow(NpgsqlDataReader r) => new(
         r.GetInt64(0), r.GetGuid(12), r.GetGuid(13), r.GetString(1), r.GetString(2), JobStates.Parse(r.GetString(3)), r.GetInt32(4), r.GetInt32(5),
-        r.GetBoolean(6), GuidOrNull(r, 7), IntOrNull(r, 8), LongOrNull(r, 9), LongOrNull(r, 10), GuidOrNull(r, 11));
+        r.GetBoolean(6), GuidOrNull(r, 7), IntOrNull(r, 8), LongOrNull(r, 9), LongOrNull(r, 10), GuidOrNull(r, 11), GuidOrNull(r, 14));
 
     internal static async Task<List<Row>> ReadRowsAsync(NpgsqlCommand select, CancellationToken cancellationToken)
     {
@@ -582,8 +586,34 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         "), closed AS (" +
         "  UPDATE job_attempts a SET finished_at = @now, outcome = 'succeeded', error_message = NULL, error_type = NULL, error_stack = NULL " +
         "  FROM done WHERE a.job_id = done.id AND a.number = done.attempt" +
-        ") SELECT done.*, q.concurrency_limit IS NOT NULL FROM done " +
-        "LEFT JOIN queues q ON q.organization_id = done.organization_id AND q.name = done.queue";
+        "), " +
+        // Workflow steps only (a job of no workflow skips all of this: each part is gated on wd having rows). Each
+        // acked step counts as done for its children; a child whose count reaches 0 starts. The count is decremented
+        // under the child row's lock, so of concurrent parents exactly one sees 0. The parts run in this order (each
+        // reads the one before as an InitPlan): children's counts, children's jobs, the workflow's counters.
+        "wd AS (SELECT id, workflow_id FROM done WHERE workflow_id IS NOT NULL), " +
+        "rel AS (" +
+        "  UPDATE workflow_steps s SET unfinished_parents = s.unfinished_parents - e.n " +
+        "  FROM (SELECT x.child_job_id, count(*)::int AS n FROM wd CROSS JOIN LATERAL " +
+        "    (SELECT child_job_id FROM workflow_edges WHERE parent_job_id = wd.id) x GROUP BY x.child_job_id) e " +
+        "  WHERE s.job_id = e.child_job_id AND EXISTS (SELECT 1 FROM wd) RETURNING s.job_id, s.unfinished_parents" +
+        "), promoted AS (" +
+        "  UPDATE jobs j SET state = @queued, run_at = @now WHERE j.id = ANY(ARRAY(SELECT job_id FROM rel WHERE unfinished_parents = 0)) " +
+        "  AND j.state = @pending AND EXISTS (SELECT 1 FROM wd) RETURNING " + RowColumnsOf("j") +
+        "), wf AS (" +
+        "  UPDATE workflows w SET unfinished_steps = w.unfinished_steps - c.n, updated_at = @now, " +
+        "    finished_at = CASE WHEN w.unfinished_steps - c.n = 0 THEN @now ELSE w.finished_at END " +
+        "  FROM (SELECT workflow_id, count(*)::int AS n FROM wd GROUP BY workflow_id) c " +
+        "  WHERE w.id = c.workflow_id AND (SELECT count(*) FROM promoted) >= 0 AND EXISTS (SELECT 1 FROM wd) " +
+        "  RETURNING w.id, w.name, w.unfinished_steps, w.failed_steps, w.cancelled_steps" +
+        ") SELECT done.*, q.concurrency_limit IS NOT NULL, 0 AS kind, NULL::text, NULL::int, NULL::int, NULL::int FROM done " +
+        "LEFT JOIN queues q ON q.organization_id = done.organization_id AND q.name = done.queue " +
+        "UNION ALL SELECT promoted.*, true, 1, NULL, NULL, NULL, NULL FROM promoted " +
+        "UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, wf.id, NULL, wf.id, NULL, 2, wf.name, " +
+        "  wf.unfinished_steps, wf.failed_steps, wf.cancelled_steps FROM wf WHERE wf.unfinished_steps = 0";
+
+    /// <summary>PostgreSQL's answer to a deadlock: the statement was rolled back, and may be run again.</summary>
+    internal static bool IsDeadlock(Exception ex) => ex is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected };
 
     private async Task<CommandResult[]> AckManyAsync(IReadOnlyList<AckParams> acks, CancellationToken cancellationToken)
     {
@@ -591,23 +621,69 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         if (acks.Count == 0) return results;
         var decision = JobStateMachine.Decide(new JobSnapshot(JobState.Running, 0, 0, false), JobTrigger.Ack);
         var applied = new Dictionary<Guid, (Row Row, bool Limited)>();
-        if (decision.Allowed)
+        var cascade = new List<JobChange>();
+        var outcomes = new Dictionary<Guid, WorkflowOutcome>();
+        var promote = JobStateMachine.Decide(new JobSnapshot(JobState.Pending, 0, 0, false, InWorkflow: true), JobTrigger.ParentsDone);
+        for (var round = 0; decision.Allowed; round++)
         {
-            // A job named twice is acked once; the later items find it finished.
-            var first = acks.DistinctBy(a => a.JobId).ToList();
-            await using var cmd = Db.CreateCommand(AckSql);
-            cmd.Parameters.Long("now", Ms(Now)).Text("from", decision.From.ToWire()).Text("to", decision.To.ToWire())
-                .Uuids("ids", [.. first.Select(a => a.JobId)]).Uuids("orgs", [.. first.Select(a => a.OrganizationId)])
-                .Uuids("tokens", [.. first.Select(a => a.LeaseToken)]).Texts("results", [.. first.Select(a => a.Result)]);
-            // RETURNING shows the row as set; the change is reported from the state the decision was taken from.
-            await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
-            while (await r.ReadAsync(cancellationToken)) applied[r.GetGuid(12)] = (ReadRow(r) with { State = decision.From }, r.GetBoolean(14));
+            applied.Clear();
+            cascade.Clear();
+            outcomes.Clear();
+            try
+            {
+                // A job named twice is acked once; the later items find it finished.
+                var first = acks.DistinctBy(a => a.JobId).ToList();
+                var now = Now;
+                await using var cmd = Db.CreateCommand(AckSql);
+                cmd.Parameters.Long("now", Ms(now)).Text("from", decision.From.ToWire()).Text("to", decision.To.ToWire())
+                    .Text("pending", promote.From.ToWire()).Text("queued", promote.To.ToWire())
+                    .Uuids("ids", [.. first.Select(a => a.JobId)]).Uuids("orgs", [.. first.Select(a => a.OrganizationId)])
+                    .Uuids("tokens", [.. first.Select(a => a.LeaseToken)]).Texts("results", [.. first.Select(a => a.Result)]);
+                // RETURNING shows the row as set; the change is reported from the state the decision was taken from.
+                await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+                while (await r.ReadAsync(cancellationToken))
+                {
+                    switch (r.GetInt32(16))
+                    {
+                        case 0:
+                            applied[r.GetGuid(12)] = (ReadRow(r) with { State = decision.From }, r.GetBoolean(15));
+                            break;
+                        case 1:
+                            cascade.Add(Change(ReadRow(r) with { State = promote.From }, promote) with { RunAt = now });
+                            break;
+                        default:
+                            outcomes[r.GetGuid(12)] = new WorkflowOutcome(r.GetGuid(12), r.GetString(17), WorkflowRules.Derive(r.GetInt32(18), r.GetInt32(19), r.GetInt32(20)));
+                            break;
+                    }
+                }
+                break;
+            }
+            catch (PostgresException ex) when (IsDeadlock(ex) && round < MaxCasRounds)
+            {
+                // Two batches of workflow steps locked the same children in another order; nothing was applied.
+            }
         }
         var refused = new List<int>();
+        var cascadeReported = false;
         for (var i = 0; i < acks.Count; i++)
         {
-            if (applied.Remove(acks[i].JobId, out var done)) results[i] = Applied(done.Row, decision, mayFreeSlot: done.Limited);
-            else refused.Add(i);
+            if (!applied.Remove(acks[i].JobId, out var done))
+            {
+                refused.Add(i);
+                continue;
+            }
+            var result = Applied(done.Row, decision, mayFreeSlot: done.Limited);
+            if (done.Row.WorkflowId is { } wf && outcomes.Remove(wf, out var outcome))
+            {
+                result = result with { Change = result.Change! with { WorkflowOutcome = outcome } };
+            }
+            if (!cascadeReported && cascade.Count > 0)
+            {
+                // The steps started by the batch, reported once (on the first acked item).
+                result = result with { Cascade = [.. cascade] };
+                cascadeReported = true;
+            }
+            results[i] = result;
         }
         if (refused.Count == 0) return results;
         var current = await LoadAsync([.. refused.Select(i => (acks[i].OrganizationId, acks[i].JobId))], cancellationToken);
@@ -651,10 +727,27 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
             }
             if (planned.Count == 0) continue;
             await using var connection = await Db.OpenConnectionAsync(cancellationToken);
-            var appliedSeqs = await ApplyFailuresAsync(connection, [.. planned.Select(x => (x.Row, x.Failure, x.Decision))], now, cancellationToken);
-            foreach (var (i, row, failure, decision) in planned)
+            // A workflow step that ends settles its workflow in the same transaction; other jobs need none.
+            var settles = planned.Any(x => x.Row.WorkflowId is not null && x.Decision.To.IsTerminal());
+            try
             {
-                if (appliedSeqs.Contains(row.Seq)) results[i] = FailResult(row, failure, decision);
+                await using var tx = settles ? await connection.BeginTransactionAsync(cancellationToken) : null;
+                var appliedSeqs = await ApplyFailuresAsync(connection, [.. planned.Select(x => (x.Row, x.Failure, x.Decision))], now, cancellationToken);
+                var done = planned.Where(x => appliedSeqs.Contains(x.Row.Seq)).ToList();
+                var settled = settles
+                    ? await PostgresWorkflowStore.SettleAsync(connection, [.. done.Select(x => (x.Row, x.Decision.To))], now, cancellationToken)
+                    : PostgresWorkflowStore.Settlement.None;
+                if (tx is not null) await tx.CommitAsync(cancellationToken);
+                var first = true;
+                foreach (var (i, row, failure, decision) in done)
+                {
+                    var result = settled.Apply(FailResult(row, failure, decision), ref first);
+                    results[i] = result;
+                }
+            }
+            catch (PostgresException ex) when (IsDeadlock(ex))
+            {
+                // Rolled back: decided again in the next round.
             }
         }
         return results!;
@@ -704,7 +797,7 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
     private static CommandResult FailResult(Row row, Failure failure, Decision decision) =>
         new(row.Id, CommandStatus.Applied, decision.To, Change(row, decision) with { Error = failure.Error });
 
-    private static JobChange Change(Row row, Decision decision) =>
+    internal static JobChange Change(Row row, Decision decision) =>
         new(row.OrganizationId, row.Id, row.Queue, row.Type, row.State, decision.To, row.Attempt)
         {
             WorkerId = row.WorkerId,
@@ -712,6 +805,7 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
             Removed = decision.Removes,
             CancelRequested = decision.CancelRequested,
             StartedAt = row.State == JobState.Running && row.StartedAt is { } started ? DateTimeOffset.FromUnixTimeMilliseconds(started) : null,
+            WorkflowId = row.WorkflowId,
         };
 
     private static CommandResult Applied(Row row, Decision decision, bool mayFreeSlot = true) =>
@@ -833,7 +927,38 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         return await cmd.ExecuteNonQueryAsync(cancellationToken) > 0;
     }
 
-    public Task<CommandResult> CancelAsync(JobCommandParams p, CancellationToken cancellationToken) =>
+    public async Task<CommandResult> CancelAsync(JobCommandParams p, CancellationToken cancellationToken)
+    {
+        for (var round = 0; round <= MaxCasRounds; round++)
+        {
+            var row = await LoadAsync(p.OrganizationId, p.JobId, cancellationToken);
+            if (row?.WorkflowId is null) break;
+            var decision = JobStateMachine.Decide(row.Snapshot, JobTrigger.Cancel);
+            if (!decision.Allowed) return new CommandResult(p.JobId, CommandStatus.InvalidState, row.State, null);
+            if (decision.To == JobState.Running) break; // a cancel request: nothing ends yet
+            // A workflow step that is cancelled settles its workflow (its waiting descendants are cancelled) in the same transaction.
+            try
+            {
+                await using var connection = await Db.OpenConnectionAsync(cancellationToken);
+                await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+                await using (var update = new NpgsqlCommand("UPDATE jobs SET state = @to, finished_at = @now WHERE seq = @seq AND state = @from", connection))
+                {
+                    update.Parameters.Text("to", decision.To.ToWire()).Long("now", Ms(Now)).Long("seq", row.Seq).Text("from", row.State.ToWire());
+                    if (await update.ExecuteNonQueryAsync(cancellationToken) == 0) continue;
+                }
+                var settled = await PostgresWorkflowStore.SettleAsync(connection, [(row, decision.To)], Now, cancellationToken);
+                await tx.CommitAsync(cancellationToken);
+                var first = true;
+                return settled.Apply(Applied(row, decision), ref first);
+            }
+            catch (PostgresException ex) when (IsDeadlock(ex))
+            {
+            }
+        }
+        return await CancelJobAsync(p, cancellationToken);
+    }
+
+    private Task<CommandResult> CancelJobAsync(JobCommandParams p, CancellationToken cancellationToken) =>
         DecideAndApplyAsync(p, JobTrigger.Cancel, (row, decision) => decision.To == JobState.Running
             ? ExecCasAsync("UPDATE jobs SET cancel_requested = true WHERE seq = @seq AND state = @from",
                 ps => ps.Long("seq", row.Seq).Text("from", row.State.ToWire()), cancellationToken)
@@ -938,10 +1063,18 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         DateTimeOffset now, CancellationToken cancellationToken)
     {
         var applied = await ApplyFailuresAsync(connection, planned, now, cancellationToken);
+        var done = planned.Where(x => applied.Contains(x.Row.Seq)).ToList();
+        // Callers hold a transaction: workflow steps that ended settle their workflows in it.
+        var settled = done.Any(x => x.Row.WorkflowId is not null && x.Decision.To.IsTerminal())
+            ? await PostgresWorkflowStore.SettleAsync(connection, [.. done.Select(x => (x.Row, x.Decision.To))], now, cancellationToken)
+            : PostgresWorkflowStore.Settlement.None;
         var changes = new List<JobChange>(planned.Count);
-        foreach (var (row, failure, decision) in planned)
+        var first = true;
+        foreach (var (row, failure, decision) in done)
         {
-            if (applied.Contains(row.Seq) && FailResult(row, failure, decision).Change is { } change) changes.Add(change);
+            var result = settled.Apply(FailResult(row, failure, decision), ref first);
+            if (result.Change is { } change) changes.Add(change);
+            changes.AddRange(result.Cascade);
         }
         return changes;
     }
@@ -972,7 +1105,7 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         {
             var from = JobStates.Parse(r.GetString(0));
             var row = new Row(r.GetInt64(1), r.GetGuid(13), r.GetGuid(14), r.GetString(2), r.GetString(3), from, r.GetInt32(5), r.GetInt32(6),
-                r.GetBoolean(7), GuidOrNull(r, 8), IntOrNull(r, 9), LongOrNull(r, 10), LongOrNull(r, 11), GuidOrNull(r, 12));
+                r.GetBoolean(7), GuidOrNull(r, 8), IntOrNull(r, 9), LongOrNull(r, 10), LongOrNull(r, 11), GuidOrNull(r, 12), GuidOrNull(r, 15));
             changes.Add(Change(row, targets[from]));
         }
         return changes;

@@ -43,6 +43,7 @@ public sealed class PostgresStore : IKairosStore
         ApiKeys = new PostgresApiKeyStore(this);
         Identity = new PostgresIdentityStore(this);
         Schedules = new PostgresScheduleStore(this);
+        Workflows = new PostgresWorkflowStore(this);
         Audit = new PostgresAuditStore(this);
         Alerts = new PostgresAlertStore(this);
         Webhooks = new PostgresWebhookStore(this);
@@ -62,6 +63,7 @@ public sealed class PostgresStore : IKairosStore
     public IApiKeyStore ApiKeys { get; }
     public IIdentityStore Identity { get; }
     public IScheduleStore Schedules { get; }
+    public IWorkflowStore Workflows { get; }
     public IAuditStore Audit { get; }
     public IAlertStore Alerts { get; }
     public IWebhookStore Webhooks { get; }

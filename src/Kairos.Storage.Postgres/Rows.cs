@@ -10,7 +10,7 @@ internal static class Rows
     public const string JobColumns =
         "seq, id, organization_id, queue, type, payload, priority, state, run_at, max_attempts, attempt, timeout_ms, " +
         "unique_key, tags, result, progress_percent, progress_message, cancel_requested, created_at, started_at, " +
-        "finished_at, worker_id, lease_expires_at, error_message, error_type, error_stack, lease_token, lease_ms";
+        "finished_at, worker_id, lease_expires_at, error_message, error_type, error_stack, lease_token, lease_ms, workflow_id, workflow_step";
 
     /// <summary><see cref="JobColumns"/> qualified with a table alias, for statements that join.</summary>
     public static string JobColumnsOf(string alias) =>
@@ -54,6 +54,8 @@ internal static class Rows
             WorkerId = GuidOrNull(r, o + 21),
             LeaseExpiresAt = TimeOrNull(r, o + 22),
             LastError = errorMessage is null ? null : new JobError(errorMessage, StringOrNull(r, o + 24), StringOrNull(r, o + 25)),
+            WorkflowId = GuidOrNull(r, o + 28),
+            WorkflowStep = StringOrNull(r, o + 29),
         };
     }
 

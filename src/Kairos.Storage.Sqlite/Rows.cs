@@ -10,7 +10,11 @@ internal static class Rows
     public const string JobColumns =
         "seq, id, organization_id, queue, type, payload, priority, state, run_at, max_attempts, attempt, timeout_ms, " +
         "unique_key, tags, result, progress_percent, progress_message, cancel_requested, created_at, started_at, " +
-        "finished_at, worker_id, lease_expires_at, error_message, error_type, error_stack, lease_token, lease_ms";
+        "finished_at, worker_id, lease_expires_at, error_message, error_type, error_stack, lease_token, lease_ms, workflow_id, workflow_step";
+
+    /// <summary><see cref="JobColumns"/> qualified with a table alias, for statements that join.</summary>
+    public static string JobColumnsOf(string alias) =>
+        string.Join(", ", JobColumns.Split(", ").Select(c => alias + "." + c));
 
     public static long Ms(DateTimeOffset t) => t.ToUnixTimeMilliseconds();
     public static DateTimeOffset Time(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
@@ -54,6 +58,8 @@ internal static class Rows
             WorkerId = GuidOrNull(r, 21),
             LeaseExpiresAt = TimeOrNull(r, 22),
             LastError = errorMessage is null ? null : new JobError(errorMessage, StringOrNull(r, 24), StringOrNull(r, 25)),
+            WorkflowId = GuidOrNull(r, 28),
+            WorkflowStep = StringOrNull(r, 29),
         };
     }
 

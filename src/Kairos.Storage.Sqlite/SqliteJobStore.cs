@@ -474,7 +474,7 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
                              "FROM (SELECT value ->> 0 AS id, value ->> 1 AS token, value ->> 2 AS result FROM json_each($items)) AS x " +
                              // The unary + keeps the planner on the id index, one lookup per item, instead of scanning the running jobs.
                              "WHERE jobs.id = x.id AND +jobs.organization_id = $org AND +jobs.state = 'running' AND jobs.lease_token = x.token " +
-                             "RETURNING jobs.seq, jobs.id, jobs.queue, jobs.type, jobs.attempt, jobs.max_attempts, jobs.worker_id, jobs.started_at");
+                             "RETURNING jobs.seq, jobs.id, jobs.queue, jobs.type, jobs.attempt, jobs.max_attempts, jobs.worker_id, jobs.started_at, jobs.workflow_id");
         update.Set("$state", decision.To.ToWire()).Set("$now", now).Set("$items", items.ToString()).Set("$org", org.ToString());
         var applied = new Dictionary<Guid, Row>(acks.Count);
         var attempts = new StringBuilder(acks.Count * 48).Append('[');
@@ -484,7 +484,7 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
             {
                 var id = Guid.Parse(r.GetString(1));
                 applied[id] = new Row(r.GetInt64(0), id, org, r.GetString(2), r.GetString(3), JobState.Running, r.GetInt32(4), r.GetInt32(5),
-                    false, null, null, r.IsDBNull(7) ? null : r.GetInt64(7), null, GuidOrNull(r, 6));
+                    false, null, null, r.IsDBNull(7) ? null : r.GetInt64(7), null, GuidOrNull(r, 6), GuidOrNull(r, 8));
                 if (attempts.Length > 1) attempts.Append(',');
                 attempts.Append("[\"").Append(id.ToString()).Append("\",").Append(r.GetInt32(4).ToString(CultureInfo.InvariantCulture)).Append(']');
             }
@@ -502,7 +502,7 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
         {
             if (applied.Remove(a.JobId, out var row))
             {
-                results.Add(Applied(row, decision));
+                results.Add(Settled(ctx, row, Applied(row, decision)));
                 continue;
             }
             var current = Load(ctx, org, a.JobId);
@@ -513,9 +513,9 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
 
     /// <summary>The fields of a job row that commands need.</summary>
     private sealed record Row(long Seq, Guid Id, Guid OrganizationId, string Queue, string Type, JobState State, int Attempt, int MaxAttempts,
-        bool CancelRequested, string? LeaseToken, int? TimeoutMs, long? StartedAt, long? LeaseMs, Guid? WorkerId)
+        bool CancelRequested, string? LeaseToken, int? TimeoutMs, long? StartedAt, long? LeaseMs, Guid? WorkerId, Guid? WorkflowId = null)
     {
-        public JobSnapshot Snapshot => new(State, Attempt, MaxAttempts, CancelRequested);
+        public JobSnapshot Snapshot => new(State, Attempt, MaxAttempts, CancelRequested, WorkflowId is not null);
     }
 
     private static Row? Load(WriteContext ctx, Guid org, Guid id)
@@ -527,10 +527,10 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
     private static Row ReadRow(SqliteDataReader r, Guid id, Guid org) => new(
         r.GetInt64(0), id, org, r.GetString(1), r.GetString(2), JobStates.Parse(r.GetString(3)), r.GetInt32(4), r.GetInt32(5),
         r.GetInt64(6) != 0, StringOrNull(r, 7), IntOrNull(r, 8), r.IsDBNull(9) ? null : r.GetInt64(9), r.IsDBNull(10) ? null : r.GetInt64(10),
-        GuidOrNull(r, 11));
+        GuidOrNull(r, 11), GuidOrNull(r, 14));
 
     private const string RowsWhere =
-        "SELECT seq, queue, type, state, attempt, max_attempts, cancel_requested, lease_token, timeout_ms, started_at, lease_ms, worker_id, id, organization_id " +
+        "SELECT seq, queue, type, state, attempt, max_attempts, cancel_requested, lease_token, timeout_ms, started_at, lease_ms, worker_id, id, organization_id, workflow_id " +
         "FROM jobs WHERE ";
 
     /// <summary>Rows of a query that starts with <see cref="RowsWhere"/>, across organizations (maintenance).</summary>
@@ -561,7 +561,7 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
         var now = Ms(ctx.Now);
         var update = ctx.Cmd("UPDATE jobs SET state = $state, result = $result, finished_at = $now, lease_token = NULL, lease_expires_at = NULL " +
                              "WHERE id = $id AND organization_id = $org AND state = 'running' AND lease_token = $token " +
-                             "RETURNING seq, queue, type, attempt, max_attempts, worker_id, started_at");
+                             "RETURNING seq, queue, type, attempt, max_attempts, worker_id, started_at, workflow_id");
         update.Set("$state", decision.To.ToWire()).Set("$result", p.Result).Set("$now", now).Set("$id", p.JobId.ToString())
             .Set("$org", p.OrganizationId.ToString()).Set("$token", p.LeaseToken.ToString("N"));
         Row row;
@@ -573,10 +573,10 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
                 return current is null ? CommandResult.NotFound(p.JobId) : new CommandResult(p.JobId, CommandStatus.StaleLease, current.State, null);
             }
             row = new Row(r.GetInt64(0), p.JobId, p.OrganizationId, r.GetString(1), r.GetString(2), JobState.Running, r.GetInt32(3), r.GetInt32(4),
-                false, null, null, r.IsDBNull(6) ? null : r.GetInt64(6), null, GuidOrNull(r, 5));
+                false, null, null, r.IsDBNull(6) ? null : r.GetInt64(6), null, GuidOrNull(r, 5), GuidOrNull(r, 7));
         }
         FinishAttempt(ctx, row, now, "succeeded", null);
-        return Applied(row, decision);
+        return Settled(ctx, row, Applied(row, decision));
     }
 
     private CommandResult Fail(WriteContext ctx, FailParams p)
@@ -599,7 +599,7 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
             .Set("$message", failure.Error.Message).Set("$type", failure.Error.Type).Set("$stack", failure.Error.Stack)
             .Set("$seq", row.Seq).ExecuteNonQuery();
         FinishAttempt(ctx, row, nowMs, decision.To == JobState.Cancelled ? "cancelled" : "failed", failure.Error);
-        return new CommandResult(row.Id, CommandStatus.Applied, decision.To, Change(row, decision) with { Error = failure.Error });
+        return Settled(ctx, row, new CommandResult(row.Id, CommandStatus.Applied, decision.To, Change(row, decision) with { Error = failure.Error }));
     }
 
     private static void FinishAttempt(WriteContext ctx, Row row, long now, string outcome, JobError? error) =>
@@ -616,7 +616,52 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
             Removed = decision.Removes,
             CancelRequested = decision.CancelRequested,
             StartedAt = row.State == JobState.Running && row.StartedAt is { } started ? Time(started) : null,
+            WorkflowId = row.WorkflowId,
         };
+
+    /// <summary>
+    /// A workflow step that reached a final state settles its workflow in the same write (<see cref="SqliteWorkflowStore.Settle"/>):
+    /// the result carries the other steps' transitions, and its change the workflow's outcome when this finished it.
+    /// Jobs of no workflow pass straight through.
+    /// </summary>
+    private static CommandResult Settled(WriteContext ctx, Row row, CommandResult result)
+    {
+        if (row.WorkflowId is not { } workflowId || result.Change is not { } change || !change.To.IsTerminal() || change.Removed) return result;
+        var (cascade, outcome) = SqliteWorkflowStore.Settle(ctx, row.OrganizationId, row.Id, workflowId, change.To);
+        return result with { Change = outcome is null ? change : change with { WorkflowOutcome = outcome }, Cascade = cascade };
+    }
+
+    /// <summary>A pending workflow step whose parents are all done starts (queued now); null when it is not pending.</summary>
+    internal static JobChange? PromoteStep(WriteContext ctx, Guid org, Guid jobId)
+    {
+        var row = Load(ctx, org, jobId);
+        if (row is null) return null;
+        var decision = JobStateMachine.Decide(row.Snapshot, JobTrigger.ParentsDone);
+        if (!decision.Allowed) return null;
+        var now = ctx.Now;
+        ctx.Cmd("UPDATE jobs SET state = $state, run_at = $now WHERE seq = $seq").Set("$state", decision.To.ToWire()).Set("$now", Ms(now)).Set("$seq", row.Seq).ExecuteNonQuery();
+        return Change(row, decision) with { RunAt = now };
+    }
+
+    /// <summary>The waiting (pending) descendants of a workflow step are cancelled: a step they depend on will not succeed.</summary>
+    internal static List<JobChange> CancelWaiting(WriteContext ctx, Guid jobId)
+    {
+        var rows = ReadRows(ctx.Cmd(RowsWhere +
+            "id IN (WITH RECURSIVE d(id) AS (SELECT child_job_id FROM workflow_edges WHERE parent_job_id = $job " +
+            "UNION SELECT e.child_job_id FROM workflow_edges e JOIN d ON e.parent_job_id = d.id) SELECT id FROM d) AND state = 'pending' ORDER BY seq")
+            .Set("$job", jobId.ToString()));
+        var changes = new List<JobChange>(rows.Count);
+        var now = Ms(ctx.Now);
+        foreach (var row in rows)
+        {
+            var decision = JobStateMachine.Decide(row.Snapshot, JobTrigger.Cancel);
+            if (!decision.Allowed || decision.To != JobState.Cancelled) continue;
+            ctx.Cmd("UPDATE jobs SET state = $state, finished_at = $now WHERE seq = $seq")
+                .Set("$state", decision.To.ToWire()).Set("$now", now).Set("$seq", row.Seq).ExecuteNonQuery();
+            changes.Add(Change(row, decision));
+        }
+        return changes;
+    }
 
     private static CommandResult Applied(Row row, Decision decision) =>
         new(row.Id, CommandStatus.Applied, decision.Removes ? null : decision.To, Change(row, decision));
@@ -669,8 +714,20 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
 
     internal static CommandResult Cancel(WriteContext ctx, JobCommandParams p)
     {
-        var (row, decision, refusal) = Decide(ctx, p, JobTrigger.Cancel);
-        if (refusal is not null) return refusal;
+        var row = Load(ctx, p.OrganizationId, p.JobId);
+        if (row is null) return CommandResult.NotFound(p.JobId);
+        return Settled(ctx, row, CancelRow(ctx, row));
+    }
+
+    /// <summary>Cancels one step of a workflow that is being cancelled as a whole (which counts the steps itself).</summary>
+    internal static CommandResult CancelInWorkflow(WriteContext ctx, Guid org, Guid jobId) =>
+        Load(ctx, org, jobId) is { } row ? CancelRow(ctx, row) : CommandResult.NotFound(jobId);
+
+    private static CommandResult CancelRow(WriteContext ctx, Row row)
+    {
+        var p = new JobCommandParams(row.OrganizationId, row.Id);
+        var decision = JobStateMachine.Decide(row.Snapshot, JobTrigger.Cancel);
+        if (!decision.Allowed) return new CommandResult(p.JobId, CommandStatus.InvalidState, row.State, null);
         if (decision.To == JobState.Running)
         {
             ctx.Cmd("UPDATE jobs SET cancel_requested = 1 WHERE seq = $seq").Set("$seq", row.Seq).ExecuteNonQuery();
@@ -755,7 +812,9 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
             {
                 var timedOut = row.TimeoutMs is { } t && row.StartedAt is { } s && Ms(now) >= s + t;
                 var failure = timedOut ? new Failure(new JobError($"timed out after {row.TimeoutMs} ms", "Timeout", null)) : Failure.LeaseExpired;
-                if (FailRow(ctx, row, failure).Change is { } change) changes.Add(change);
+                var result = FailRow(ctx, row, failure);
+                if (result.Change is { } change) changes.Add(change);
+                changes.AddRange(result.Cascade);
             }
             return changes;
         }, cancellationToken);
@@ -767,7 +826,9 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
         var changes = new List<JobChange>(rows.Count);
         foreach (var row in rows)
         {
-            if (FailRow(ctx, row, failure).Change is { } change) changes.Add(change);
+            var result = FailRow(ctx, row, failure);
+            if (result.Change is { } change) changes.Add(change);
+            changes.AddRange(result.Cascade);
         }
         return changes;
     }

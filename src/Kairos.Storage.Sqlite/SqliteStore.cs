@@ -54,6 +54,7 @@ public sealed class SqliteStore : IKairosStore
         Alerts = new SqliteAlertStore(this);
         Webhooks = new SqliteWebhookStore(this);
         KeyRing = new SqliteKeyRingStore(this);
+        Workflows = new SqliteWorkflowStore(this);
     }
 
     public string Driver => "sqlite";
@@ -74,6 +75,7 @@ public sealed class SqliteStore : IKairosStore
     public IAlertStore Alerts { get; }
     public IWebhookStore Webhooks { get; }
     public IKeyRingStore KeyRing { get; }
+    public IWorkflowStore Workflows { get; }
 
     /// <summary>One process owns the file: there are no other nodes.</summary>
     public IStoreCluster? Cluster => null;

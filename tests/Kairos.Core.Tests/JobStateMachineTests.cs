@@ -50,6 +50,10 @@ public class JobStateMachineTests
         [(Succeeded, JobTrigger.Delete)] = [],
         [(Failed, JobTrigger.Delete)] = [],
         [(Cancelled, JobTrigger.Delete)] = [],
+
+        [(Pending, JobTrigger.ParentsDone)] = [Queued],
+        [(Failed, JobTrigger.RetryStep)] = [Queued, Pending],
+        [(Cancelled, JobTrigger.RetryStep)] = [Queued, Pending],
     };
 
     public static TheoryData<JobState, JobTrigger> AllPairs()
@@ -69,8 +73,8 @@ public class JobStateMachineTests
     public void Pair_generator_covers_every_state_and_trigger()
     {
         Assert.Equal(8, Enum.GetValues<JobState>().Length);
-        Assert.Equal(8, Enum.GetValues<JobTrigger>().Length);
-        Assert.Equal(64, AllPairs().Count);
+        Assert.Equal(10, Enum.GetValues<JobTrigger>().Length);
+        Assert.Equal(80, AllPairs().Count);
     }
 
     [Theory]
@@ -105,6 +109,20 @@ public class JobStateMachineTests
         if (trigger is JobTrigger.Fail or JobTrigger.LeaseExpired)
         {
             AssertFailOutcomes(from, trigger, allowed, targets);
+        }
+        else if (trigger == JobTrigger.RetryStep)
+        {
+            // Only a workflow's retry runs a step again: queued when its parents are done, pending otherwise.
+            Assert.False(JobStateMachine.RetryStep(new JobSnapshot(from, 1, 3, false), parentsDone: true).Allowed);
+            var done = JobStateMachine.RetryStep(new JobSnapshot(from, 1, 3, false, InWorkflow: true), parentsDone: true);
+            var waits = JobStateMachine.RetryStep(new JobSnapshot(from, 1, 3, false, InWorkflow: true), parentsDone: false);
+            Assert.Equal(allowed, done.Allowed);
+            Assert.Equal(allowed, waits.Allowed);
+            if (allowed)
+            {
+                Assert.Equal(Queued, done.To);
+                Assert.Equal(Pending, waits.To);
+            }
         }
         else
         {
@@ -313,5 +331,27 @@ public class JobStateMachineTests
         Assert.False(decision.Allowed);
         Assert.False(decision.Removes);
         Assert.Equal(Running, decision.To);
+    }
+
+    [Theory]
+    [InlineData(Failed)]
+    [InlineData(Cancelled)]
+    public void A_workflow_step_is_retried_with_its_workflow_not_alone(JobState from)
+    {
+        Assert.False(JobStateMachine.Decide(new JobSnapshot(from, 1, 3, false, InWorkflow: true), JobTrigger.Retry).Allowed);
+        Assert.True(JobStateMachine.Decide(new JobSnapshot(from, 1, 3, false, InWorkflow: false), JobTrigger.Retry).Allowed);
+    }
+
+    [Theory]
+    [InlineData(Pending, false)]
+    [InlineData(Queued, false)]
+    [InlineData(Retrying, false)]
+    [InlineData(Succeeded, true)]
+    [InlineData(Failed, true)]
+    [InlineData(Cancelled, true)]
+    public void A_workflow_step_is_deleted_only_once_finished(JobState from, bool allowed)
+    {
+        var decision = JobStateMachine.Decide(new JobSnapshot(from, 1, 3, false, InWorkflow: true), JobTrigger.Delete);
+        Assert.Equal(allowed, decision.Allowed);
     }
 }

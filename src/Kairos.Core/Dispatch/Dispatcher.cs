@@ -9,7 +9,7 @@ namespace Kairos.Core.Dispatch;
 /// Runs every job and worker operation through the store, then publishes what changed as domain events and wakes
 /// whoever waits for it: long-polling fetchers on queued jobs, the maintenance loop on future run_at times.
 /// </summary>
-public sealed class Dispatcher(IKairosStore store, ReadySignal signal, EventBus events, MaintenanceClock maintenance, TimeProvider time)
+public sealed partial class Dispatcher(IKairosStore store, ReadySignal signal, EventBus events, MaintenanceClock maintenance, TimeProvider time)
 {
     /// <summary>How often a long-poll looks at the store again even without a wake-up (a safety net, not the mechanism).</summary>
     public static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(5);
@@ -235,6 +235,10 @@ public sealed class Dispatcher(IKairosStore store, ReadySignal signal, EventBus 
         {
             Announce(change);
         }
+        foreach (var c in result.Cascade)
+        {
+            Announce(c);
+        }
         return result;
     }
 
@@ -263,6 +267,10 @@ public sealed class Dispatcher(IKairosStore store, ReadySignal signal, EventBus 
         {
             // A finished job frees a slot of its queue's concurrency limit.
             Wake(change.OrganizationId, change.Queue, 1);
+        }
+        if (change.WorkflowOutcome is { } outcome)
+        {
+            PublishWorkflow(change.OrganizationId, outcome);
         }
     }
 

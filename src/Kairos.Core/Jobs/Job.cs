@@ -30,6 +30,10 @@ public sealed record Job
     public JobError? LastError { get; init; }
     public IReadOnlyList<JobAttempt> Attempts { get; init; } = [];
     public IReadOnlyList<JobLogLine> Logs { get; init; } = [];
+    /// <summary>The workflow the job is a step of, if any.</summary>
+    public Guid? WorkflowId { get; init; }
+    /// <summary>The id of its step in that workflow.</summary>
+    public string? WorkflowStep { get; init; }
 }
 
 public sealed record JobProgress(int Percent, string? Message);

@@ -21,10 +21,15 @@ public enum JobTrigger
     Retry,
     /// <summary>A user deletes the job.</summary>
     Delete,
+    /// <summary>Every workflow parent of a pending step let it go (succeeded, or failed with continue_on_failure).</summary>
+    ParentsDone,
+    /// <summary>A retry of its workflow runs a failed or cancelled step again (see <see cref="JobStateMachine.RetryStep"/>).</summary>
+    RetryStep,
 }
 
 /// <summary>The fields of a job that transitions depend on.</summary>
-public readonly record struct JobSnapshot(JobState State, int Attempt, int MaxAttempts, bool CancelRequested);
+/// <param name="InWorkflow">The job is a workflow step: it is retried with its workflow, and deleted only once finished.</param>
+public readonly record struct JobSnapshot(JobState State, int Attempt, int MaxAttempts, bool CancelRequested, bool InWorkflow = false);
 
 /// <summary>What a worker reported when an attempt failed.</summary>
 public sealed record Failure(JobError Error, bool Retryable = true, int? RetryInMs = null)
@@ -68,6 +73,10 @@ public static class JobStateMachine
             [(JobState.Running, JobTrigger.Cancel)] = [JobState.Running],
             [(JobState.Failed, JobTrigger.Retry)] = [JobState.Queued],
             [(JobState.Cancelled, JobTrigger.Retry)] = [JobState.Queued],
+            [(JobState.Pending, JobTrigger.ParentsDone)] = [JobState.Queued],
+            // Queued when all its parents succeeded, pending (waiting for those that run again) otherwise.
+            [(JobState.Failed, JobTrigger.RetryStep)] = [JobState.Queued, JobState.Pending],
+            [(JobState.Cancelled, JobTrigger.RetryStep)] = [JobState.Queued, JobState.Pending],
         };
         foreach (var state in JobStates.All)
         {
@@ -92,7 +101,11 @@ public static class JobStateMachine
         {
             throw new ArgumentException("Failures are decided by Fail(), which needs the failure and the retry policy.", nameof(trigger));
         }
-        if (!Table.TryGetValue((job.State, trigger), out var targets))
+        if (trigger == JobTrigger.RetryStep)
+        {
+            throw new ArgumentException("A step's retry is decided by RetryStep(), which needs to know whether its parents are done.", nameof(trigger));
+        }
+        if (!Table.TryGetValue((job.State, trigger), out var targets) || RefusedInWorkflow(job, trigger))
         {
             return Decision.Refused(job.State);
         }
@@ -103,6 +116,20 @@ public static class JobStateMachine
         var to = targets[0];
         var cancelRequested = trigger == JobTrigger.Cancel && to == JobState.Running || (job.CancelRequested && to == JobState.Running);
         return new Decision(true, job.State, to, null, cancelRequested, false);
+    }
+
+    /// <summary>
+    /// A workflow step is retried with its workflow (which resets its descendants too), not alone; and it is deleted
+    /// only once finished, so that no step waits for a parent that is gone.
+    /// </summary>
+    private static bool RefusedInWorkflow(JobSnapshot job, JobTrigger trigger) =>
+        job.InWorkflow && (trigger == JobTrigger.Retry || (trigger == JobTrigger.Delete && !job.State.IsTerminal()));
+
+    /// <summary>A workflow's retry of a failed or cancelled step: queued when its parents are done, pending otherwise.</summary>
+    public static Decision RetryStep(JobSnapshot job, bool parentsDone)
+    {
+        if (!job.InWorkflow || !Table.TryGetValue((job.State, JobTrigger.RetryStep), out var targets)) return Decision.Refused(job.State);
+        return new Decision(true, job.State, parentsDone ? targets[0] : targets[1], null, false, false);
     }
 
     /// <summary>

@@ -163,6 +163,12 @@ public enum CommandStatus
 /// <summary>The outcome of a command on one job; <see cref="Change"/> is set when something changed.</summary>
 public sealed record CommandResult(Guid JobId, CommandStatus Status, JobState? CurrentState, JobChange? Change)
 {
+    /// <summary>
+    /// Transitions of other jobs made in the same transaction: workflow steps started or cancelled because this job
+    /// finished. In a batch (<see cref="IJobStore.CompleteManyAsync"/>) a store may report the whole batch's on one item.
+    /// </summary>
+    public IReadOnlyList<JobChange> Cascade { get; init; } = [];
+
     public static CommandResult NotFound(Guid id) => new(id, CommandStatus.NotFound, null, null);
 }
 
@@ -191,4 +197,8 @@ public sealed record JobChange(
     /// another start (a waiting fetcher is woken for it). True unless the store knows the queue has no such limit.
     /// </summary>
     public bool MayFreeSlot { get; init; } = true;
+    /// <summary>The workflow the job is a step of, if any.</summary>
+    public Guid? WorkflowId { get; init; }
+    /// <summary>Set on the one change whose transaction finished the job's workflow: its final state.</summary>
+    public Workflows.WorkflowOutcome? WorkflowOutcome { get; init; }
 }

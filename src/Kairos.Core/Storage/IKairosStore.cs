@@ -22,6 +22,7 @@ public interface IKairosStore : IAsyncDisposable
     IAlertStore Alerts { get; }
     IWebhookStore Webhooks { get; }
     IKeyRingStore KeyRing { get; }
+    IWorkflowStore Workflows { get; }
 
     /// <summary>Coordination with other server nodes on the same store; null for a single-node store.</summary>
     IStoreCluster? Cluster { get; }
