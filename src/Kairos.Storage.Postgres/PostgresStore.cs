@@ -44,6 +44,7 @@ public sealed class PostgresStore : IKairosStore
         Identity = new PostgresIdentityStore(this);
         Schedules = new PostgresScheduleStore(this);
         Workflows = new PostgresWorkflowStore(this);
+        Monitors = new PostgresMonitorStore(this);
         Audit = new PostgresAuditStore(this);
         Alerts = new PostgresAlertStore(this);
         Webhooks = new PostgresWebhookStore(this);
@@ -64,6 +65,7 @@ public sealed class PostgresStore : IKairosStore
     public IIdentityStore Identity { get; }
     public IScheduleStore Schedules { get; }
     public IWorkflowStore Workflows { get; }
+    public IMonitorStore Monitors { get; }
     public IAuditStore Audit { get; }
     public IAlertStore Alerts { get; }
     public IWebhookStore Webhooks { get; }

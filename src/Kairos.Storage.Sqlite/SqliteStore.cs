@@ -55,6 +55,7 @@ public sealed class SqliteStore : IKairosStore
         Webhooks = new SqliteWebhookStore(this);
         KeyRing = new SqliteKeyRingStore(this);
         Workflows = new SqliteWorkflowStore(this);
+        Monitors = new SqliteMonitorStore(this);
     }
 
     public string Driver => "sqlite";
@@ -76,6 +77,7 @@ public sealed class SqliteStore : IKairosStore
     public IWebhookStore Webhooks { get; }
     public IKeyRingStore KeyRing { get; }
     public IWorkflowStore Workflows { get; }
+    public IMonitorStore Monitors { get; }
 
     /// <summary>One process owns the file: there are no other nodes.</summary>
     public IStoreCluster? Cluster => null;

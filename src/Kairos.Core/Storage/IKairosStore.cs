@@ -23,6 +23,7 @@ public interface IKairosStore : IAsyncDisposable
     IWebhookStore Webhooks { get; }
     IKeyRingStore KeyRing { get; }
     IWorkflowStore Workflows { get; }
+    IMonitorStore Monitors { get; }
 
     /// <summary>Coordination with other server nodes on the same store; null for a single-node store.</summary>
     IStoreCluster? Cluster { get; }

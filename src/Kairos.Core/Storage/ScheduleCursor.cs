@@ -5,7 +5,7 @@ using Kairos.Core.Schedules;
 namespace Kairos.Core.Storage;
 
 /// <summary>
-/// The opaque cursors of schedule lists (after a name) and run histories (before a run id), the same for every store.
+/// The opaque cursors of named lists such as schedules and monitors (after a name) and run histories (before a run id), the same for every store.
 /// A cursor that is not one of these throws <see cref="ArgumentException"/> naming <c>cursor</c>.
 /// </summary>
 public static class ScheduleCursor
@@ -19,10 +19,13 @@ public static class ScheduleCursor
     public static Page<T> Page<T>(List<T> items, int limit, Func<T, string> key) =>
         items.Count <= limit ? new Page<T>(items, null) : new Page<T>(items[..limit], Encode("n:" + key(items[limit - 1])));
 
-    public static Page<ScheduleRun> PageBySeq(List<ScheduleRun> runs, int limit) =>
-        runs.Count <= limit
-            ? new Page<ScheduleRun>(runs, null)
-            : new Page<ScheduleRun>(runs[..limit], Encode("r:" + runs[limit - 1].Id.ToString(CultureInfo.InvariantCulture)));
+    public static Page<ScheduleRun> PageBySeq(List<ScheduleRun> runs, int limit) => PageBySeq(runs, limit, r => r.Id);
+
+    /// <summary>A page of a history read newest first with one item more than <paramref name="limit"/>, continued before the last item's sequence number.</summary>
+    public static Page<T> PageBySeq<T>(List<T> items, int limit, Func<T, long> seq) =>
+        items.Count <= limit
+            ? new Page<T>(items, null)
+            : new Page<T>(items[..limit], Encode("r:" + seq(items[limit - 1]).ToString(CultureInfo.InvariantCulture)));
 
     private static string Encode(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
 
