@@ -2,6 +2,7 @@ using System.Text.Json;
 using Kairos.Core.Auth;
 using Kairos.Core.Dispatch;
 using Kairos.Core.Events;
+using Kairos.Core.Monitors;
 using Kairos.Core.Schedules;
 using Kairos.Core.Storage;
 using Kairos.Server.Apis;
@@ -99,6 +100,9 @@ public static class KairosServer
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<BulkJobCommands>();
         services.AddSingleton<Scheduler>();
+        services.AddSingleton<MonitorWatch>();
+        services.AddSingleton<PingKeys>();
+        services.AddPingRateLimit();
         services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<ServerClock>();
         services.AddSingleton<StoreStartup>();
@@ -174,6 +178,9 @@ public static class KairosServer
         app.MapHealth();
         app.MapWebConsole(WebConsole.FindRoot(app.Environment.ContentRootPath));
 
+        // Check-in pings: anonymous (the key is the credential), outside /api/v1 and its audit filter.
+        app.MapPingApi();
+
         var api = app.MapGroup("/api/v1").RecordAudit();
         var maxPayload = app.Services.GetRequiredService<ServerOptions>().MaxPayloadBytes;
         api.MapJobsApi();
@@ -181,6 +188,7 @@ public static class KairosServer
         api.MapWorkersApi();
         api.MapQueuesApi();
         api.MapSchedulesApi();
+        api.MapMonitorsApi();
         api.MapSystemApi();
         api.MapEventsApi();
         api.MapLiveApi();
@@ -264,12 +272,13 @@ public sealed class StoreStartup(IKairosStore store, ServerOptions options, Serv
 }
 
 /// <summary>
-/// Hosts the maintenance loop (lost workers, expired leases, due jobs) and the scheduler (due schedules). With several
+/// Hosts the maintenance loop (lost workers, expired leases, due jobs), the scheduler (due schedules) and the monitor
+/// watch (late and down check-in monitors). With several
 /// nodes on one store, only the leader runs them; the others keep trying, so one takes over within a few seconds when
 /// the leader dies.
 /// </summary>
 internal sealed class MaintenanceService(
-    Dispatcher dispatcher, MaintenanceClock clock, Scheduler scheduler, ServerOptions options, IKairosStore store, TimeProvider time,
+    Dispatcher dispatcher, MaintenanceClock clock, Scheduler scheduler, MonitorWatch monitors, ServerOptions options, IKairosStore store, TimeProvider time,
     ILogger<MaintenanceService> logger)
     : BackgroundService
 {
@@ -283,9 +292,10 @@ internal sealed class MaintenanceService(
             OnError = ex => logger.LogError(ex, "Maintenance pass failed"),
         });
         scheduler.OnError = ex => logger.LogError(ex, "Firing schedules failed");
+        monitors.OnError = ex => logger.LogError(ex, "Evaluating monitors failed");
         if (store.Cluster is not { } cluster)
         {
-            await Task.WhenAll(loop.RunAsync(stoppingToken), scheduler.RunAsync(stoppingToken));
+            await Task.WhenAll(loop.RunAsync(stoppingToken), scheduler.RunAsync(stoppingToken), monitors.RunAsync(stoppingToken));
             return;
         }
         while (!stoppingToken.IsCancellationRequested)
@@ -308,7 +318,7 @@ internal sealed class MaintenanceService(
             {
                 logger.LogInformation("Node {Node} leads the maintenance loop", cluster.NodeId);
                 using var both = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, leadership.Lost);
-                await Task.WhenAll(loop.RunAsync(both.Token), scheduler.RunAsync(both.Token));
+                await Task.WhenAll(loop.RunAsync(both.Token), scheduler.RunAsync(both.Token), monitors.RunAsync(both.Token));
                 if (!stoppingToken.IsCancellationRequested) logger.LogWarning("Node {Node} lost leadership", cluster.NodeId);
             }
         }

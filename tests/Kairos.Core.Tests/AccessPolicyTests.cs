@@ -9,9 +9,9 @@ public sealed class AccessPolicyTests
     public void Each_role_has_what_the_one_below_has_and_more()
     {
         Assert.Equal([Permission.Read], AccessPolicy.For(Role.Viewer).Order());
-        Assert.Equal([Permission.Read, Permission.JobsWrite, Permission.SchedulesWrite], AccessPolicy.For(Role.Member).Order());
+        Assert.Equal([Permission.Read, Permission.JobsWrite, Permission.SchedulesWrite, Permission.MonitorsWrite], AccessPolicy.For(Role.Member).Order());
         Assert.Equal(
-            [Permission.Read, Permission.JobsWrite, Permission.SchedulesWrite, Permission.QueuesManage, Permission.WorkersManage,
+            [Permission.Read, Permission.JobsWrite, Permission.SchedulesWrite, Permission.MonitorsWrite, Permission.QueuesManage, Permission.WorkersManage,
              Permission.KeysManage, Permission.WebhooksManage, Permission.AlertsManage, Permission.MembersManage, Permission.AuditRead],
             AccessPolicy.For(Role.Admin).Order());
         Assert.Equal([.. AccessPolicy.For(Role.Admin).Order(), Permission.OrganizationManage], AccessPolicy.For(Role.Owner).Order());

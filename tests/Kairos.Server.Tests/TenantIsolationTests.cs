@@ -23,13 +23,13 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
     private sealed record World(
         string OrgId, string OrgName, string JobId, string LeaseToken, string Queue, string WorkerId, string WorkerName, string KeyId,
         string KeyName, string KeyPrefix, string MemberId, string MemberEmail, string InviteId, string InviteEmail, string AuditId, string Payload,
-        string Schedule, string ScheduleId)
+        string Schedule, string ScheduleId, string Monitor, string MonitorId, string MonitorPingKey)
     {
         /// <summary>Everything of A that B must never see.</summary>
         public IEnumerable<string> Secrets =>
         [
             OrgId, OrgName, JobId, LeaseToken, Queue, WorkerId, WorkerName, KeyId, KeyName, KeyPrefix, MemberId, MemberEmail, InviteId, InviteEmail,
-            AuditId, Payload, Schedule, ScheduleId,
+            AuditId, Payload, Schedule, ScheduleId, Monitor, MonitorId, MonitorPingKey,
         ];
     }
 
@@ -45,6 +45,7 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         ["organizations/{id}"] = a => a.OrgId,
         ["audit/{id}"] = a => a.AuditId,
         ["schedules/{name}"] = a => a.Schedule,
+        ["monitors/{name}"] = a => a.Monitor,
     };
 
     /// <summary>The body of each operation that takes one, aimed at A wherever a body can name A's objects.</summary>
@@ -76,6 +77,9 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         ["BulkRetryJobs"] = a => new { ids = new[] { a.JobId } },
         ["BulkCancelJobs"] = a => new { ids = new[] { a.JobId } },
         ["BulkDeleteJobs"] = a => new { ids = new[] { a.JobId } },
+        ["CreateMonitor"] = _ => new { name = "b-monitor", period_seconds = 3600 },
+        ["PatchMonitor"] = _ => new { grace_seconds = 60 },
+        ["PauseMonitor"] = _ => new { reason = "paused by b" },
     };
 
     /// <summary>The query of reads that need one.</summary>
@@ -94,6 +98,8 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         ["PatchQueue"] = [HttpStatusCode.OK],
         ["PutSchedule"] = [HttpStatusCode.Created],
         ["CreateSchedule"] = [HttpStatusCode.Created],
+        ["CreateMonitor"] = [HttpStatusCode.Created],
+        ["RegenerateOrganizationPingKey"] = [HttpStatusCode.OK],
         ["CreateJob"] = [HttpStatusCode.Created],
         ["CreateJobs"] = [HttpStatusCode.Created],
         ["RegisterWorker"] = [HttpStatusCode.Created],
@@ -219,10 +225,12 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         var invite = await owner.Client.PostJsonAsync("/api/v1/invites", new { email = "alpha-invite-7c1e@example.com", role = "viewer" }).Expect(HttpStatusCode.Created);
         var schedule = await Admin.PutJsonAsync("/api/v1/schedules/alpha-schedule-7c1e", new { cron = "0 * * * *", job = new { queue, type = "alpha.scheduled" } })
             .Expect(HttpStatusCode.Created);
+        var monitor = await Admin.PostJsonAsync("/api/v1/monitors", new { name = "alpha-monitor-7c1e", period_seconds = 3600 }).Expect(HttpStatusCode.Created);
         var audit = (await Admin.GetAsync("/api/v1/audit?action=api_key.create").Expect(HttpStatusCode.OK)).GetProperty("items")[0].Str("id");
         return new World(owner.OrganizationId!, "Alpha Org 7c1e", job.Str("id"), leased.Str("lease_token"), queue, worker, "alpha-worker-7c1e",
             key.Str("id"), "alpha-key-7c1e", key.Str("prefix"), member.UserId, "alpha-member-7c1e@example.com", invite.Str("id"),
-            "alpha-invite-7c1e@example.com", audit, "alpha-payload-7c1e", "alpha-schedule-7c1e", schedule.Str("id"));
+            "alpha-invite-7c1e@example.com", audit, "alpha-payload-7c1e", "alpha-schedule-7c1e", schedule.Str("id"),
+            "alpha-monitor-7c1e", monitor.Str("id"), monitor.Str("ping_key"));
     }
 
     /// <summary>An admin key of a second organization, made by a user who owns both (the owner switches to B and back).</summary>
@@ -357,5 +365,7 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         Assert.Equal("0 * * * *", schedule.Str("cron"));
         Assert.False(schedule.GetProperty("paused").GetBoolean());
         Assert.Equal(a.ScheduleId, schedule.Str("id"));
+        var monitor = await Admin.GetAsync($"/api/v1/monitors/{a.Monitor}").Expect(HttpStatusCode.OK);
+        Assert.Equal((a.MonitorId, a.MonitorPingKey, "new", 300), (monitor.Str("id"), monitor.Str("ping_key"), monitor.Str("state"), monitor.GetProperty("grace_seconds").GetInt32()));
     }
 }

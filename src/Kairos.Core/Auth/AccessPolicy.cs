@@ -20,6 +20,8 @@ public enum Permission
     JobsWrite,
     /// <summary>Create, change, trigger and delete schedules and workflows.</summary>
     SchedulesWrite,
+    /// <summary>Create, change, pause and delete check-in monitors; see their ping keys.</summary>
+    MonitorsWrite,
     /// <summary>Create, change, pause, purge and delete queues.</summary>
     QueuesManage,
     /// <summary>Quiet, stop and deregister workers.</summary>
@@ -47,7 +49,7 @@ public enum Permission
 public static class AccessPolicy
 {
     private static readonly Permission[] ViewerGrants = [Permission.Read];
-    private static readonly Permission[] MemberGrants = [.. ViewerGrants, Permission.JobsWrite, Permission.SchedulesWrite];
+    private static readonly Permission[] MemberGrants = [.. ViewerGrants, Permission.JobsWrite, Permission.SchedulesWrite, Permission.MonitorsWrite];
     private static readonly Permission[] AdminGrants =
     [
         .. MemberGrants, Permission.QueuesManage, Permission.WorkersManage, Permission.KeysManage, Permission.WebhooksManage,
@@ -77,6 +79,7 @@ public static class AccessPolicy
         Permission.Read => "read",
         Permission.JobsWrite => "jobs.write",
         Permission.SchedulesWrite => "schedules.write",
+        Permission.MonitorsWrite => "monitors.write",
         Permission.QueuesManage => "queues.manage",
         Permission.WorkersManage => "workers.manage",
         Permission.WorkerProtocol => "worker.protocol",

@@ -16,7 +16,8 @@ public sealed record MonitorDecision(MonitorStatus Status, MonitorTransition? Tr
 /// <list type="bullet">
 /// <item><c>new</c>: never pinged; nothing is expected, nothing alerts (a start ping leaves it new).</item>
 /// <item><c>up</c> → <c>late</c> when the due time passes with no run open (reason <c>due</c>), or, for a cron monitor
-/// with a start grace, when a cron time passes its start grace without a start ping (<c>late_start</c>).</item>
+/// with a start grace, when a cron time passes its start grace without a start ping (<c>late_start</c>; such a monitor
+/// is late for a missing finish only after the start grace too).</item>
 /// <item><c>up</c>/<c>late</c> → <c>down</c> when the grace after the due time passes with no run open (<c>missed</c>);
 /// when the earliest open run has been running longer than the max runtime (or, without one, the grace) (<c>max_runtime</c>);
 /// or when a failure makes <see cref="MonitorDefinition.FailureThreshold"/> in a row (<c>failed</c>).</item>
@@ -101,16 +102,17 @@ public static class MonitorStateMachine
             var limit = RunLimit(d);
             if (now >= running + limit) return Move(s, MonitorState.Down, ReasonMaxRuntime, now) with { TimeOutRunsStartedBy = now - limit };
         }
-        else if (s.DueAt is { } due)
+        else if (s.DueAt is { } due && now >= due.AddSeconds(d.GraceSeconds))
         {
-            if (now >= due + TimeSpan.FromSeconds(d.GraceSeconds)) return Move(s, MonitorState.Down, ReasonMissed, now);
-            if (now >= due && s.State == MonitorState.Up) return Move(s, MonitorState.Late, ReasonDue, now);
+            return Move(s, MonitorState.Down, ReasonMissed, now);
         }
-        if (s.State == MonitorState.Up && s.StartDueAt is { } startDue && d.StartGraceSeconds is { } startGrace && now >= startDue.AddSeconds(startGrace))
+        if (s.State != MonitorState.Up) return new MonitorDecision(s, null);
+        if (s.StartDueAt is { } startDue && d.StartGraceSeconds is { } startGrace && now >= startDue.AddSeconds(startGrace))
         {
             var moved = Move(s, MonitorState.Late, ReasonLateStart, now);
             return moved with { Status = moved.Status with { StartDueAt = Cron(d).Next(now, inclusive: false) } };
         }
+        if (s.RunningSince is null && s.DueAt is { } dueAt && now >= LateAt(d, dueAt)) return Move(s, MonitorState.Late, ReasonDue, now);
         return new MonitorDecision(s, null);
     }
 
@@ -120,7 +122,7 @@ public static class MonitorStateMachine
         if (s.State is not (MonitorState.Up or MonitorState.Late)) return null;
         DateTimeOffset? at = null;
         if (s.RunningSince is { } running) at = running + RunLimit(d);
-        else if (s.DueAt is { } due) at = s.State == MonitorState.Up ? due : due.AddSeconds(d.GraceSeconds);
+        else if (s.DueAt is { } due) at = s.State == MonitorState.Up ? LateAt(d, due) : due.AddSeconds(d.GraceSeconds);
         if (s.State == MonitorState.Up && s.StartDueAt is { } startDue && d.StartGraceSeconds is { } startGrace)
         {
             var lateStart = startDue.AddSeconds(startGrace);
@@ -128,6 +130,12 @@ public static class MonitorStateMachine
         }
         return at;
     }
+
+    /// <summary>
+    /// When a missing finish makes an up monitor late: at its due time; for a monitor that checks starts, only once the
+    /// start grace has passed too (by then the start came, so the run is watched by its runtime, or it is a late start).
+    /// </summary>
+    private static DateTimeOffset LateAt(MonitorDefinition d, DateTimeOffset due) => d.StartGraceSeconds is { } startGrace && d.Cron is not null ? due.AddSeconds(startGrace) : due;
 
     public static MonitorDecision Pause(MonitorStatus s, DateTimeOffset now) =>
         s.State == MonitorState.Paused ? new MonitorDecision(s, null) : Move(s, MonitorState.Paused, ReasonPaused, now);

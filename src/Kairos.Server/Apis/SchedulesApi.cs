@@ -233,7 +233,7 @@ public static class SchedulesApi
     }
 
     /// <summary>RFC 7396: objects merge key by key, null removes, anything else replaces.</summary>
-    private static JsonNode? Merge(JsonNode? target, JsonNode? patch)
+    internal static JsonNode? Merge(JsonNode? target, JsonNode? patch)
     {
         if (patch is not JsonObject changes) return patch?.DeepClone();
         var result = target as JsonObject ?? [];

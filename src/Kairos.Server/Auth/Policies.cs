@@ -38,6 +38,7 @@ public static class Policies
     public const string Read = "read";
     public const string JobsWrite = "jobs.write";
     public const string SchedulesWrite = "schedules.write";
+    public const string MonitorsWrite = "monitors.write";
     public const string QueuesManage = "queues.manage";
     public const string WorkersManage = "workers.manage";
     public const string WorkerProtocol = "worker.protocol";
