@@ -178,9 +178,6 @@ public static class KairosServer
         app.MapHealth();
         app.MapWebConsole(WebConsole.FindRoot(app.Environment.ContentRootPath));
 
-        // Check-in pings: anonymous (the key is the credential), outside /api/v1 and its audit filter.
-        app.MapPingApi();
-
         var api = app.MapGroup("/api/v1").RecordAudit();
         var maxPayload = app.Services.GetRequiredService<ServerOptions>().MaxPayloadBytes;
         api.MapJobsApi();
@@ -197,6 +194,8 @@ public static class KairosServer
         api.MapOrganizationsApi();
         api.MapMembersApi();
         api.MapAuditApi();
+        // Check-in pings: anonymous (the key is the credential), outside /api/v1 and its audit filter.
+        app.MapPingApi();
         _ = maxPayload;
 
         app.Lifetime.ApplicationStarted.Register(() =>

@@ -548,6 +548,118 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/monitors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["ListMonitors"];
+        put?: never;
+        post: operations["CreateMonitor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/monitors/ping-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["GetOrganizationPingKey"];
+        put?: never;
+        post: operations["RegenerateOrganizationPingKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/monitors/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["GetMonitor"];
+        put?: never;
+        post?: never;
+        delete: operations["DeleteMonitor"];
+        options?: never;
+        head?: never;
+        patch: operations["PatchMonitor"];
+        trace?: never;
+    };
+    "/api/v1/monitors/{name}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["PauseMonitor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/monitors/{name}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["ResumeMonitor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/monitors/{name}/ping-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["RegenerateMonitorPingKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/monitors/{name}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["ListMonitorRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats": {
         parameters: {
             query?: never;
@@ -850,6 +962,63 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ping/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A success of the monitor with this ping key */
+        get: operations["Ping"];
+        put?: never;
+        /** A success of the monitor with this ping key */
+        post: operations["Ping"];
+        delete?: never;
+        options?: never;
+        /** A success of the monitor with this ping key */
+        head: operations["Ping"];
+        patch?: never;
+        trace?: never;
+    };
+    "/ping/{key}/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** start, fail or an exit code (0-255) of the monitor with this key; or a success by organization ping key and slug */
+        get: operations["PingAction"];
+        put?: never;
+        /** start, fail or an exit code (0-255) of the monitor with this key; or a success by organization ping key and slug */
+        post: operations["PingAction"];
+        delete?: never;
+        options?: never;
+        /** start, fail or an exit code (0-255) of the monitor with this key; or a success by organization ping key and slug */
+        head: operations["PingAction"];
+        patch?: never;
+        trace?: never;
+    };
+    "/ping/{key}/{slug}/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** start, fail or an exit code (0-255) of the monitor with this slug, by organization ping key */
+        get: operations["PingSlugAction"];
+        put?: never;
+        /** start, fail or an exit code (0-255) of the monitor with this slug, by organization ping key */
+        post: operations["PingSlugAction"];
+        delete?: never;
+        options?: never;
+        /** start, fail or an exit code (0-255) of the monitor with this slug, by organization ping key */
+        head: operations["PingSlugAction"];
         patch?: never;
         trace?: never;
     };
@@ -1231,6 +1400,14 @@ export interface components {
             items: components["schemas"]["MemberDto"][];
             next_cursor: null | string;
         };
+        ListResponseOfMonitorDto: {
+            items: components["schemas"]["MonitorDto"][];
+            next_cursor: null | string;
+        };
+        ListResponseOfMonitorRunDto: {
+            items: components["schemas"]["MonitorRunDto"][];
+            next_cursor: null | string;
+        };
         ListResponseOfOrganizationDto: {
             items: components["schemas"]["OrganizationDto"][];
             next_cursor: null | string;
@@ -1293,6 +1470,89 @@ export interface components {
             /** Format: date-time */
             joined_at: unknown;
         };
+        MonitorDto: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            slug: string;
+            /** Format: int64 */
+            period_seconds: null | number;
+            cron: null | string;
+            timezone: string;
+            description: string;
+            /** Format: int32 */
+            grace_seconds: number;
+            /** Format: int32 */
+            max_runtime_seconds: null | number;
+            /** Format: int32 */
+            start_grace_seconds: null | number;
+            /** Format: int32 */
+            failure_threshold: number;
+            tags: string[];
+            state: string;
+            reason: null | string;
+            /** Format: date-time */
+            state_changed_at: unknown;
+            paused: boolean;
+            pause_reason: null | string;
+            /** Format: date-time */
+            last_ping_at: unknown;
+            /** Format: date-time */
+            last_start_at: unknown;
+            /** Format: date-time */
+            last_finish_at: unknown;
+            /** Format: date-time */
+            next_due_at: unknown;
+            /** Format: date-time */
+            running_since: unknown;
+            /** Format: int32 */
+            consecutive_failures: number;
+            ping_key: null | string;
+            ping_url: null | string;
+            /** Format: date-time */
+            created_at: unknown;
+            /** Format: date-time */
+            updated_at: unknown;
+        };
+        MonitorRequest: {
+            name: null | string;
+            slug: null | string;
+            /** Format: int64 */
+            period_seconds: null | number;
+            cron: null | string;
+            timezone: null | string;
+            /** Format: int32 */
+            grace_seconds: null | number;
+            /** Format: int32 */
+            max_runtime_seconds: null | number;
+            /** Format: int32 */
+            start_grace_seconds: null | number;
+            /** Format: int32 */
+            failure_threshold: null | number;
+            tags: null | string[];
+            paused: null | boolean;
+            pause_reason: null | string;
+        };
+        MonitorRunDto: {
+            /** Format: int64 */
+            id: number;
+            rid: null | string;
+            outcome: string;
+            /** Format: date-time */
+            started_at: unknown;
+            /** Format: date-time */
+            finished_at: unknown;
+            /** Format: int64 */
+            duration_ms: null | number;
+            /** Format: int32 */
+            exit_code: null | number;
+            log: null | string;
+            log_truncated: boolean;
+            source_ip: null | string;
+            user_agent: null | string;
+            /** Format: date-time */
+            created_at: unknown;
+        };
         OrganizationDto: {
             /** Format: uuid */
             id: string;
@@ -1301,8 +1561,17 @@ export interface components {
             /** Format: date-time */
             created_at: unknown;
         };
+        OrganizationPingKeyDto: {
+            ping_key: null | string;
+            ping_url_prefix: null | string;
+            /** Format: date-time */
+            created_at: unknown;
+        };
         OrganizationRequest: {
             name: null | string;
+        };
+        PauseMonitorRequest: {
+            reason: null | string;
         };
         PauseQueueRequest: {
             reason: null | string;
@@ -2886,6 +3155,311 @@ export interface operations {
             };
         };
     };
+    ListMonitors: {
+        parameters: {
+            query?: {
+                limit?: string;
+                cursor?: string;
+                state?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponseOfMonitorDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    CreateMonitor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MonitorRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MonitorDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    GetOrganizationPingKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationPingKeyDto"];
+                };
+            };
+        };
+    };
+    RegenerateOrganizationPingKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationPingKeyDto"];
+                };
+            };
+        };
+    };
+    GetMonitor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MonitorDto"];
+                };
+            };
+        };
+    };
+    DeleteMonitor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    PatchMonitor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JsonElement"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MonitorDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    PauseMonitor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["PauseMonitorRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MonitorDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    ResumeMonitor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MonitorDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    RegenerateMonitorPingKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MonitorDto"];
+                };
+            };
+        };
+    };
+    ListMonitorRuns: {
+        parameters: {
+            query?: {
+                limit?: string;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponseOfMonitorRunDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
     GetStats: {
         parameters: {
             query?: never;
@@ -3577,6 +4151,213 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditEntryDto"];
+                };
+            };
+        };
+    };
+    Ping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    Ping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    Ping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    PingAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+                action: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    PingAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+                action: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    PingAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+                action: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    PingSlugAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+                slug: string;
+                action: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    PingSlugAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+                slug: string;
+                action: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    PingSlugAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+                slug: string;
+                action: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
                 };
             };
         };
