@@ -1,4 +1,4 @@
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, type ComponentType, type ReactNode } from 'react';
 import { Route, Routes } from 'react-router';
 import { RequireAuth } from './auth/RequireAuth';
 import { AppShell } from './shell/AppShell';
@@ -6,26 +6,59 @@ import { LoginPage } from './pages/login/LoginPage';
 import { SetupPage } from './pages/setup/SetupPage';
 import { Empty, Skeleton } from './components/PageHeader';
 
-// Each page is its own chunk, loaded when first visited: the first load carries the shell and one page.
-const DashboardPage = lazy(() => import('./pages/dashboard/DashboardPage').then((m) => ({ default: m.DashboardPage })));
-const JobsPage = lazy(() => import('./pages/jobs/JobsPage').then((m) => ({ default: m.JobsPage })));
-const JobDetailPage = lazy(() => import('./pages/jobs/JobDetailPage').then((m) => ({ default: m.JobDetailPage })));
-const QueuesPage = lazy(() => import('./pages/queues/QueuesPage').then((m) => ({ default: m.QueuesPage })));
-const WorkersPage = lazy(() => import('./pages/workers/WorkersPage').then((m) => ({ default: m.WorkersPage })));
+/** A page as its own chunk, loaded when first visited: the first load carries the shell and one page. */
+function lazyPage<K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K): ReactNode {
+  const Page = lazy(() => load().then((m) => ({ default: m[name] as ComponentType })));
+  return <Suspense fallback={loading}><Page /></Suspense>;
+}
 
-const loading = <Skeleton className="h-40 w-full" />;
+const loading: ReactNode = (
+  <div className="space-y-4" aria-busy>
+    <Skeleton className="h-7 w-48" />
+    <Skeleton className="h-40 w-full" />
+  </div>
+);
+
+const AcceptInvitePage = lazyPage(() => import('./pages/invite/AcceptInvitePage'), 'AcceptInvitePage');
+const DashboardPage = lazyPage(() => import('./pages/dashboard/DashboardPage'), 'DashboardPage');
+const JobsPage = lazyPage(() => import('./pages/jobs/JobsPage'), 'JobsPage');
+const CreateJobPage = lazyPage(() => import('./pages/jobs/CreateJobPage'), 'CreateJobPage');
+const JobDetailPage = lazyPage(() => import('./pages/jobs/JobDetailPage'), 'JobDetailPage');
+const QueuesPage = lazyPage(() => import('./pages/queues/QueuesPage'), 'QueuesPage');
+const QueueDetailPage = lazyPage(() => import('./pages/queues/QueueDetailPage'), 'QueueDetailPage');
+const WorkersPage = lazyPage(() => import('./pages/workers/WorkersPage'), 'WorkersPage');
+const WorkerDetailPage = lazyPage(() => import('./pages/workers/WorkerDetailPage'), 'WorkerDetailPage');
+const SchedulesPage = lazyPage(() => import('./pages/schedules/SchedulesPage'), 'SchedulesPage');
+const ScheduleFormPage = lazyPage(() => import('./pages/schedules/ScheduleFormPage'), 'ScheduleFormPage');
+const ScheduleDetailPage = lazyPage(() => import('./pages/schedules/ScheduleDetailPage'), 'ScheduleDetailPage');
+const SettingsPage = lazyPage(() => import('./pages/settings/SettingsPage'), 'SettingsPage');
+const ApiKeysPage = lazyPage(() => import('./pages/settings/ApiKeysPage'), 'ApiKeysPage');
+const MembersPage = lazyPage(() => import('./pages/settings/MembersPage'), 'MembersPage');
+const AuditPage = lazyPage(() => import('./pages/settings/AuditPage'), 'AuditPage');
 
 export function App() {
   return (
     <Routes>
       <Route path="/setup" element={<SetupPage />} />
       <Route path="/login" element={<LoginPage />} />
+      <Route path="/invite" element={AcceptInvitePage} />
       <Route element={<RequireAuth><AppShell /></RequireAuth>}>
-        <Route index element={<Suspense fallback={loading}><DashboardPage /></Suspense>} />
-        <Route path="jobs" element={<Suspense fallback={loading}><JobsPage /></Suspense>} />
-        <Route path="jobs/:id" element={<Suspense fallback={loading}><JobDetailPage /></Suspense>} />
-        <Route path="queues" element={<Suspense fallback={loading}><QueuesPage /></Suspense>} />
-        <Route path="workers" element={<Suspense fallback={loading}><WorkersPage /></Suspense>} />
+        <Route index element={DashboardPage} />
+        <Route path="jobs" element={JobsPage} />
+        <Route path="jobs/new" element={CreateJobPage} />
+        <Route path="jobs/:id" element={JobDetailPage} />
+        <Route path="queues" element={QueuesPage} />
+        <Route path="queues/:name" element={QueueDetailPage} />
+        <Route path="workers" element={WorkersPage} />
+        <Route path="workers/:id" element={WorkerDetailPage} />
+        <Route path="schedules" element={SchedulesPage} />
+        <Route path="schedules/new" element={ScheduleFormPage} />
+        <Route path="schedules/:name" element={ScheduleDetailPage} />
+        <Route path="schedules/:name/edit" element={ScheduleFormPage} />
+        <Route path="settings" element={SettingsPage} />
+        <Route path="settings/api-keys" element={ApiKeysPage} />
+        <Route path="settings/members" element={MembersPage} />
+        <Route path="settings/audit" element={AuditPage} />
         <Route path="*" element={<Empty>Nothing here.</Empty>} />
       </Route>
     </Routes>

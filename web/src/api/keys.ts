@@ -3,6 +3,17 @@ export interface JobFilters {
   state?: string;
   queue?: string;
   type?: string;
+  tag?: string;
+  cursor?: string;
+}
+
+export interface AuditFilters {
+  action?: string;
+  actor_type?: string;
+  target_type?: string;
+  target_id?: string;
+  since?: string;
+  until?: string;
   cursor?: string;
 }
 
@@ -15,5 +26,16 @@ export const keys = {
   job: (id: string) => ['jobs', 'detail', id] as const,
   jobLogs: (id: string) => ['jobs', 'logs', id] as const,
   queues: ['queues'] as const,
+  queue: (name: string) => ['queues', 'detail', name] as const,
   workers: ['workers'] as const,
+  worker: (id: string) => ['workers', 'detail', id] as const,
+  schedules: ['schedules'] as const,
+  schedule: (name: string) => ['schedules', 'detail', name] as const,
+  scheduleRuns: (name: string) => ['schedules', 'runs', name] as const,
+  schedulePreview: (q: Record<string, string>) => ['schedule-preview', q] as const,
+  apiKeys: ['api-keys'] as const,
+  members: ['members'] as const,
+  invites: ['invites'] as const,
+  organizations: ['organizations'] as const,
+  audit: (f: AuditFilters) => ['audit', f] as const,
 };

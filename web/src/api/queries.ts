@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, setCsrfToken, unwrap, type Me } from './client';
-import { keys, type JobFilters } from './keys';
+import { keys, type AuditFilters, type JobFilters } from './keys';
 
 /** Who is signed in; null when nobody is (401). Keeps the CSRF token for unsafe requests. */
 export function useMe() {
@@ -66,7 +66,7 @@ export function useJobs(filters: JobFilters) {
 }
 
 export function useJob(id: string) {
-  return useQuery({ queryKey: keys.job(id), queryFn: () => unwrap(api.GET('/api/v1/jobs/{id}', { params: { path: { id } } })) });
+  return useQuery({ queryKey: keys.job(id), queryFn: () => unwrap(api.GET('/api/v1/jobs/{id}', { params: { path: { id } } })), enabled: !!id });
 }
 
 export function useQueues() {
@@ -75,4 +75,68 @@ export function useQueues() {
 
 export function useWorkers() {
   return useQuery({ queryKey: keys.workers, queryFn: () => unwrap(api.GET('/api/v1/workers', { params: { query: { limit: '500' } } })) });
+}
+
+export function useQueue(name: string) {
+  return useQuery({ queryKey: keys.queue(name), queryFn: () => unwrap(api.GET('/api/v1/queues/{name}', { params: { path: { name } } })), enabled: !!name });
+}
+
+export function useWorker(id: string) {
+  return useQuery({ queryKey: keys.worker(id), queryFn: () => unwrap(api.GET('/api/v1/workers/{id}', { params: { path: { id } } })), enabled: !!id });
+}
+
+export function useSchedules() {
+  return useQuery({ queryKey: keys.schedules, queryFn: () => unwrap(api.GET('/api/v1/schedules', { params: { query: { limit: '500' } } })) });
+}
+
+export function useSchedule(name: string) {
+  return useQuery({ queryKey: keys.schedule(name), queryFn: () => unwrap(api.GET('/api/v1/schedules/{name}', { params: { path: { name } } })), enabled: !!name });
+}
+
+export function useScheduleRuns(name: string) {
+  return useQuery({
+    queryKey: keys.scheduleRuns(name),
+    queryFn: () => unwrap(api.GET('/api/v1/schedules/{name}/runs', { params: { path: { name }, query: { limit: '100' } } })),
+  });
+}
+
+export function useApiKeys() {
+  return useQuery({ queryKey: keys.apiKeys, queryFn: () => unwrap(api.GET('/api/v1/api-keys', { params: { query: { limit: '500' } } })) });
+}
+
+export function useMembers() {
+  return useQuery({ queryKey: keys.members, queryFn: () => unwrap(api.GET('/api/v1/members', { params: { query: { limit: '500' } } })) });
+}
+
+export function useInvites(enabled: boolean) {
+  return useQuery({ queryKey: keys.invites, queryFn: () => unwrap(api.GET('/api/v1/invites')), enabled });
+}
+
+export function useOrganizations() {
+  return useQuery({ queryKey: keys.organizations, queryFn: () => unwrap(api.GET('/api/v1/organizations')) });
+}
+
+export function useAudit(filters: AuditFilters) {
+  return useQuery({
+    queryKey: keys.audit(filters),
+    queryFn: () => unwrap(api.GET('/api/v1/audit', { params: { query: { ...filters, limit: '50' } } })),
+    placeholderData: (previous) => previous,
+  });
+}
+
+/** Whether the signed-in user (or key) holds a permission of the policy table (`jobs.write`, `queues.manage`, ...). */
+export function useCan(permission: string): boolean {
+  const me = useMe().data;
+  return !!me?.permissions.includes(permission);
+}
+
+/** Description and next fire times of a cron expression or interval, as the form is typed (null: nothing to ask). */
+export function useSchedulePreview(query: Record<string, string> | null) {
+  return useQuery({
+    queryKey: keys.schedulePreview(query ?? {}),
+    queryFn: () => unwrap(api.GET('/api/v1/schedules/preview', { params: { query: { ...query, count: '5' } } })),
+    enabled: query !== null,
+    retry: false,
+    staleTime: 60_000,
+  });
 }

@@ -1,4 +1,6 @@
 import type { ReactNode } from 'react';
+import { Link } from 'react-router';
+import { ArrowLeft } from 'lucide-react';
 
 export function PageHeader({ title, actions, children }: { title: ReactNode; actions?: ReactNode; children?: ReactNode }) {
   return (
@@ -26,5 +28,14 @@ export function ErrorNote({ error }: { error: unknown }) {
     <div role="alert" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-700 dark:border-red-900 dark:bg-red-950 dark:text-red-300">
       {error instanceof Error ? error.message : String(error)}
     </div>
+  );
+}
+
+/** The link back to the list a detail page belongs to. */
+export function BackLink({ to, children }: { to: string; children: ReactNode }) {
+  return (
+    <Link to={to} className="mb-3 inline-flex items-center gap-1 text-sm text-zinc-500 hover:underline">
+      <ArrowLeft className="h-4 w-4" /> {children}
+    </Link>
   );
 }

@@ -94,6 +94,22 @@ describe('applyEvents', () => {
     expect(isStale(qc, keys.workers)).toBe(true);
   });
 
+  it('sends schedule events to the schedule list and pages, and job changes to run histories and worker pages', () => {
+    const qc = client();
+    for (const k of [keys.schedules, keys.schedule('nightly'), keys.scheduleRuns('nightly'), keys.queue('mail'), keys.worker('w1')]) qc.setQueryData(k, {});
+    applyEvents(qc, [event('schedule.paused', { schedule: 'nightly' })]);
+    expect([isStale(qc, keys.schedules), isStale(qc, keys.schedule('nightly')), isStale(qc, keys.queue('mail'))]).toEqual([true, true, false]);
+    applyEvents(qc, [event('job.succeeded', { job_id: 'j', queue: 'mail', type: 't', state: 'succeeded' })]);
+    expect([isStale(qc, keys.scheduleRuns('nightly')), isStale(qc, keys.queue('mail')), isStale(qc, keys.worker('w1'))]).toEqual([true, true, true]);
+  });
+
+  it('leaves worker pages alone for a job that only changed its place in line', () => {
+    const qc = client();
+    qc.setQueryData(keys.worker('w1'), {});
+    applyEvents(qc, [event('job.enqueued', { job_id: 'j', queue: 'mail', type: 't', state: 'queued' })]);
+    expect(isStale(qc, keys.worker('w1'))).toBe(false);
+  });
+
   it('handles a burst of events for many jobs in one pass', () => {
     const qc = client();
     const all = keys.jobList({});

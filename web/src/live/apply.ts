@@ -30,6 +30,8 @@ interface ListPage<T> {
   next_cursor?: string | null;
 }
 
+const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
+
 function isJobEvent(e: DomainEvent): e is DomainEvent & { data: JobEventData } {
   return e.type.startsWith('job.') && typeof e.data?.job_id === 'string';
 }
@@ -58,8 +60,10 @@ export function patchJob(job: Job, e: DomainEvent & { data: JobEventData }): Job
  * is invalidated once per batch, however many events touch it.
  */
 export function applyEvents(qc: QueryClient, events: readonly DomainEvent[]): void {
-  const stale = new Map<string, QueryKey>();
-  const mark = (key: QueryKey) => stale.set(JSON.stringify(key), key);
+  const stale = new Map<string, { key: QueryKey; exact: boolean }>();
+  // exact: that one query (a job list page, a job); otherwise the key and every query under it (a queue's list and
+  // its detail pages).
+  const mark = (key: QueryKey, exact = true) => stale.set(JSON.stringify([key, exact]), { key, exact });
   const jobEvents = events.filter(isJobEvent);
 
   // Job lists: each page is patched once for the whole batch.
@@ -96,15 +100,20 @@ export function applyEvents(qc: QueryClient, events: readonly DomainEvent[]): vo
       }
       if (e.type !== 'job.progress') {
         mark(keys.stats);
-        mark(keys.queues);
+        mark(keys.queues, false);
+        // A schedule's run history shows its jobs' states; a worker's page the jobs it runs.
+        mark([...keys.schedules, 'runs'], false);
+        if (e.type === 'job.started' || FINISHED.has(e.data.state)) mark([...keys.workers, 'detail'], false);
       }
     } else if (e.type.startsWith('queue.')) {
-      mark(keys.queues);
+      mark(keys.queues, false);
       mark(keys.stats);
     } else if (e.type.startsWith('worker.')) {
-      mark(keys.workers);
+      mark(keys.workers, false);
       mark(keys.stats);
+    } else if (e.type.startsWith('schedule.')) {
+      mark(keys.schedules, false);
     }
   }
-  for (const key of stale.values()) void qc.invalidateQueries({ queryKey: key, exact: true });
+  for (const { key, exact } of stale.values()) void qc.invalidateQueries({ queryKey: key, exact });
 }

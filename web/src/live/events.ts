@@ -13,6 +13,8 @@ export const EVENT_TYPES = [
   'job.cancelled', 'job.cancel_requested', 'job.deleted', 'job.queued', 'job.scheduled', 'job.pending', 'job.changed',
   'queue.paused', 'queue.resumed', 'queue.purged', 'queue.deleted',
   'worker.registered', 'worker.lost', 'worker.deregistered',
+  'schedule.created', 'schedule.updated', 'schedule.deleted', 'schedule.paused', 'schedule.resumed', 'schedule.fired',
+  'schedule.skipped', 'schedule.misfired',
 ] as const;
 
 /** Minimal surface of EventSource, so tests can drive it. */

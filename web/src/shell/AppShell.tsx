@@ -1,7 +1,13 @@
 import { useEffect, useState } from 'react';
 import { NavLink, Outlet, useNavigate } from 'react-router';
 import { useQueryClient } from '@tanstack/react-query';
-import { Clock, Cpu, Gauge, Layers, ListChecks, LogOut, Monitor, Moon, Sun, User } from 'lucide-react';
+import {
+  CalendarClock, Clock, Cpu, Gauge, Keyboard, KeyRound, Layers, ListChecks, LogOut, Monitor, Moon, ScrollText, Settings, Sun, User, Users,
+} from 'lucide-react';
+import { Toaster } from '@/components/Toaster';
+import { createShortcutHandler } from '@/lib/shortcuts';
+import { OrganizationSwitcher } from './OrganizationSwitcher';
+import { ShortcutsHelp } from './ShortcutsHelp';
 import { useLogout, useMe } from '@/api/queries';
 import { useLiveEvents } from '@/live/events';
 import { LiveIndicator } from '@/components/LiveIndicator';
@@ -17,7 +23,43 @@ const nav = [
   { to: '/jobs', label: 'Jobs', icon: ListChecks, end: false },
   { to: '/queues', label: 'Queues', icon: Layers, end: false },
   { to: '/workers', label: 'Workers', icon: Cpu, end: false },
+  { to: '/schedules', label: 'Schedules', icon: CalendarClock, end: false },
 ];
+
+const settingsNav = [
+  { to: '/settings/api-keys', label: 'API keys', icon: KeyRound, end: false, permission: 'keys.manage' },
+  { to: '/settings/members', label: 'Members', icon: Users, end: false, permission: null },
+  { to: '/settings/audit', label: 'Audit log', icon: ScrollText, end: false, permission: 'audit.read' },
+  { to: '/settings', label: 'Settings', icon: Settings, end: true, permission: null },
+];
+
+const linkClass = ({ isActive }: { isActive: boolean }) =>
+  cn(
+    'flex items-center gap-2 rounded-md px-3 py-2 text-sm whitespace-nowrap',
+    isActive ? 'bg-indigo-50 font-medium text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300' : 'text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800',
+  );
+
+/** `/` focuses the page's search box (the jobs page's when the page has none), `g x` navigates, `?` lists them. */
+function useShortcuts(showHelp: () => void) {
+  const navigate = useNavigate();
+  useEffect(() => {
+    const handle = createShortcutHandler({
+      navigate: (path) => navigate(path),
+      focusSearch: () => {
+        const box = document.querySelector<HTMLElement>('[data-search]');
+        if (box) box.focus();
+        else navigate('/jobs', { state: { focusSearch: true } });
+      },
+      showHelp,
+    });
+    const onKey = (e: KeyboardEvent) => {
+      if (document.querySelector('[role="dialog"]')) return;
+      if (handle(e)) e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [navigate, showHelp]);
+}
 
 export function ThemeToggle() {
   const [theme, setTheme] = useState<Theme>(storedTheme);
@@ -44,34 +86,43 @@ export function AppShell() {
   const logout = useLogout();
   const navigate = useNavigate();
   const org = me?.current_organization?.name ?? 'Kairos';
+  const [help, setHelp] = useState(false);
+  useShortcuts(() => setHelp(true));
+  const settings = settingsNav.filter((n) => !n.permission || me?.permissions.includes(n.permission));
 
   return (
     <div className="flex min-h-full flex-col md:flex-row">
-      <aside className="flex shrink-0 flex-col border-b border-zinc-200 bg-white md:w-56 md:border-r md:border-b-0 dark:border-zinc-800 dark:bg-zinc-900">
+      <aside className="flex shrink-0 flex-col border-b border-zinc-200 bg-white md:sticky md:top-0 md:h-screen md:w-56 md:overflow-y-auto md:border-r md:border-b-0 dark:border-zinc-800 dark:bg-zinc-900">
         <div className="flex items-center gap-2 px-4 py-4 font-semibold">
           <Clock className="h-5 w-5 text-indigo-600" aria-hidden />
           <span>Kairos</span>
         </div>
-        <div className="px-4 pb-3 text-xs text-zinc-500" data-testid="organization-name">{org}</div>
-        <nav aria-label="Main" className="flex gap-1 overflow-x-auto px-2 pb-2 md:flex-col">
+        <OrganizationSwitcher />
+        <nav aria-label="Main" className="flex gap-1 overflow-x-auto px-2 pb-2 md:flex-1 md:flex-col">
           {nav.map(({ to, label, icon: Icon, end }) => (
-            <NavLink
-              key={to}
-              to={to}
-              end={end}
-              className={({ isActive }) =>
-                cn(
-                  'flex items-center gap-2 rounded-md px-3 py-2 text-sm whitespace-nowrap',
-                  isActive ? 'bg-indigo-50 font-medium text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300' : 'text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800',
-                )
-              }
-            >
+            <NavLink key={to} to={to} end={end} className={linkClass}>
+              <Icon className="h-4 w-4" aria-hidden />
+              {label}
+            </NavLink>
+          ))}
+          <div className="hidden px-3 pt-4 pb-1 text-xs font-medium tracking-wide text-zinc-400 uppercase md:block">Organization</div>
+          {settings.map(({ to, label, icon: Icon, end }) => (
+            <NavLink key={to} to={to} end={end} className={linkClass}>
               <Icon className="h-4 w-4" aria-hidden />
               {label}
             </NavLink>
           ))}
         </nav>
+        <button
+          type="button"
+          onClick={() => setHelp(true)}
+          className="m-2 hidden items-center gap-2 rounded-md px-3 py-2 text-xs text-zinc-500 hover:bg-zinc-100 md:flex dark:hover:bg-zinc-800"
+        >
+          <Keyboard className="h-4 w-4" aria-hidden /> Shortcuts <kbd className="ml-auto rounded border border-zinc-300 px-1 font-mono dark:border-zinc-700">?</kbd>
+        </button>
       </aside>
+      <ShortcutsHelp open={help} onOpenChange={setHelp} />
+      <Toaster />
       <div className="flex min-w-0 flex-1 flex-col">
         <header className="flex h-14 items-center justify-end gap-3 border-b border-zinc-200 bg-white px-4 dark:border-zinc-800 dark:bg-zinc-900">
           <LiveIndicator status={live} />
@@ -89,6 +140,9 @@ export function AppShell() {
                 <div className="mt-1">{org} · {me?.current_organization?.role}</div>
               </DropdownMenuLabel>
               <DropdownMenuSeparator />
+              <DropdownMenuItem onSelect={() => navigate('/settings#profile')}>
+                <User className="h-4 w-4" /> Profile
+              </DropdownMenuItem>
               <DropdownMenuItem onSelect={() => applyTheme('system')}>
                 <Monitor className="h-4 w-4" /> Use system theme
               </DropdownMenuItem>

@@ -1,16 +1,19 @@
 import { useEffect, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ArrowLeft, Ban, RotateCcw, Trash2 } from 'lucide-react';
+import { Ban, Copy, RotateCcw, Trash2 } from 'lucide-react';
 import { api, unwrap, type Job, type JobLogEntry } from '@/api/client';
 import { keys } from '@/api/keys';
 import { useJob } from '@/api/queries';
 import { StateBadge } from '@/components/StateBadge';
 import { JsonView } from '@/components/JsonView';
+import { ProgressBar } from '@/components/ProgressBar';
+import { toast } from '@/lib/toast';
+import { JobTimeline } from './JobTimeline';
 import { Button } from '@/components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { ConfirmDialog } from '@/components/ui/dialog';
-import { ErrorNote, PageHeader, Skeleton } from '@/components/PageHeader';
+import { BackLink, ErrorNote, PageHeader, Skeleton } from '@/components/PageHeader';
 import { formatDuration, formatTime } from '@/lib/utils';
 
 const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
@@ -70,11 +73,13 @@ export function JobDetailPage() {
       const path = action === 'retry' ? '/api/v1/jobs/{id}/retry' : '/api/v1/jobs/{id}/cancel';
       return unwrap(api.POST(path, { params: { path: { id } } }));
     },
-    onSuccess: (updated) => {
+    onSuccess: (updated, action) => {
       void qc.invalidateQueries({ queryKey: keys.jobs });
+      toast.success(action === 'retry' ? 'Job queued again' : action === 'cancel' ? (updated?.state === 'cancelled' ? 'Job cancelled' : 'Cancel requested') : 'Job deleted');
       if (updated) qc.setQueryData(keys.job(id), (old: Job | undefined) => ({ ...old, ...updated }));
       else navigate('/jobs', { replace: true });
     },
+    onError: (e) => toast.error(e),
   });
 
   if (job.isPending) return <Skeleton className="h-40 w-full" />;
@@ -85,9 +90,7 @@ export function JobDetailPage() {
 
   return (
     <>
-      <Link to="/jobs" className="mb-3 inline-flex items-center gap-1 text-sm text-zinc-500 hover:underline">
-        <ArrowLeft className="h-4 w-4" /> Jobs
-      </Link>
+      <BackLink to="/jobs">Jobs</BackLink>
       <PageHeader
         title={
           <span className="flex items-center gap-3">
@@ -97,6 +100,9 @@ export function JobDetailPage() {
         }
         actions={
           <>
+            <Button variant="outline" size="sm" asChild>
+              <Link to={`/jobs/new?from=${j.id}`}><Copy className="h-4 w-4" /> Clone</Link>
+            </Button>
             <ConfirmDialog
               trigger={<Button variant="outline" size="sm" disabled={!canRetry || act.isPending}><RotateCcw className="h-4 w-4" /> Retry</Button>}
               title="Retry this job?"
@@ -127,7 +133,8 @@ export function JobDetailPage() {
       </PageHeader>
       <ErrorNote error={act.error} />
       <div className="grid gap-4 lg:grid-cols-3">
-        <Card className="lg:col-span-1">
+        <div className="min-w-0 space-y-4">
+        <Card>
           <CardHeader><CardTitle>Details</CardTitle></CardHeader>
           <CardContent>
             <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-2 text-sm">
@@ -140,12 +147,21 @@ export function JobDetailPage() {
               <Field label="Finished">{formatTime(j.finished_at)}</Field>
               {j.tags.length > 0 && <Field label="Tags">{j.tags.join(', ')}</Field>}
               {j.unique_key && <Field label="Unique key">{j.unique_key}</Field>}
-              {j.worker_id && <Field label="Worker"><span className="font-mono text-xs">{j.worker_id}</span></Field>}
-              {j.progress && <Field label="Progress">{j.progress.percent}% {j.progress.message}</Field>}
+              {j.worker_id && <Field label="Worker"><Link className="font-mono text-xs hover:underline" to={`/workers/${j.worker_id}`}>{j.worker_id}</Link></Field>}
             </dl>
+            {(j.progress || j.state === 'running') && (
+              <div className="mt-4">
+                <ProgressBar percent={j.progress?.percent ?? 0} message={j.progress?.message} running={j.state === 'running'} />
+              </div>
+            )}
           </CardContent>
         </Card>
-        <div className="space-y-4 lg:col-span-2">
+        <Card>
+          <CardHeader><CardTitle>Timeline</CardTitle></CardHeader>
+          <CardContent><JobTimeline job={j} /></CardContent>
+        </Card>
+        </div>
+        <div className="min-w-0 space-y-4 lg:col-span-2">
           {j.last_error && (
             <Card className="border-red-200 dark:border-red-900">
               <CardHeader><CardTitle className="text-red-700 dark:text-red-400">Error{j.last_error.type ? `: ${j.last_error.type}` : ''}</CardTitle></CardHeader>

@@ -1,54 +1,76 @@
-import { Link, useSearchParams } from 'react-router';
-import { ChevronRight } from 'lucide-react';
-import { useJobs, useQueues } from '@/api/queries';
+import { Link, useLocation, useNavigate } from 'react-router';
+import { PagerButtons, useUrlPager } from '@/lib/pager';
+import { Plus, Search } from 'lucide-react';
+import { useCan, useJobs, useQueues } from '@/api/queries';
 import type { JobFilters } from '@/api/keys';
-import { JOB_STATES, StateBadge } from '@/components/StateBadge';
+import { JOB_STATES } from '@/components/StateBadge';
+import { JobTable } from '@/components/JobTable';
+import { FilterInput } from '@/components/FilterInput';
 import { Button } from '@/components/ui/button';
-import { DataTable } from '@/components/ui/table';
 import { Input, Label, Select } from '@/components/ui/input';
-import { Empty, ErrorNote, PageHeader, Skeleton } from '@/components/PageHeader';
-import { relativeTime } from '@/lib/utils';
+import { Empty, ErrorNote, PageHeader } from '@/components/PageHeader';
 
 /** The list's filters and page, as kept in the URL (?state=&queue=&type=&cursor=). */
 export function filtersFrom(params: URLSearchParams): JobFilters {
   const f: JobFilters = {};
-  for (const k of ['state', 'queue', 'type', 'cursor'] as const) {
+  for (const k of ['state', 'queue', 'type', 'tag', 'cursor'] as const) {
     const v = params.get(k);
     if (v) f[k] = v;
   }
   return f;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export function JobsPage() {
-  const [params, setParams] = useSearchParams();
+  const pager = useUrlPager();
+  const { params } = pager;
+  const navigate = useNavigate();
+  const location = useLocation();
+  const canWrite = useCan('jobs.write');
   const filters = filtersFrom(params);
   const jobs = useJobs(filters);
   const queues = useQueues();
-  // The cursors of the pages before this one, so "Previous" can go back (kept in history state via the URL's prev).
-  const prev = params.getAll('prev');
-
-  const setFilter = (key: 'state' | 'queue' | 'type', value: string) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(key, value);
-    else next.delete(key);
-    next.delete('cursor');
-    next.delete('prev');
-    setParams(next);
-  };
-  const page = (cursor: string | null | undefined, back: boolean) => {
-    const next = new URLSearchParams(params);
-    next.delete('prev');
-    const stack = back ? prev.slice(0, -1) : [...prev, filters.cursor ?? ''];
-    stack.forEach((c) => next.append('prev', c));
-    if (cursor) next.set('cursor', cursor);
-    else next.delete('cursor');
-    setParams(next);
-  };
+  const setFilter = (key: 'state' | 'queue' | 'type' | 'tag', value: string) => pager.setFilter(key, value);
 
   return (
     <>
-      <PageHeader title="Jobs">Newest first. Filters stay in the address, so a view can be shared.</PageHeader>
-      <div className="mb-4 grid gap-3 sm:grid-cols-3">
+      <PageHeader
+        title="Jobs"
+        actions={canWrite && (
+          <Button asChild size="sm">
+            <Link to="/jobs/new"><Plus className="h-4 w-4" /> New job</Link>
+          </Button>
+        )}
+      >
+        Newest first. Filters stay in the address, so a view can be shared.
+      </PageHeader>
+      <form
+        role="search"
+        className="mb-3"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const text = new FormData(e.currentTarget).get('search')?.toString().trim() ?? '';
+          if (UUID.test(text)) navigate(`/jobs/${text.toLowerCase()}`);
+          else setFilter('type', text);
+        }}
+      >
+        <Label htmlFor="f-search" className="sr-only">Search jobs</Label>
+        <div className="relative">
+          <Search className="pointer-events-none absolute top-2.5 left-3 h-4 w-4 text-zinc-400" aria-hidden />
+          <Input
+            id="f-search"
+            name="search"
+            data-search
+            autoFocus={!!(location.state as { focusSearch?: boolean } | null)?.focusSearch}
+            key={filters.type ?? ''}
+            defaultValue={filters.type ?? ''}
+            placeholder="Job id or type, then Enter  ( / )"
+            className="pl-9"
+          />
+        </div>
+      </form>
+      <div className="mb-4 grid gap-3 sm:grid-cols-2 lg:grid-cols-4">
         <div className="space-y-1">
           <Label htmlFor="f-state">State</Label>
           <Select id="f-state" value={filters.state ?? ''} onChange={(e) => setFilter('state', e.target.value)}>
@@ -68,50 +90,12 @@ export function JobsPage() {
             {filters.queue && !queues.data?.items.some((q) => q.name === filters.queue) && <option value={filters.queue}>{filters.queue}</option>}
           </Select>
         </div>
-        <div className="space-y-1">
-          <Label htmlFor="f-type">Type</Label>
-          <Input
-            id="f-type"
-            placeholder="e.g. email.send"
-            defaultValue={filters.type ?? ''}
-            key={filters.type ?? ''}
-            onKeyDown={(e) => e.key === 'Enter' && setFilter('type', e.currentTarget.value.trim())}
-            onBlur={(e) => e.currentTarget.value.trim() !== (filters.type ?? '') && setFilter('type', e.currentTarget.value.trim())}
-          />
-        </div>
+        <FilterInput id="f-type" label="Type" value={filters.type} placeholder="e.g. email.send" onApply={(v) => setFilter('type', v)} />
+        <FilterInput id="f-tag" label="Tag" value={filters.tag} placeholder="e.g. billing" onApply={(v) => setFilter('tag', v)} />
       </div>
       <ErrorNote error={jobs.error} />
-      <DataTable columns={['State', 'Type', 'Queue', 'Attempt', 'Created', '']} empty={jobs.data && jobs.data.items.length === 0 && <Empty>No jobs match these filters.</Empty>}>
-            {jobs.isPending &&
-              [0, 1, 2].map((i) => (
-                <tr key={i}>
-                  <td colSpan={6} className="px-4 py-3"><Skeleton /></td>
-                </tr>
-              ))}
-            {jobs.data?.items.map((j) => (
-              <tr key={j.id} data-job-id={j.id} className="hover:bg-zinc-50 dark:hover:bg-zinc-800/50">
-                <td className="px-4 py-2"><StateBadge state={j.state} /></td>
-                <td className="px-4 py-2 font-medium">
-                  <Link to={`/jobs/${j.id}`} className="hover:underline">{j.type}</Link>
-                  <div className="font-mono text-xs text-zinc-500">{j.id}</div>
-                </td>
-                <td className="px-4 py-2">{j.queue}</td>
-                <td className="px-4 py-2 tabular-nums">{j.attempt}/{j.max_attempts}</td>
-                <td className="px-4 py-2 text-zinc-500">{relativeTime(j.created_at)}</td>
-                <td className="px-4 py-2 text-right">
-                  <Link to={`/jobs/${j.id}`} aria-label={`Open job ${j.id}`}><ChevronRight className="h-4 w-4 text-zinc-400" /></Link>
-                </td>
-              </tr>
-            ))}
-      </DataTable>
-      <div className="mt-4 flex justify-end gap-2">
-        <Button variant="outline" size="sm" disabled={!filters.cursor} onClick={() => page(prev[prev.length - 1], true)}>
-          Previous
-        </Button>
-        <Button variant="outline" size="sm" disabled={!jobs.data?.next_cursor} onClick={() => page(jobs.data?.next_cursor, false)}>
-          Next
-        </Button>
-      </div>
+      <JobTable jobs={jobs.data?.items} loading={jobs.isPending} empty={<Empty>No jobs match these filters.</Empty>} />
+      <PagerButtons pager={pager} nextCursor={jobs.data?.next_cursor} />
     </>
   );
 }

@@ -8,7 +8,8 @@ import { JOB_STATES } from '@/components/StateBadge';
 import { Badge } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
 import { DataTable } from '@/components/ui/table';
-import { ConfirmDialog } from '@/components/ui/dialog';
+import { ReasonDialog } from '@/components/ReasonDialog';
+import { toast } from '@/lib/toast';
 import { Empty, ErrorNote, PageHeader, Skeleton } from '@/components/PageHeader';
 import { formatDuration } from '@/lib/utils';
 
@@ -18,11 +19,15 @@ export function QueuesPage() {
   const queues = useQueues();
   const qc = useQueryClient();
   const toggle = useMutation({
-    mutationFn: (q: Queue) =>
+    mutationFn: ({ queue: q, reason }: { queue: Queue; reason: string | null }) =>
       q.paused
         ? unwrap(api.POST('/api/v1/queues/{name}/resume', { params: { path: { name: q.name } } }))
-        : unwrap(api.POST('/api/v1/queues/{name}/pause', { params: { path: { name: q.name } }, body: { reason: 'paused from the console' } })),
-    onSuccess: () => qc.invalidateQueries({ queryKey: keys.queues }),
+        : unwrap(api.POST('/api/v1/queues/{name}/pause', { params: { path: { name: q.name } }, body: { reason } })),
+    onSuccess: (q) => {
+      void qc.invalidateQueries({ queryKey: keys.queues });
+      toast.success(q.paused ? 'Queue paused' : 'Queue resumed', q.name);
+    },
+    onError: (e) => toast.error(e),
   });
 
   return (
@@ -39,7 +44,7 @@ export function QueuesPage() {
             {queues.data?.items.map((q) => (
               <tr key={q.name} data-queue={q.name}>
                 <td className="px-4 py-2 font-medium">
-                  <Link to={`/jobs?queue=${encodeURIComponent(q.name)}`} className="hover:underline">{q.name}</Link>
+                  <Link to={`/queues/${encodeURIComponent(q.name)}`} className="hover:underline">{q.name}</Link>
                   {q.paused && (
                     <Badge className="ml-2 bg-amber-50 text-amber-800 ring-amber-200 dark:bg-amber-950 dark:text-amber-300 dark:ring-amber-800" title={q.pause_reason ?? undefined}>
                       paused
@@ -55,16 +60,16 @@ export function QueuesPage() {
                 <td className="px-3 py-2 text-right tabular-nums">{q.throughput_last_minute}</td>
                 <td className="px-4 py-2 text-right">
                   {q.paused ? (
-                    <Button variant="outline" size="sm" onClick={() => toggle.mutate(q)} disabled={toggle.isPending}>
+                    <Button variant="outline" size="sm" onClick={() => toggle.mutate({ queue: q, reason: null })} disabled={toggle.isPending}>
                       <Play className="h-3.5 w-3.5" /> Resume
                     </Button>
                   ) : (
-                    <ConfirmDialog
+                    <ReasonDialog
                       trigger={<Button variant="outline" size="sm" disabled={toggle.isPending}><Pause className="h-3.5 w-3.5" /> Pause</Button>}
                       title={`Pause ${q.name}?`}
                       description="Workers get no new jobs from it until it is resumed; running jobs finish."
-                      confirmLabel="Pause"
-                      onConfirm={() => toggle.mutate(q)}
+                      confirmLabel="Pause queue"
+                      onConfirm={(reason) => toggle.mutate({ queue: q, reason })}
                     />
                   )}
                 </td>
