@@ -84,6 +84,16 @@ describe('applyEvents', () => {
     expect(isStale(qc, keys.stats)).toBe(false);
   });
 
+  it('keeps the state of a job when a progress event says only the progress (as a job heartbeat sends it)', () => {
+    const qc = client();
+    const all = keys.jobList({});
+    qc.setQueryData(all, { items: [job('b')], next_cursor: null });
+    qc.setQueryData(keys.job('a'), job('a', { state: 'running' }));
+    applyEvents(qc, [event('job.progress', { job_id: 'a', progress: { percent: 60, message: 'rendering' } })]);
+    expect(qc.getQueryData<Job>(keys.job('a'))).toMatchObject({ state: 'running', progress: { percent: 60, message: 'rendering' } });
+    expect(isStale(qc, all)).toBe(false);
+  });
+
   it('sends queue and worker events to their lists', () => {
     const qc = client();
     qc.setQueryData(keys.queues, { items: [] });

@@ -14,9 +14,10 @@ export interface DomainEvent {
 /** The data of a job.* event. */
 export interface JobEventData {
   job_id: string;
-  queue: string;
-  type: string;
-  state: string;
+  // A transition says all of these; job.progress says only the job and its progress.
+  queue?: string;
+  type?: string;
+  state?: string;
   previous_state?: string | null;
   attempt?: number;
   worker_id?: string | null;
@@ -38,13 +39,15 @@ function isJobEvent(e: DomainEvent): e is DomainEvent & { data: JobEventData } {
 
 /** Whether a job (as the event says it now is) belongs in a list with these filters. */
 export function matchesFilters(f: JobFilters, d: Pick<JobEventData, 'state' | 'queue' | 'type'>): boolean {
+  if (!d.state || !d.queue || !d.type) return false;
   return (!f.state || f.state === d.state) && (!f.queue || f.queue === d.queue) && (!f.type || f.type === d.type);
 }
 
 /** The job as the event says it is now, merged into what the cache holds. */
 export function patchJob(job: Job, e: DomainEvent & { data: JobEventData }): Job {
   const d = e.data;
-  const next: Job = { ...job, state: d.state };
+  const next: Job = { ...job };
+  if (d.state) next.state = d.state;
   if (typeof d.attempt === 'number') next.attempt = d.attempt;
   if (d.worker_id !== undefined) next.worker_id = d.worker_id;
   if (d.error) next.last_error = { message: d.error.message, type: d.error.type ?? null, stack: d.error.stack ?? null };
@@ -103,7 +106,7 @@ export function applyEvents(qc: QueryClient, events: readonly DomainEvent[]): vo
         mark(keys.queues, false);
         // A schedule's run history shows its jobs' states; a worker's page the jobs it runs.
         mark([...keys.schedules, 'runs'], false);
-        if (e.type === 'job.started' || FINISHED.has(e.data.state)) mark([...keys.workers, 'detail'], false);
+        if (e.type === 'job.started' || FINISHED.has(e.data.state ?? '')) mark([...keys.workers, 'detail'], false);
       }
     } else if (e.type.startsWith('queue.')) {
       mark(keys.queues, false);

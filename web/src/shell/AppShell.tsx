@@ -91,7 +91,7 @@ export function AppShell() {
   const settings = settingsNav.filter((n) => !n.permission || me?.permissions.includes(n.permission));
 
   return (
-    <div className="flex min-h-full flex-col md:flex-row">
+    <div className="relative flex min-h-full flex-col md:flex-row">
       <aside className="flex shrink-0 flex-col border-b border-zinc-200 bg-white md:sticky md:top-0 md:h-screen md:w-56 md:overflow-y-auto md:border-r md:border-b-0 dark:border-zinc-800 dark:bg-zinc-900">
         <div className="flex items-center gap-2 px-4 py-4 font-semibold">
           <Clock className="h-5 w-5 text-indigo-600" aria-hidden />
@@ -124,7 +124,8 @@ export function AppShell() {
       <ShortcutsHelp open={help} onOpenChange={setHelp} />
       <Toaster />
       <div className="flex min-w-0 flex-1 flex-col">
-        <header className="flex h-14 items-center justify-end gap-3 border-b border-zinc-200 bg-white px-4 dark:border-zinc-800 dark:bg-zinc-900">
+        {/* On a phone the header sits in the logo row, top right; from md on it is the bar above the page. */}
+        <header className="absolute top-0 right-0 flex h-14 items-center justify-end gap-3 px-4 md:static md:border-b md:border-zinc-200 md:bg-white md:dark:border-zinc-800 md:dark:bg-zinc-900">
           <LiveIndicator status={live} />
           <ThemeToggle />
           <DropdownMenu>

@@ -149,9 +149,9 @@ export function JobDetailPage() {
               {j.unique_key && <Field label="Unique key">{j.unique_key}</Field>}
               {j.worker_id && <Field label="Worker"><Link className="font-mono text-xs hover:underline" to={`/workers/${j.worker_id}`}>{j.worker_id}</Link></Field>}
             </dl>
-            {(j.progress || j.state === 'running') && (
+            {j.state === 'running' && (
               <div className="mt-4">
-                <ProgressBar percent={j.progress?.percent ?? 0} message={j.progress?.message} running={j.state === 'running'} />
+                <ProgressBar percent={j.progress?.percent ?? 0} message={j.progress?.message} running />
               </div>
             )}
           </CardContent>
@@ -162,7 +162,7 @@ export function JobDetailPage() {
         </Card>
         </div>
         <div className="min-w-0 space-y-4 lg:col-span-2">
-          {j.last_error && (
+          {j.last_error && j.state !== 'succeeded' && (
             <Card className="border-red-200 dark:border-red-900">
               <CardHeader><CardTitle className="text-red-700 dark:text-red-400">Error{j.last_error.type ? `: ${j.last_error.type}` : ''}</CardTitle></CardHeader>
               <CardContent className="space-y-2">

@@ -70,7 +70,7 @@ export function JobsPage() {
           />
         </div>
       </form>
-      <div className="mb-4 grid gap-3 sm:grid-cols-2 lg:grid-cols-4">
+      <div className="mb-4 grid grid-cols-2 gap-3 lg:grid-cols-4">
         <div className="space-y-1">
           <Label htmlFor="f-state">State</Label>
           <Select id="f-state" value={filters.state ?? ''} onChange={(e) => setFilter('state', e.target.value)}>

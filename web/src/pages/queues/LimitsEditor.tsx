@@ -74,24 +74,26 @@ export function LimitsEditor({ queue, canEdit }: { queue: Queue; canEdit: boolea
 
   return (
     <form onSubmit={submit} noValidate className="space-y-4">
-      <fieldset disabled={!canEdit} className="grid gap-4 sm:grid-cols-2">
+      <fieldset disabled={!canEdit} className="grid gap-4">
         <FormField id="l-concurrency" label="Concurrency limit" hint="Jobs running at once, all workers together" errors={errs('concurrency_limit')}>
           <Input id="l-concurrency" inputMode="numeric" placeholder="no limit" value={form.concurrency_limit} onChange={set('concurrency_limit')} />
         </FormField>
         <div className="grid grid-cols-2 gap-2">
-          <FormField id="l-rate" label="Rate limit" hint="Starts…" errors={errs('rate_limit.limit')}>
+          <FormField id="l-rate" label="Rate limit (starts)" errors={errs('rate_limit.limit')}>
             <Input id="l-rate" inputMode="numeric" placeholder="no limit" value={form.rate_limit} onChange={set('rate_limit')} />
           </FormField>
-          <FormField id="l-period" label="per (ms)" hint="…per period" errors={errs('rate_limit.period_ms')}>
+          <FormField id="l-period" label="per period (ms)" errors={errs('rate_limit.period_ms')}>
             <Input id="l-period" inputMode="numeric" placeholder="60000" value={form.rate_period_ms} onChange={set('rate_period_ms')} />
           </FormField>
         </div>
+        <div className="grid grid-cols-2 gap-2">
         <FormField id="l-attempts" label="Default max attempts" errors={errs('default_max_attempts')}>
-          <Input id="l-attempts" inputMode="numeric" placeholder="server default" value={form.default_max_attempts} onChange={set('default_max_attempts')} />
+          <Input id="l-attempts" inputMode="numeric" placeholder="default" value={form.default_max_attempts} onChange={set('default_max_attempts')} />
         </FormField>
         <FormField id="l-timeout" label="Default timeout (ms)" errors={errs('default_timeout_ms')}>
           <Input id="l-timeout" inputMode="numeric" placeholder="none" value={form.default_timeout_ms} onChange={set('default_timeout_ms')} />
         </FormField>
+        </div>
       </fieldset>
       {save.error instanceof ApiError && !save.error.errors && <ErrorNote error={save.error} />}
       {canEdit && (

@@ -4,6 +4,15 @@ import { useSchedulePreview } from '@/api/queries';
 import { Skeleton } from '@/components/PageHeader';
 import { formatTime } from '@/lib/utils';
 
+/** "2026-12-04T02:30:00.000+01:00" → "Fri 2026-12-04", "02:30", "UTC+01:00": a fire time as read in its zone. */
+export function splitLocal(local: string): { day: string; time: string; offset: string } {
+  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2})?(?:\.\d+)?(Z|[+-]\d{2}:\d{2})?$/.exec(local);
+  if (!m) return { day: local, time: '', offset: '' };
+  const weekday = new Date(`${m[1]}T00:00:00Z`).toLocaleDateString('en-US', { weekday: 'short', timeZone: 'UTC' });
+  const seconds = m[3] && m[3] !== ':00' ? m[3] : '';
+  return { day: `${weekday} ${m[1]}`, time: `${m[2]}${seconds}`, offset: m[4] ? `UTC${m[4] === 'Z' ? '' : m[4]}` : '' };
+}
+
 /** What the timing fields mean, from the server: a description and the next fire times (in the zone, and here). */
 export function SchedulePreview({ query }: { query: Record<string, string> | null }) {
   const preview = useSchedulePreview(query);
@@ -23,13 +32,16 @@ export function SchedulePreview({ query }: { query: Record<string, string> | nul
         <>
           <p className="font-medium" data-testid="schedule-description">{preview.data.description}</p>
           <p className="mt-3 mb-1 text-xs text-zinc-500 uppercase">Next fire times ({preview.data.timezone})</p>
-          <ol className="space-y-0.5 font-mono text-xs" data-testid="schedule-next">
-            {preview.data.next_local.map((local, i) => (
-              <li key={local}>
-                {local.replace('T', ' ')}
-                <span className="ml-2 font-sans text-zinc-500">{formatTime(preview.data.next[i])} here</span>
-              </li>
-            ))}
+          <ol className="space-y-1.5 text-xs" data-testid="schedule-next">
+            {preview.data.next_local.map((local, i) => {
+              const { day, time, offset } = splitLocal(local);
+              return (
+                <li key={local}>
+                  <span className="font-medium">{day}</span> <span className="font-mono">{time}</span> <span className="text-zinc-500">{offset}</span>
+                  <div className="text-zinc-500">{formatTime(preview.data.next[i])} your time</div>
+                </li>
+              );
+            })}
           </ol>
         </>
       )}

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { splitLocal } from './SchedulePreview';
 import { emptyScheduleForm, formFromSchedule, previewQuery, scheduleRequestFrom, splitInterval, timingOf, type Schedule } from './scheduleForm';
 
 const form = () => ({ ...emptyScheduleForm(), timezone: 'Europe/Berlin', name: 'nightly', type: 'report.build', queue: 'reports' });
@@ -35,5 +36,12 @@ describe('the schedule form', () => {
     expect(formFromSchedule(s)).toMatchObject({ kind: 'every', every: '2', unit: 'hours', max_attempts: '3', tags: 'x', paused: true, pause_reason: 'maintenance' });
     expect(timingOf(s)).toBe('every 2 hours');
     expect(splitInterval(1500)).toEqual({ every: '1.5', unit: 'seconds' });
+  });
+});
+
+describe('splitLocal', () => {
+  it('reads a fire time in its zone as day, time and offset', () => {
+    expect(splitLocal('2026-12-04T02:30:00.000+01:00')).toEqual({ day: 'Fri 2026-12-04', time: '02:30', offset: 'UTC+01:00' });
+    expect(splitLocal('2026-12-04T02:30:15.000Z')).toEqual({ day: 'Fri 2026-12-04', time: '02:30:15', offset: 'UTC' });
   });
 });
