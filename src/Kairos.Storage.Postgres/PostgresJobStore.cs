@@ -326,6 +326,12 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         if (p.Tag is { } tag) { sql.Append(" AND tags @> @tag"); cmd.Parameters.Texts("tag", [tag]); }
         if (p.CreatedAfter is { } after) { sql.Append(" AND created_at >= @after"); cmd.Parameters.Long("after", Ms(after)); }
         if (p.CreatedBefore is { } before) { sql.Append(" AND created_at < @before"); cmd.Parameters.Long("before", Ms(before)); }
+        if (p.Search is { Count: > 0 } terms)
+        {
+            // The GIN index of job_search finds the matching seqs (of this organization); the listing's order and cursor stay on seq.
+            sql.Append(" AND seq IN (SELECT s.seq FROM job_search s WHERE s.organization_id = @org AND s.document @@ to_tsquery('simple', @match))");
+            cmd.Parameters.Text("match", JobSearch.TsQuery(terms));
+        }
         if (DecodeCursor(p.Cursor) is { } cursor)
         {
             sql.Append(p.OldestFirst ? " AND seq > @cursor" : " AND seq < @cursor");

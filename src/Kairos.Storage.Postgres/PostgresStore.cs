@@ -45,6 +45,7 @@ public sealed class PostgresStore : IKairosStore
         Schedules = new PostgresScheduleStore(this);
         Workflows = new PostgresWorkflowStore(this);
         Monitors = new PostgresMonitorStore(this);
+        Metrics = new PostgresMetricsStore(this);
         Audit = new PostgresAuditStore(this);
         Alerts = new PostgresAlertStore(this);
         Webhooks = new PostgresWebhookStore(this);
@@ -66,6 +67,7 @@ public sealed class PostgresStore : IKairosStore
     public IScheduleStore Schedules { get; }
     public IWorkflowStore Workflows { get; }
     public IMonitorStore Monitors { get; }
+    public IMetricsStore Metrics { get; }
     public IAuditStore Audit { get; }
     public IAlertStore Alerts { get; }
     public IWebhookStore Webhooks { get; }

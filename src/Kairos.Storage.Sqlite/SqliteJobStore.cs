@@ -224,7 +224,23 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
         store.ReadAsync(c =>
         {
             using var cmd = c.CreateCommand();
-            var sql = new StringBuilder($"SELECT {JobColumns} FROM jobs WHERE organization_id = $org");
+            var cursor = DecodeCursor(p.Cursor);
+            var order = p.OldestFirst ? "ASC" : "DESC";
+            var sql = new StringBuilder($"SELECT {JobColumns} FROM ");
+            if (p.Search is { Count: > 0 } terms)
+            {
+                // The FTS index walks its matches in seq order (newest first, as listed) from the cursor on, and each is
+                // looked up and filtered: a page of a common word stops after a page of hits, a rare word has few to walk.
+                // Only the seq leaves the subquery, so the job's columns (type, payload, ...) name the jobs table alone.
+                sql.Append("(SELECT rowid AS hit FROM jobs_fts WHERE jobs_fts MATCH $match");
+                if (cursor is not null) sql.Append(p.OldestFirst ? " AND rowid > $cursor" : " AND rowid < $cursor");
+                sql.Append($" ORDER BY rowid {order}) AS hits CROSS JOIN jobs ON jobs.seq = hits.hit WHERE organization_id = $org");
+                cmd.Set("$match", JobSearch.Fts5Match(terms));
+            }
+            else
+            {
+                sql.Append("jobs WHERE organization_id = $org");
+            }
             cmd.Set("$org", p.OrganizationId.ToString());
             if (p.State is { } state) { sql.Append(" AND state = $state"); cmd.Set("$state", state.ToWire()); }
             if (p.Queue is { } queue) { sql.Append(" AND queue = $queue"); cmd.Set("$queue", queue); }
@@ -236,12 +252,12 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
             }
             if (p.CreatedAfter is { } after) { sql.Append(" AND created_at >= $after"); cmd.Set("$after", Ms(after)); }
             if (p.CreatedBefore is { } before) { sql.Append(" AND created_at < $before"); cmd.Set("$before", Ms(before)); }
-            if (DecodeCursor(p.Cursor) is { } cursor)
+            if (cursor is not null)
             {
                 sql.Append(p.OldestFirst ? " AND seq > $cursor" : " AND seq < $cursor");
                 cmd.Set("$cursor", cursor);
             }
-            sql.Append(p.OldestFirst ? " ORDER BY seq ASC" : " ORDER BY seq DESC");
+            sql.Append(p.Search is { Count: > 0 } ? $" ORDER BY hits.hit {order}" : $" ORDER BY seq {order}");
             sql.Append(" LIMIT $limit");
             cmd.Set("$limit", p.Limit + 1);
             cmd.CommandText = sql.ToString();

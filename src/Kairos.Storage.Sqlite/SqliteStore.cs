@@ -56,6 +56,7 @@ public sealed class SqliteStore : IKairosStore
         KeyRing = new SqliteKeyRingStore(this);
         Workflows = new SqliteWorkflowStore(this);
         Monitors = new SqliteMonitorStore(this);
+        Metrics = new SqliteMetricsStore(this);
     }
 
     public string Driver => "sqlite";
@@ -78,6 +79,7 @@ public sealed class SqliteStore : IKairosStore
     public IKeyRingStore KeyRing { get; }
     public IWorkflowStore Workflows { get; }
     public IMonitorStore Monitors { get; }
+    public IMetricsStore Metrics { get; }
 
     /// <summary>One process owns the file: there are no other nodes.</summary>
     public IStoreCluster? Cluster => null;

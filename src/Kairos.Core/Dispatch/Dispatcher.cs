@@ -1,5 +1,6 @@
 using Kairos.Core.Events;
 using Kairos.Core.Jobs;
+using Kairos.Core.Metrics;
 using Kairos.Core.Storage;
 using Kairos.Core.Workers;
 
@@ -9,7 +10,7 @@ namespace Kairos.Core.Dispatch;
 /// Runs every job and worker operation through the store, then publishes what changed as domain events and wakes
 /// whoever waits for it: long-polling fetchers on queued jobs, the maintenance loop on future run_at times.
 /// </summary>
-public sealed partial class Dispatcher(IKairosStore store, ReadySignal signal, EventBus events, MaintenanceClock maintenance, TimeProvider time)
+public sealed partial class Dispatcher(IKairosStore store, ReadySignal signal, EventBus events, MaintenanceClock maintenance, TimeProvider time, JobMetrics? metrics = null)
 {
     /// <summary>How often a long-poll looks at the store again even without a wake-up (a safety net, not the mechanism).</summary>
     public static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(5);
@@ -281,8 +282,12 @@ public sealed partial class Dispatcher(IKairosStore store, ReadySignal signal, E
         store.Cluster?.NotifyReady(new ReadyNotice(organizationId, queue, count));
     }
 
-    private void Publish(JobChange change) =>
+    /// <summary>Publishes the change as an event and counts it for the metrics rollup (in memory: no write of its own).</summary>
+    private void Publish(JobChange change)
+    {
+        metrics?.Record(change);
         events.Publish(EventTypes.For(change), change.OrganizationId, EventTypes.Data(change));
+    }
 }
 
 public sealed record MaintenancePass(int LostWorkers, int ExpiredLeases, int Promoted);

@@ -92,6 +92,8 @@ public sealed record ListJobsParams(Guid OrganizationId)
     public string? Tag { get; init; }
     public DateTimeOffset? CreatedAfter { get; init; }
     public DateTimeOffset? CreatedBefore { get; init; }
+    /// <summary>Full-text search: words each job must contain (see <see cref="JobSearch"/>), from <see cref="JobSearch.Terms"/>.</summary>
+    public IReadOnlyList<string>? Search { get; init; }
     public int Limit { get; init; } = 50;
     public string? Cursor { get; init; }
     public bool OldestFirst { get; init; }

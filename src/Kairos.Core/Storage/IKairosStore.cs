@@ -24,6 +24,7 @@ public interface IKairosStore : IAsyncDisposable
     IKeyRingStore KeyRing { get; }
     IWorkflowStore Workflows { get; }
     IMonitorStore Monitors { get; }
+    IMetricsStore Metrics { get; }
 
     /// <summary>Coordination with other server nodes on the same store; null for a single-node store.</summary>
     IStoreCluster? Cluster { get; }

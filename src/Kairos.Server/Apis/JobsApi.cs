@@ -10,10 +10,11 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Kairos.Server.Apis;
 
-/// <summary>Jobs: enqueue (single and bulk), list, get, retry, cancel, delete.</summary>
+/// <summary>Jobs: enqueue (single and bulk), list (with full-text search, <c>q</c>), get, retry, cancel, delete.</summary>
 public static class JobsApi
 {
     public const int MaxBulk = 10_000;
+    public const int MaxSearchLength = 1_000;
 
     public static RouteGroupBuilder MapJobsApi(this RouteGroupBuilder api)
     {
@@ -73,10 +74,11 @@ public static class JobsApi
 
     public static async Task<Results<Ok<ListResponse<JobDto>>, ValidationProblem>> List(
         HttpContext http, IKairosStore store, string? state, string? queue, string? type, string? tag,
-        [FromQuery(Name = "created_after")] string? createdAfter, [FromQuery(Name = "created_before")] string? createdBefore, string? limit, string? cursor, string? order)
+        [FromQuery(Name = "created_after")] string? createdAfter, [FromQuery(Name = "created_before")] string? createdBefore, string? q,
+        string? limit, string? cursor, string? order)
     {
         var v = new Validation();
-        var filter = ParseFilter(http.User.OrganizationId(), new JobFilter(state, queue, type, tag, createdAfter, createdBefore), "", v);
+        var filter = ParseFilter(http.User.OrganizationId(), new JobFilter(state, queue, type, tag, createdAfter, createdBefore, q), "", v);
         var n = ParseLimit(limit, v);
         if (order is not null and not "asc" and not "desc") v.Add("order", "must be asc or desc");
         if (!v.Ok) return Problems.Invalid(v);
@@ -108,6 +110,7 @@ public static class JobsApi
             Tag = f.Tag,
             CreatedAfter = ParseTime(f.CreatedAfter, prefix + "created_after", v),
             CreatedBefore = ParseTime(f.CreatedBefore, prefix + "created_before", v),
+            Search = ParseSearch(f.Q, prefix + "q", v),
         };
     }
 
@@ -180,6 +183,20 @@ public static class JobsApi
             default:
                 return Problems.Conflict($"Job '{id}' is {result.CurrentState?.ToWire()} and cannot be {refused}.");
         }
+    }
+
+    /// <summary>The words of a search (<see cref="JobSearch"/>); null without one.</summary>
+    internal static IReadOnlyList<string>? ParseSearch(string? q, string field, Validation v)
+    {
+        if (q is null) return null;
+        if (q.Length > MaxSearchLength)
+        {
+            v.Add(field, $"must be at most {MaxSearchLength} characters");
+            return null;
+        }
+        var terms = JobSearch.Terms(q);
+        if (terms.Count == 0) v.Add(field, "must contain a word (letters or digits)");
+        return terms;
     }
 
     internal static DateTimeOffset? ParseTime(string? value, string field, Validation v)

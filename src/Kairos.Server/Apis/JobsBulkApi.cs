@@ -7,8 +7,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Kairos.Server.Apis;
 
-/// <summary>The filters of the job list, as query parameters or as the <c>filter</c> of a bulk action.</summary>
-public sealed record JobFilter(string? State, string? Queue, string? Type, string? Tag, string? CreatedAfter, string? CreatedBefore);
+/// <summary>The filters of the job list, as query parameters or as the <c>filter</c> of a bulk action; <c>q</c> is a full-text search.</summary>
+public sealed record JobFilter(string? State, string? Queue, string? Type, string? Tag, string? CreatedAfter, string? CreatedBefore, string? Q = null);
 
 /// <summary>Either <c>ids</c> (at most 10,000) or <c>filter</c> (the list's filters; <c>{}</c> is every job).</summary>
 public sealed record BulkJobsRequest(List<string?>? Ids, JobFilter? Filter);
