@@ -26,6 +26,11 @@ public static class ServerCommand
             Description = "Comma-separated origins whose pages may call the API with credentials, e.g. https://app.example.com (default: none; env KAIROS_CORS_ORIGINS)",
         };
 
+        var metricsRetention = new Option<int?>("--metrics-retention-days")
+        {
+            Description = "How long the per-minute metrics behind the charts are kept, in days (default 90; env KAIROS_METRICS_RETENTION_DAYS)",
+        };
+
         var command = new Command("server", "Run the Kairos server (embedded SQLite by default).");
         command.Options.Add(port);
         command.Options.Add(data);
@@ -36,6 +41,7 @@ public static class ServerCommand
         command.Options.Add(databaseUrl);
         command.Options.Add(logFormat);
         command.Options.Add(corsOrigins);
+        command.Options.Add(metricsRetention);
         command.SetAction(async (parse, cancellationToken) =>
         {
             ServerOptions options;
@@ -54,6 +60,7 @@ public static class ServerCommand
                     DatabaseUrl = parse.GetValue(databaseUrl) ?? options.DatabaseUrl,
                     LogFormat = parse.GetValue(logFormat)?.ToLowerInvariant() ?? options.LogFormat,
                     CorsOrigins = parse.GetValue(corsOrigins) is { } origins ? ServerOptions.ParseOrigins(origins) : options.CorsOrigins,
+                    MetricsRetention = parse.GetValue(metricsRetention) is { } days ? TimeSpan.FromDays(days) : options.MetricsRetention,
                 };
                 options.Validate();
             }

@@ -3,6 +3,7 @@ using Kairos.Core.Auth;
 using Kairos.Core.Dispatch;
 using Kairos.Core.Events;
 using Kairos.Core.Monitors;
+using Kairos.Core.Metrics;
 using Kairos.Core.Schedules;
 using Kairos.Core.Storage;
 using Kairos.Server.Apis;
@@ -97,7 +98,13 @@ public static class KairosServer
             return bus;
         });
         services.AddSingleton<MaintenanceClock>();
+        services.AddSingleton<JobMetrics>();
         services.AddSingleton<Dispatcher>();
+        services.AddSingleton<MetricsRecorder>();
+        services.AddSingleton(sp => new MetricsSampler(sp.GetRequiredService<IKairosStore>(), sp.GetRequiredService<TimeProvider>())
+        {
+            Retention = sp.GetRequiredService<ServerOptions>().MetricsRetention,
+        });
         services.AddSingleton<BulkJobCommands>();
         services.AddSingleton<Scheduler>();
         services.AddSingleton<MonitorWatch>();
@@ -109,6 +116,7 @@ public static class KairosServer
         services.AddHostedService(sp => sp.GetRequiredService<StoreStartup>());
         services.AddHostedService<MaintenanceService>();
         services.AddHostedService<ClusterService>();
+        services.AddHostedService<MetricsService>();
 
         services.AddKairosAuth();
         services.AddSingleton<AuditRecorder>();
@@ -189,6 +197,7 @@ public static class KairosServer
         api.MapSystemApi();
         api.MapEventsApi();
         api.MapLiveApi();
+        api.MapMetricsApi();
         api.MapApiKeysApi();
         api.MapAuthApi();
         api.MapOrganizationsApi();
@@ -277,7 +286,7 @@ public sealed class StoreStartup(IKairosStore store, ServerOptions options, Serv
 /// the leader dies.
 /// </summary>
 internal sealed class MaintenanceService(
-    Dispatcher dispatcher, MaintenanceClock clock, Scheduler scheduler, MonitorWatch monitors, ServerOptions options, IKairosStore store, TimeProvider time,
+    Dispatcher dispatcher, MaintenanceClock clock, Scheduler scheduler, MonitorWatch monitors, MetricsSampler sampler, ServerOptions options, IKairosStore store, TimeProvider time,
     ILogger<MaintenanceService> logger)
     : BackgroundService
 {
@@ -292,9 +301,10 @@ internal sealed class MaintenanceService(
         });
         scheduler.OnError = ex => logger.LogError(ex, "Firing schedules failed");
         monitors.OnError = ex => logger.LogError(ex, "Evaluating monitors failed");
+        sampler.OnError = ex => logger.LogError(ex, "Sampling queue metrics failed");
         if (store.Cluster is not { } cluster)
         {
-            await Task.WhenAll(loop.RunAsync(stoppingToken), scheduler.RunAsync(stoppingToken), monitors.RunAsync(stoppingToken));
+            await Task.WhenAll(loop.RunAsync(stoppingToken), scheduler.RunAsync(stoppingToken), monitors.RunAsync(stoppingToken), sampler.RunAsync(stoppingToken));
             return;
         }
         while (!stoppingToken.IsCancellationRequested)
@@ -317,10 +327,23 @@ internal sealed class MaintenanceService(
             {
                 logger.LogInformation("Node {Node} leads the maintenance loop", cluster.NodeId);
                 using var both = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, leadership.Lost);
-                await Task.WhenAll(loop.RunAsync(both.Token), scheduler.RunAsync(both.Token), monitors.RunAsync(both.Token));
+                await Task.WhenAll(loop.RunAsync(both.Token), scheduler.RunAsync(both.Token), monitors.RunAsync(both.Token), sampler.RunAsync(both.Token));
                 if (!stoppingToken.IsCancellationRequested) logger.LogWarning("Node {Node} lost leadership", cluster.NodeId);
             }
         }
+    }
+}
+
+/// <summary>
+/// Every node: flushes the job metrics it counted in memory to the store's rollup every few seconds, and once more when
+/// the node stops (see <see cref="MetricsRecorder"/>).
+/// </summary>
+internal sealed class MetricsService(MetricsRecorder recorder, ILogger<MetricsService> logger) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        recorder.OnError = ex => logger.LogWarning("Could not write job metrics (kept for the next flush): {Message}", ex.Message);
+        return recorder.RunAsync(stoppingToken);
     }
 }
 

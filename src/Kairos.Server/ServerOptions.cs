@@ -19,6 +19,8 @@ public sealed record ServerOptions
     /// <summary>When set, this key exists with admin scope in the default organization (headless bootstrap).</summary>
     public string? AdminApiKey { get; init; }
     public TimeSpan WorkerHeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>How long the metrics rollup keeps its minutes (charts' history), independent of the jobs' retention.</summary>
+    public TimeSpan MetricsRetention { get; init; } = TimeSpan.FromDays(90);
 
     /// <summary><c>sqlite</c> (default: one file in <see cref="Data"/>) or <c>postgres</c> (<see cref="DatabaseUrl"/>).</summary>
     public string Store { get; init; } = "sqlite";
@@ -41,6 +43,7 @@ public sealed record ServerOptions
     {
         if (Port is < 0 or > 65535) throw new ArgumentException($"port must be between 0 and 65535, not {Port}");
         if (MaxPayloadBytes < 1) throw new ArgumentException("max payload bytes must be positive");
+        if (MetricsRetention < TimeSpan.FromDays(1)) throw new ArgumentException("metrics retention must be at least 1 day");
         if (Store is not ("sqlite" or "postgres")) throw new ArgumentException($"store must be 'sqlite' or 'postgres', not '{Store}'");
         if (Store == "postgres" && string.IsNullOrWhiteSpace(DatabaseUrl))
         {
@@ -71,6 +74,7 @@ public sealed record ServerOptions
             MaxPayloadBytes = Int(config, "MAX_PAYLOAD_BYTES") ?? o.MaxPayloadBytes,
             AdminApiKey = config["ADMIN_API_KEY"] is { Length: > 0 } key ? key : null,
             WorkerHeartbeatTimeout = Int(config, "WORKER_HEARTBEAT_TIMEOUT_MS") is { } ms ? TimeSpan.FromMilliseconds(ms) : o.WorkerHeartbeatTimeout,
+            MetricsRetention = Int(config, "METRICS_RETENTION_DAYS") is { } days ? TimeSpan.FromDays(days) : o.MetricsRetention,
             Store = config["STORE"] is { Length: > 0 } store ? store.ToLowerInvariant() : o.Store,
             DatabaseUrl = config["DATABASE_URL"] is { Length: > 0 } url ? url : null,
             LogFormat = config["LOG_FORMAT"] is { Length: > 0 } format ? format.ToLowerInvariant() : null,

@@ -35,6 +35,7 @@ public sealed class AccessTests() : IdentityTest(fakeTime: true)
             ("read queues", c => c.GetAsync("/api/v1/queues"), "viewer"),
             ("read workers", c => c.GetAsync("/api/v1/workers"), "viewer"),
             ("read stats", c => c.GetAsync("/api/v1/stats"), "viewer"),
+            ("read metrics", c => c.GetAsync("/api/v1/metrics/series?metric=succeeded"), "viewer"),
             ("read members", c => c.GetAsync("/api/v1/members"), "viewer"),
             ("create a job", c => c.PostJsonAsync("/api/v1/jobs", new { queue = "matrix", type = "t" }), "member"),
             ("cancel a job", async c => await c.PostAsync($"/api/v1/jobs/{(await EnqueueAsync("matrix")).Str("id")}/cancel", null), "member"),

@@ -86,6 +86,7 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
     private static readonly Dictionary<string, string> Queries = new(StringComparer.Ordinal)
     {
         ["PreviewSchedule"] = "?cron=" + Uri.EscapeDataString("*/5 * * * *"),
+        ["GetMetricSeries"] = "?metric=enqueued,started,depth&step=day",
     };
 
     /// <summary>
