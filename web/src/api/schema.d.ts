@@ -709,6 +709,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/metrics/series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Time series of job metrics per minute, hour or day (metric: enqueued, started, succeeded, failed, retried, cancelled, finished, success_rate, depth, oldest_age_ms, run_time_p50_ms, run_time_p90_ms, run_time_p95_ms, run_time_p99_ms, runs; comma-separated for several) */
+        get: operations["GetMetricSeries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/setup": {
         parameters: {
             query?: never;
@@ -1324,6 +1341,7 @@ export interface components {
             tag: null | string;
             created_after: null | string;
             created_before: null | string;
+            q?: null | string;
         };
         JobHeartbeatRequest: {
             lease_token: null | string;
@@ -1469,6 +1487,25 @@ export interface components {
             role: string;
             /** Format: date-time */
             joined_at: unknown;
+        };
+        MetricPointDto: {
+            /** Format: date-time */
+            time: unknown;
+            /** Format: double */
+            value: null | number;
+        };
+        MetricSeriesDto: {
+            metric: string;
+            points: components["schemas"]["MetricPointDto"][];
+        };
+        MetricSeriesResponse: {
+            step: string;
+            /** Format: date-time */
+            from: unknown;
+            /** Format: date-time */
+            to: unknown;
+            queue: null | string;
+            series: components["schemas"]["MetricSeriesDto"][];
         };
         MonitorDto: {
             /** Format: uuid */
@@ -1862,6 +1899,7 @@ export interface operations {
                 tag?: string;
                 created_after?: string;
                 created_before?: string;
+                q?: string;
                 limit?: string;
                 cursor?: string;
                 order?: string;
@@ -3515,6 +3553,41 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    GetMetricSeries: {
+        parameters: {
+            query?: {
+                metric?: string;
+                queue?: string;
+                from?: string;
+                to?: string;
+                step?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricSeriesResponse"];
+                };
             };
             /** @description Bad Request */
             400: {
