@@ -134,6 +134,29 @@ internal sealed class Cli
         return all;
     }
 
+    /// <summary>
+    /// One page of a history (runs): JSON with its next cursor, or a table with one row per item and the command that
+    /// shows the next page; <paramref name="empty"/> when there is nothing.
+    /// </summary>
+    public int WritePage<T>(Kairos.Client.Page<T> page, string empty, string[] columns, Func<T, string[]> row, string nextCommand)
+    {
+        if (Json)
+        {
+            WriteJson(new { page.Items, page.NextCursor });
+            return 0;
+        }
+        if (page.Items.Count == 0)
+        {
+            Line(empty);
+            return 0;
+        }
+        var table = NewTable(columns);
+        foreach (var item in page.Items) table.AddRow(row(item));
+        Out.Write(table);
+        if (page.NextCursor is not null) Line($"More: {Esc(nextCommand)} --cursor {Esc(page.NextCursor)}");
+        return 0;
+    }
+
     public static void WriteJson<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, JsonOut));
 
     /// <summary>One JSON document on one line (streams: events, log lines).</summary>

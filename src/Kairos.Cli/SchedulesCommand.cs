@@ -191,26 +191,12 @@ internal static class SchedulesCommand
         Cli.Action(command, async (cli, ct) =>
         {
             var page = await cli.Client.ListScheduleRunsAsync(Name(cli), cli.Parse.GetValue(limit) ?? 20, cli.Parse.GetValue(cursor), ct);
-            if (cli.Json)
-            {
-                Cli.WriteJson(new { page.Items, page.NextCursor });
-                return 0;
-            }
-            if (page.Items.Count == 0)
-            {
-                cli.Line("No runs yet.");
-                return 0;
-            }
-            var table = Cli.NewTable("FIRE TIME", "TRIGGER", "STATE", "DURATION", "JOB");
-            foreach (var r in page.Items)
-            {
-                var state = r.Skipped ? "[grey]skipped[/]" : r.Outcome == "deleted" ? "[grey]deleted[/]" : Cli.StateMarkup(r.State ?? "-");
-                table.AddRow(Cli.Esc(Cli.Time(r.FireTime)), Cli.Esc(r.Trigger), state,
-                    Cli.Esc(r.DurationMs is { } d ? Cli.Span(TimeSpan.FromMilliseconds(d)) : "-"), r.JobId?.ToString() ?? "-");
-            }
-            cli.Out.Write(table);
-            if (page.NextCursor is not null) cli.Line($"More: kairos schedules runs {Cli.Esc(Name(cli))} --cursor {Cli.Esc(page.NextCursor)}");
-            return 0;
+            return cli.WritePage(page, "No runs yet.", ["FIRE TIME", "TRIGGER", "STATE", "DURATION", "JOB"], r =>
+            [
+                Cli.Esc(Cli.Time(r.FireTime)), Cli.Esc(r.Trigger),
+                r.Skipped ? "[grey]skipped[/]" : r.Outcome == "deleted" ? "[grey]deleted[/]" : Cli.StateMarkup(r.State ?? "-"),
+                Cli.Esc(r.DurationMs is { } d ? Cli.Span(TimeSpan.FromMilliseconds(d)) : "-"), r.JobId?.ToString() ?? "-",
+            ], $"kairos schedules runs {Name(cli)}");
         });
         return command;
     }
