@@ -1,34 +1,43 @@
 import { describe, expect, it, vi } from 'vitest';
 import { QueryClient } from '@tanstack/react-query';
 import { keys } from '@/api/keys';
-import { connectLiveEvents, createBatcher, EVENT_TYPES, type EventSourceLike, type LiveStatus } from './events';
+import { backoffMs, connectLiveEvents, createBatcher, socketUrl, type LiveStatus, type SocketLike } from './events';
 import type { DomainEvent } from './apply';
 
-class FakeSource implements EventSourceLike {
-  readyState = 0;
-  onopen: EventSourceLike['onopen'] = null;
-  onerror: EventSourceLike['onerror'] = null;
-  listeners = new Map<string, (ev: MessageEvent<string>) => void>();
+class FakeSocket implements SocketLike {
+  onopen: SocketLike['onopen'] = null;
+  onmessage: SocketLike['onmessage'] = null;
+  onclose: SocketLike['onclose'] = null;
+  onerror: SocketLike['onerror'] = null;
   closed = false;
   constructor(readonly url: string) {}
-  addEventListener(type: string, listener: (ev: MessageEvent<string>) => void) {
-    this.listeners.set(type, listener);
-  }
   close() {
     this.closed = true;
-    this.readyState = 2;
   }
-  open() {
-    this.readyState = 1;
-    this.onopen?.call(this, new Event('open'));
+  open(gap = false) {
+    this.onopen?.(new Event('open'));
+    this.send({ type: 'stream.hello', time: 't', organization_id: 'o', data: { last_event_id: null, gap } });
   }
-  emit(type: string, data: unknown) {
-    this.listeners.get(type)?.(new MessageEvent(type, { data: JSON.stringify(data) }));
+  send(data: unknown) {
+    this.onmessage?.(new MessageEvent('message', { data: JSON.stringify(data) }));
   }
-  fail(closed: boolean) {
-    this.readyState = closed ? 2 : 0;
-    this.onerror?.call(this, new Event('error'));
+  drop() {
+    this.onclose?.(new CloseEvent('close', { code: 1006 }));
   }
+}
+
+const location = { protocol: 'http:', host: 'kairos.test:7700' };
+
+function setup() {
+  const qc = new QueryClient();
+  const statuses: LiveStatus[] = [];
+  const sockets: FakeSocket[] = [];
+  const stop = connectLiveEvents(qc, (s) => statuses.push(s), (url) => {
+    const s = new FakeSocket(url);
+    sockets.push(s);
+    return s;
+  }, location);
+  return { qc, statuses, sockets, stop };
 }
 
 describe('createBatcher', () => {
@@ -45,35 +54,71 @@ describe('createBatcher', () => {
   });
 });
 
+describe('socketUrl and backoffMs', () => {
+  it('speaks ws or wss as the page does, and resumes after the last event', () => {
+    expect(socketUrl({ protocol: 'https:', host: 'k.example' }, null)).toBe('wss://k.example/api/v1/ws');
+    expect(socketUrl(location, '42')).toBe('ws://kairos.test:7700/api/v1/ws?after=42');
+  });
+
+  it('waits longer after each failure, up to 30 s, with some jitter', () => {
+    expect([0, 1, 2, 3].map((n) => backoffMs(n, () => 0))).toEqual([500, 1000, 2000, 4000]);
+    expect(backoffMs(20, () => 0)).toBe(30_000);
+    expect(backoffMs(0, () => 1)).toBe(600);
+  });
+});
+
 describe('connectLiveEvents', () => {
-  it('reports its status, listens to every event type and applies events to the caches', async () => {
+  it('applies events to the caches and says when it is live', async () => {
     vi.useFakeTimers();
-    const qc = new QueryClient();
+    const { qc, statuses, sockets, stop } = setup();
     qc.setQueryData(keys.queues, { items: [] });
-    const statuses: LiveStatus[] = [];
-    const sources: FakeSource[] = [];
-    const stop = connectLiveEvents(qc, (s) => statuses.push(s), (url) => {
-      const s = new FakeSource(url);
-      sources.push(s);
-      return s;
-    });
-    const first = sources[0]!;
-    expect(first.url).toBe('/api/v1/events');
-    expect([...first.listeners.keys()]).toEqual([...EVENT_TYPES]);
-    first.open();
-    first.emit('queue.paused', { id: '1', type: 'queue.paused', time: 't', organization_id: 'o', data: { queue: 'q' } });
+    expect(sockets[0]!.url).toBe('ws://kairos.test:7700/api/v1/ws');
+    sockets[0]!.open();
+    sockets[0]!.send({ id: '7', type: 'queue.paused', time: 't', organization_id: 'o', data: { queue: 'q' } });
     await vi.advanceTimersByTimeAsync(50);
     expect(qc.getQueryState(keys.queues)?.isInvalidated).toBe(true);
-
-    first.fail(false);
-    first.fail(true);
-    expect(statuses).toEqual(['connecting', 'connected', 'reconnecting', 'offline']);
-    await vi.advanceTimersByTimeAsync(1000);
-    expect(sources).toHaveLength(2);
-    sources[1]!.open();
-    expect(statuses.slice(-2)).toEqual(['reconnecting', 'connected']);
+    expect(statuses).toEqual(['connecting', 'connected']);
     stop();
-    expect(sources[1]!.closed).toBe(true);
+    expect(sockets[0]!.closed).toBe(true);
+    vi.useRealTimers();
+  });
+
+  it('reconnects with backoff after a break and resumes after the last event, refetching only on a gap', async () => {
+    vi.useFakeTimers();
+    const { qc, statuses, sockets, stop } = setup();
+    qc.setQueryData(keys.workers, { items: [] });
+    sockets[0]!.open();
+    sockets[0]!.send({ id: '9', type: 'job.progress', time: 't', organization_id: 'o', data: { job_id: 'j', progress: { percent: 1 } } });
+    sockets[0]!.drop();
+    expect(statuses.at(-1)).toBe('reconnecting');
+    await vi.advanceTimersByTimeAsync(700);
+    expect(sockets).toHaveLength(2);
+    expect(sockets[1]!.url).toBe('ws://kairos.test:7700/api/v1/ws?after=9');
+    sockets[1]!.open(false);
+    expect(statuses.at(-1)).toBe('connected');
+    await vi.advanceTimersByTimeAsync(50);
+    expect(qc.getQueryState(keys.workers)?.isInvalidated).toBe(false);
+
+    sockets[1]!.drop();
+    await vi.advanceTimersByTimeAsync(700);
+    sockets[2]!.open(true);
+    expect(qc.getQueryState(keys.workers)?.isInvalidated).toBe(true);
+    stop();
+    vi.useRealTimers();
+  });
+
+  it('says offline after failed attempts in a row, and keeps trying', async () => {
+    vi.useFakeTimers();
+    const { statuses, sockets, stop } = setup();
+    for (let i = 0; i < 3; i++) {
+      sockets[i]!.drop();
+      await vi.advanceTimersByTimeAsync(30_000);
+    }
+    expect(statuses.at(-1)).toBe('offline');
+    expect(sockets).toHaveLength(4);
+    sockets[3]!.open();
+    expect(statuses.at(-1)).toBe('connected');
+    stop();
     vi.useRealTimers();
   });
 });

@@ -4,26 +4,13 @@ import { applyEvents, type DomainEvent } from './apply';
 
 export type LiveStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline';
 
-/**
- * The event types the console listens to. SSE delivers a named event only to listeners of that name, so each is
- * subscribed; new server events are ignored until added here.
- */
-export const EVENT_TYPES = [
-  'job.enqueued', 'job.started', 'job.progress', 'job.succeeded', 'job.failed', 'job.retrying', 'job.retried',
-  'job.cancelled', 'job.cancel_requested', 'job.deleted', 'job.queued', 'job.scheduled', 'job.pending', 'job.changed',
-  'queue.paused', 'queue.resumed', 'queue.purged', 'queue.deleted',
-  'worker.registered', 'worker.lost', 'worker.deregistered',
-  'schedule.created', 'schedule.updated', 'schedule.deleted', 'schedule.paused', 'schedule.resumed', 'schedule.fired',
-  'schedule.skipped', 'schedule.misfired',
-] as const;
-
-/** Minimal surface of EventSource, so tests can drive it. */
-export interface EventSourceLike {
-  readyState: number;
-  onopen: ((this: EventSourceLike, ev: Event) => unknown) | null;
-  onerror: ((this: EventSourceLike, ev: Event) => unknown) | null;
-  addEventListener(type: string, listener: (ev: MessageEvent<string>) => void): void;
-  close(): void;
+/** Minimal surface of WebSocket, so tests can drive it. */
+export interface SocketLike {
+  onopen: ((ev: Event) => unknown) | null;
+  onmessage: ((ev: MessageEvent<string>) => unknown) | null;
+  onclose: ((ev: CloseEvent) => unknown) | null;
+  onerror: ((ev: Event) => unknown) | null;
+  close(code?: number, reason?: string): void;
 }
 
 /** Coalesces events into one cache update per animation frame (or per tick where there are no frames). */
@@ -45,60 +32,84 @@ function defaultSchedule(fn: () => void): void {
   else setTimeout(fn, 16);
 }
 
+/** The address of the organization's event socket, resuming after the last event seen. */
+export function socketUrl(location: Pick<Location, 'protocol' | 'host'>, after: string | null): string {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${location.host}/api/v1/ws${after ? `?after=${encodeURIComponent(after)}` : ''}`;
+}
+
+/** How long to wait before the n-th reconnect (from 0): 0.5 s doubling up to 30 s, with up to 20 % jitter. */
+export function backoffMs(attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(500 * 2 ** attempt, 30_000);
+  return Math.round(base * (1 + 0.2 * random()));
+}
+
+/** After this many failed attempts in a row the indicator says offline (it keeps trying). */
+const OFFLINE_AFTER = 3;
+
 /**
- * Subscribes to /api/v1/events (the session cookie authenticates it) and applies each event to the caches. The
- * browser's EventSource reconnects by itself and resumes with Last-Event-ID; a closed source (the server refused
- * it) is reopened after a pause that grows up to 30 s.
+ * Keeps a WebSocket to /api/v1/ws (the session cookie authenticates it) and applies each event to the caches, once per
+ * animation frame. On a break it reconnects with backoff and resumes after the last event it saw (?after=); when the
+ * server says events were lost meanwhile (hello with gap), or on the first connect after a break without a resume
+ * point, every query is refetched instead.
  */
 export function connectLiveEvents(
   qc: QueryClient,
   onStatus: (s: LiveStatus) => void,
-  open: (url: string) => EventSourceLike = (url) => new EventSource(url, { withCredentials: true }) as unknown as EventSourceLike,
+  open: (url: string) => SocketLike = (url) => new WebSocket(url) as unknown as SocketLike,
+  location: Pick<Location, 'protocol' | 'host'> = window.location,
 ): () => void {
-  let source: EventSourceLike | null = null;
+  let socket: SocketLike | null = null;
   let stopped = false;
-  let retry = 1000;
-  let opened = false;
+  let failures = 0;
+  let lastId: string | null = null;
+  let everConnected = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const push = createBatcher((batch) => applyEvents(qc, batch));
 
   const connect = () => {
-    onStatus(source ? 'reconnecting' : 'connecting');
-    const s = open('/api/v1/events');
-    source = s;
+    onStatus(everConnected || failures > 0 ? (failures >= OFFLINE_AFTER ? 'offline' : 'reconnecting') : 'connecting');
+    const s = open(socketUrl(location, lastId));
+    socket = s;
+    let opened = false;
     s.onopen = () => {
-      retry = 1000;
-      // Back after a break: what was missed beyond the server's buffer is refetched.
-      if (opened) void qc.invalidateQueries();
       opened = true;
-      onStatus('connected');
+    };
+    s.onmessage = (ev) => {
+      let e: DomainEvent;
+      try {
+        e = JSON.parse(ev.data) as DomainEvent;
+      } catch {
+        return; // not an event of ours
+      }
+      if (e.type === 'stream.hello') {
+        const gap = (e.data as { gap?: boolean } | undefined)?.gap === true;
+        // Back after a break: what was missed is replayed after the hello, unless the server no longer has it.
+        if (everConnected && (gap || lastId === null)) void qc.invalidateQueries();
+        everConnected = true;
+        failures = 0;
+        onStatus('connected');
+        return;
+      }
+      if (typeof e.id === 'string') lastId = e.id;
+      push(e);
     };
     s.onerror = () => {
-      if (stopped) return;
-      if (s.readyState === 2 /* CLOSED */) {
-        onStatus('offline');
-        s.close();
-        timer = setTimeout(connect, retry);
-        retry = Math.min(retry * 2, 30_000);
-      } else {
-        onStatus('reconnecting');
-      }
+      // onclose follows and decides.
     };
-    for (const type of EVENT_TYPES) {
-      s.addEventListener(type, (ev) => {
-        try {
-          push(JSON.parse(ev.data) as DomainEvent);
-        } catch {
-          // a line that is not JSON is not an event of ours
-        }
-      });
-    }
+    s.onclose = () => {
+      if (stopped || socket !== s) return;
+      if (!opened) failures++;
+      else failures = Math.max(failures, 1);
+      onStatus(failures >= OFFLINE_AFTER ? 'offline' : 'reconnecting');
+      timer = setTimeout(connect, backoffMs(failures - 1));
+    };
   };
   connect();
   return () => {
     stopped = true;
     clearTimeout(timer);
-    source?.close();
+    socket?.close(1000, 'page closed');
   };
 }
 

@@ -66,7 +66,7 @@ export function CreateJobPage() {
               <Input id="job-type" value={form.type} onChange={set('type')} required autoFocus={!from} />
             </FormField>
             <FormField id="job-payload" label="Payload (JSON)" className="space-y-1.5 md:col-span-2">
-              <JsonEditor id="job-payload" value={form.payload} onChange={(payload) => setForm({ ...form, payload })} rows={10} serverErrors={errs('payload')} />
+              <JsonEditor id="job-payload" value={form.payload} onChange={(payload) => setForm({ ...form, payload })} rows={10} serverErrors={fieldErrors(create.error, 'payload')} />
             </FormField>
             <fieldset className="grid gap-4 rounded-md border border-zinc-200 p-4 sm:grid-cols-2 md:col-span-2 lg:grid-cols-3 dark:border-zinc-800">
               <legend className="px-1 text-sm font-medium">Options</legend>

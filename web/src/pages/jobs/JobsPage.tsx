@@ -5,6 +5,8 @@ import { useCan, useJobs, useQueues } from '@/api/queries';
 import type { JobFilters } from '@/api/keys';
 import { JOB_STATES } from '@/components/StateBadge';
 import { JobTable } from '@/components/JobTable';
+import { BulkActions } from './BulkActions';
+import { useState } from 'react';
 import { FilterInput } from '@/components/FilterInput';
 import { Button } from '@/components/ui/button';
 import { Input, Label, Select } from '@/components/ui/input';
@@ -32,6 +34,19 @@ export function JobsPage() {
   const jobs = useJobs(filters);
   const queues = useQueues();
   const setFilter = (key: 'state' | 'queue' | 'type' | 'tag', value: string) => pager.setFilter(key, value);
+  // The selection belongs to the page shown: a new filter or page starts with none.
+  const view = JSON.stringify(filters);
+  const [selection, setSelection] = useState<{ view: string; ids: ReadonlySet<string> }>({ view, ids: new Set() });
+  const selected = selection.view === view ? selection.ids : new Set<string>();
+  const select = {
+    selected,
+    toggle: (id: string) => {
+      const next = new Set(selected);
+      if (!next.delete(id)) next.add(id);
+      setSelection({ view, ids: next });
+    },
+    toggleAll: (ids: string[]) => setSelection({ view, ids: ids.every((id) => selected.has(id)) ? new Set() : new Set(ids) }),
+  };
 
   return (
     <>
@@ -94,7 +109,12 @@ export function JobsPage() {
         <FilterInput id="f-tag" label="Tag" value={filters.tag} placeholder="e.g. billing" onApply={(v) => setFilter('tag', v)} />
       </div>
       <ErrorNote error={jobs.error} />
-      <JobTable jobs={jobs.data?.items} loading={jobs.isPending} empty={<Empty>No jobs match these filters.</Empty>} />
+      {canWrite && (
+        <div className="mb-2 flex justify-end">
+          <BulkActions filters={{ ...filters, cursor: undefined }} selected={[...selected]} onDone={() => setSelection({ view, ids: new Set() })} />
+        </div>
+      )}
+      <JobTable jobs={jobs.data?.items} loading={jobs.isPending} empty={<Empty>No jobs match these filters.</Empty>} select={canWrite ? select : undefined} />
       <PagerButtons pager={pager} nextCursor={jobs.data?.next_cursor} />
     </>
   );

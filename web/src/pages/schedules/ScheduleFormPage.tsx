@@ -128,7 +128,7 @@ function ScheduleFormView({ editing }: { editing: string | undefined }) {
                 <Input id="s-type" value={form.type} onChange={set('type')} placeholder="report.build" />
               </FormField>
               <FormField id="s-payload" label="Payload (JSON)" className="space-y-1.5 sm:col-span-2">
-                <JsonEditor id="s-payload" value={form.payload} onChange={(payload) => setForm((f) => ({ ...f, payload }))} rows={6} serverErrors={errs('job.payload')} />
+                <JsonEditor id="s-payload" value={form.payload} onChange={(payload) => setForm((f) => ({ ...f, payload }))} rows={6} serverErrors={fieldErrors(save.error, 'job.payload')} />
               </FormField>
               <div className="grid gap-4 sm:col-span-2 sm:grid-cols-4">
                 <FormField id="s-priority" label="Priority" errors={errs('job.priority')}>
