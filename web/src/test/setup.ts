@@ -1,4 +1,7 @@
 import { afterEach } from 'vitest';
-import { cleanup } from '@testing-library/react';
+import { cleanup, configure } from '@testing-library/react';
+
+// findBy*/waitFor wait for a condition; on a small shared machine that can take seconds, which is not a failure.
+configure({ asyncUtilTimeout: 10_000 });
 
 afterEach(() => cleanup());

@@ -33,7 +33,7 @@ describe('ScheduleFormPage', () => {
     const cron = screen.getByLabelText('Cron expression');
     fireEvent.change(screen.getByLabelText('Time zone'), { target: { value: 'Europe/Berlin' } });
     fireEvent.change(cron, { target: { value: '30 2 * * *' } });
-    await waitFor(() => expect(screen.getByTestId('schedule-description').textContent).toBe('described: 30 2 * * *'), { timeout: 3000 });
+    await waitFor(() => expect(screen.getByTestId('schedule-description').textContent).toBe('described: 30 2 * * *'));
     expect(screen.getByTestId('schedule-next').textContent).toContain('Fri 2026-12-04');
     fireEvent.change(cron, { target: { value: '0 25 * * *' } });
     expect(await screen.findByText(/cron: field 2 \(hour\) "25" at position 3/)).toBeTruthy();
