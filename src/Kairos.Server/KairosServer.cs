@@ -194,6 +194,7 @@ public static class KairosServer
         api.MapQueuesApi();
         api.MapSchedulesApi();
         api.MapMonitorsApi();
+        api.MapWorkflowsApi();
         api.MapSystemApi();
         api.MapEventsApi();
         api.MapLiveApi();

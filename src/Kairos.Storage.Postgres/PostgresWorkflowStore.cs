@@ -238,6 +238,22 @@ internal sealed class PostgresWorkflowStore(PostgresStore store) : IWorkflowStor
         return new WorkflowCommandResult(true, after, changes);
     }
 
+    public async Task<IReadOnlyDictionary<Guid, IReadOnlyList<ParentResult>>> ParentsAsync(ParentsParams p, CancellationToken cancellationToken)
+    {
+        await using var cmd = Db.CreateCommand("SELECT e.child_job_id, j.workflow_step, j.id, j.state, j.result FROM workflow_edges e JOIN jobs j ON j.id = e.parent_job_id " +
+                                               "WHERE e.child_job_id = ANY(@ids) AND j.organization_id = @org ORDER BY j.seq");
+        cmd.Parameters.Uuids("ids", [.. p.JobIds]).Uuid("org", p.OrganizationId);
+        var parents = new Dictionary<Guid, List<ParentResult>>();
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await r.ReadAsync(cancellationToken))
+        {
+            var child = r.GetGuid(0);
+            if (!parents.TryGetValue(child, out var list)) parents[child] = list = [];
+            list.Add(new ParentResult(r.GetString(1), r.GetGuid(2), JobStates.Parse(r.GetString(3)), StringOrNull(r, 4)));
+        }
+        return parents.ToDictionary(e => e.Key, e => (IReadOnlyList<ParentResult>)e.Value);
+    }
+
     /// <summary>What ending workflow steps did to the others: transitions of other jobs, and the workflows they finished.</summary>
     internal sealed record Settlement(List<JobChange> Cascade, Dictionary<Guid, WorkflowOutcome> Outcomes)
     {

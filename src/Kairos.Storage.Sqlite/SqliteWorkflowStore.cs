@@ -168,6 +168,24 @@ internal sealed class SqliteWorkflowStore(SqliteStore store) : IWorkflowStore
             return new WorkflowCommandResult(true, Load(ctx.Connection, org, p.WorkflowId)!, changes);
         }, cancellationToken);
 
+    public Task<IReadOnlyDictionary<Guid, IReadOnlyList<ParentResult>>> ParentsAsync(ParentsParams p, CancellationToken cancellationToken) =>
+        store.ReadAsync<IReadOnlyDictionary<Guid, IReadOnlyList<ParentResult>>>(c =>
+        {
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "SELECT e.child_job_id, j.workflow_step, j.id, j.state, j.result FROM workflow_edges e JOIN jobs j ON j.id = e.parent_job_id " +
+                              "WHERE e.child_job_id IN (SELECT value FROM json_each($ids)) AND j.organization_id = $org ORDER BY j.seq";
+            cmd.Set("$ids", JsonSerializer.Serialize(p.JobIds.Select(i => i.ToString()))).Set("$org", p.OrganizationId.ToString());
+            var parents = new Dictionary<Guid, List<ParentResult>>();
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                var child = Guid.Parse(r.GetString(0));
+                if (!parents.TryGetValue(child, out var list)) parents[child] = list = [];
+                list.Add(new ParentResult(r.GetString(1), Guid.Parse(r.GetString(2)), JobStates.Parse(r.GetString(3)), StringOrNull(r, 4)));
+            }
+            return parents.ToDictionary(e => e.Key, e => (IReadOnlyList<ParentResult>)e.Value);
+        }, cancellationToken);
+
     /// <summary>
     /// What the end of a workflow step does, in the write that ended it (<paramref name="to"/> is its final state):
     /// its children count it as done and those with no unfinished parent left start, or its waiting descendants are

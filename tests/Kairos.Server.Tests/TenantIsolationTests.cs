@@ -23,13 +23,13 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
     private sealed record World(
         string OrgId, string OrgName, string JobId, string LeaseToken, string Queue, string WorkerId, string WorkerName, string KeyId,
         string KeyName, string KeyPrefix, string MemberId, string MemberEmail, string InviteId, string InviteEmail, string AuditId, string Payload,
-        string Schedule, string ScheduleId, string Monitor, string MonitorId, string MonitorPingKey)
+        string Schedule, string ScheduleId, string Monitor, string MonitorId, string MonitorPingKey, string WorkflowId)
     {
         /// <summary>Everything of A that B must never see.</summary>
         public IEnumerable<string> Secrets =>
         [
             OrgId, OrgName, JobId, LeaseToken, Queue, WorkerId, WorkerName, KeyId, KeyName, KeyPrefix, MemberId, MemberEmail, InviteId, InviteEmail,
-            AuditId, Payload, Schedule, ScheduleId, Monitor, MonitorId, MonitorPingKey,
+            AuditId, Payload, Schedule, ScheduleId, Monitor, MonitorId, MonitorPingKey, WorkflowId,
         ];
     }
 
@@ -46,6 +46,7 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         ["audit/{id}"] = a => a.AuditId,
         ["schedules/{name}"] = a => a.Schedule,
         ["monitors/{name}"] = a => a.Monitor,
+        ["workflows/{id}"] = a => a.WorkflowId,
     };
 
     /// <summary>The body of each operation that takes one, aimed at A wherever a body can name A's objects.</summary>
@@ -74,6 +75,7 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         ["PutSchedule"] = _ => new { cron = "5 * * * *", job = new { queue = "b-queue", type = "b.scheduled" } },
         ["PatchSchedule"] = _ => new { cron = "5 * * * *" },
         ["PauseSchedule"] = _ => new { reason = "paused by b" },
+        ["CreateWorkflow"] = _ => new { name = "b-workflow", steps = new[] { new { id = "b", job = new { queue = "b-queue", type = "b.step" } } } },
         ["BulkRetryJobs"] = a => new { ids = new[] { a.JobId } },
         ["BulkCancelJobs"] = a => new { ids = new[] { a.JobId } },
         ["BulkDeleteJobs"] = a => new { ids = new[] { a.JobId } },
@@ -101,6 +103,7 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         ["CreateSchedule"] = [HttpStatusCode.Created],
         ["CreateMonitor"] = [HttpStatusCode.Created],
         ["RegenerateOrganizationPingKey"] = [HttpStatusCode.OK],
+        ["CreateWorkflow"] = [HttpStatusCode.Created],
         ["CreateJob"] = [HttpStatusCode.Created],
         ["CreateJobs"] = [HttpStatusCode.Created],
         ["RegisterWorker"] = [HttpStatusCode.Created],
@@ -227,11 +230,16 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         var schedule = await Admin.PutJsonAsync("/api/v1/schedules/alpha-schedule-7c1e", new { cron = "0 * * * *", job = new { queue, type = "alpha.scheduled" } })
             .Expect(HttpStatusCode.Created);
         var monitor = await Admin.PostJsonAsync("/api/v1/monitors", new { name = "alpha-monitor-7c1e", period_seconds = 3600 }).Expect(HttpStatusCode.Created);
+        var workflow = await Admin.PostJsonAsync("/api/v1/workflows", new
+        {
+            name = "alpha-workflow-7c1e",
+            steps = new object[] { new { id = "first", job = new { queue, type = "alpha.step" } }, new { id = "second", job = new { queue, type = "alpha.step" }, depends_on = new[] { "first" } } },
+        }).Expect(HttpStatusCode.Created);
         var audit = (await Admin.GetAsync("/api/v1/audit?action=api_key.create").Expect(HttpStatusCode.OK)).GetProperty("items")[0].Str("id");
         return new World(owner.OrganizationId!, "Alpha Org 7c1e", job.Str("id"), leased.Str("lease_token"), queue, worker, "alpha-worker-7c1e",
             key.Str("id"), "alpha-key-7c1e", key.Str("prefix"), member.UserId, "alpha-member-7c1e@example.com", invite.Str("id"),
             "alpha-invite-7c1e@example.com", audit, "alpha-payload-7c1e", "alpha-schedule-7c1e", schedule.Str("id"),
-            "alpha-monitor-7c1e", monitor.Str("id"), monitor.Str("ping_key"));
+            "alpha-monitor-7c1e", monitor.Str("id"), monitor.Str("ping_key"), workflow.Str("id"));
     }
 
     /// <summary>An admin key of a second organization, made by a user who owns both (the owner switches to B and back).</summary>
@@ -368,5 +376,9 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         Assert.Equal(a.ScheduleId, schedule.Str("id"));
         var monitor = await Admin.GetAsync($"/api/v1/monitors/{a.Monitor}").Expect(HttpStatusCode.OK);
         Assert.Equal((a.MonitorId, a.MonitorPingKey, "new", 300), (monitor.Str("id"), monitor.Str("ping_key"), monitor.Str("state"), monitor.GetProperty("grace_seconds").GetInt32()));
+        var workflow = await Admin.GetAsync($"/api/v1/workflows/{a.WorkflowId}").Expect(HttpStatusCode.OK);
+        Assert.Equal("running", workflow.Str("state"));
+        Assert.False(workflow.GetProperty("cancel_requested").GetBoolean());
+        Assert.Equal(2, workflow.GetProperty("unfinished_steps").GetInt32());
     }
 }

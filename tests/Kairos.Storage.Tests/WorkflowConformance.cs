@@ -121,6 +121,16 @@ public abstract partial class StoreConformance
         AssertJsonEqual("""{"done":"a"}""", w.Steps.Single(s => s.Id == "a").Job!.Result);
         Assert.Equal(WorkflowState.Running, w.State);
 
+        var parents = await Store.Workflows.ParentsAsync(new ParentsParams(OrgA, [JobOf(w, "d"), JobOf(w, "b"), JobOf(w, "a")]), None);
+        Assert.False(parents.ContainsKey(JobOf(w, "a"))); // a root
+        Assert.Equal("a", Assert.Single(parents[JobOf(w, "b")]).Step);
+        var ofD = parents[JobOf(w, "d")].OrderBy(p => p.Step, StringComparer.Ordinal).ToList();
+        Assert.Equal(["b", "c"], ofD.Select(p => p.Step));
+        Assert.All(ofD, p => Assert.Equal(JobState.Succeeded, p.State));
+        Assert.Equal(JobOf(w, "b"), ofD[0].JobId);
+        AssertJsonEqual(first.Job.Id == JobOf(w, "b") ? """{"rows":1}""" : """{"rows":2}""", ofD[0].Result);
+        Assert.Empty(await Store.Workflows.ParentsAsync(new ParentsParams(OrgB, [JobOf(w, "d")]), None));
+
         var d = await RunStepAsync(w, "d", worker);
         Assert.Equal(new WorkflowOutcome(w.Id, "diamond", WorkflowState.Succeeded), d.Change!.WorkflowOutcome);
         w = await GetWorkflowAsync(w.Id);

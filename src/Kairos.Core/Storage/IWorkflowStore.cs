@@ -33,7 +33,18 @@ public interface IWorkflowStore
     /// one transaction; succeeded steps keep their results. Null when unknown.
     /// </summary>
     Task<WorkflowCommandResult?> RetryAsync(WorkflowParams p, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The parents of these workflow steps' jobs, each with its state and result, keyed by the child's job id (jobs of
+    /// no workflow, and roots, are absent). This is how a step's job sees its parents' results.
+    /// </summary>
+    Task<IReadOnlyDictionary<Guid, IReadOnlyList<ParentResult>>> ParentsAsync(ParentsParams p, CancellationToken cancellationToken);
 }
+
+public sealed record ParentsParams(Guid OrganizationId, IReadOnlyList<Guid> JobIds);
+
+/// <summary>A parent step of a job: its step id, job, state and result (raw JSON, once succeeded).</summary>
+public sealed record ParentResult(string Step, Guid JobId, JobState State, string? Result);
 
 /// <param name="ScheduleId">The schedule whose firing creates it, if any.</param>
 public sealed record CreateWorkflowParams(Guid OrganizationId, WorkflowDefinition Definition, Guid? ScheduleId = null);

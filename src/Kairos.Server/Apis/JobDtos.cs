@@ -105,7 +105,9 @@ public sealed record JobDto(
     ErrorDto? LastError,
     IReadOnlyList<AttemptDto>? Attempts,
     IReadOnlyList<LogLineDto>? Logs,
-    bool? Deduplicated)
+    bool? Deduplicated,
+    Guid? WorkflowId,
+    string? WorkflowStep)
 {
     public static JobDto From(Job j, bool full = false, bool? deduplicated = null) => new(
         j.Id, j.Queue, j.Type, new RawJson(j.Payload), j.State.ToWire(), j.Priority, j.RunAt, j.Attempt, j.MaxAttempts, j.TimeoutMs,
@@ -114,7 +116,7 @@ public sealed record JobDto(
         j.CancelRequested, j.CreatedAt, j.StartedAt, j.FinishedAt, j.WorkerId, j.LeaseExpiresAt, ErrorDto.From(j.LastError),
         full ? j.Attempts.Select(a => new AttemptDto(a.Number, a.WorkerId, a.StartedAt, a.FinishedAt, a.Outcome, ErrorDto.From(a.Error))).ToList() : null,
         full ? j.Logs.Select(l => new LogLineDto(l.At, l.Line)).ToList() : null,
-        deduplicated);
+        deduplicated, j.WorkflowId, j.WorkflowStep);
 }
 
 public sealed record ListResponse<T>(IReadOnlyList<T> Items, string? NextCursor);

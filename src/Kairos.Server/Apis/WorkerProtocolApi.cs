@@ -16,7 +16,11 @@ public sealed record WorkerHeartbeatResponse(IReadOnlyList<string> Commands, IRe
 public sealed record FetchRequest(Guid? WorkerId, List<string>? Queues, int? Max, int? WaitMs, int? LeaseMs);
 public sealed record FetchedJob(
     Guid Id, string Queue, string Type, RawJson Payload, int Attempt, int MaxAttempts, int Priority, IReadOnlyList<string> Tags,
-    int? TimeoutMs, Guid LeaseToken, DateTimeOffset LeaseExpiresAt, DateTimeOffset CreatedAt, DateTimeOffset RunAt);
+    int? TimeoutMs, Guid LeaseToken, DateTimeOffset LeaseExpiresAt, DateTimeOffset CreatedAt, DateTimeOffset RunAt,
+    Guid? WorkflowId = null, string? WorkflowStep = null, IReadOnlyDictionary<string, ParentResultDto>? Parents = null);
+
+/// <summary>A workflow step's parent as its job sees it at fetch: the parent's job, state and result.</summary>
+public sealed record ParentResultDto(Guid JobId, string State, RawJson? Result);
 public sealed record FetchResponse(IReadOnlyList<FetchedJob> Jobs);
 
 public sealed record ErrorRequest(string? Message, string? Type, string? Stack);
@@ -123,10 +127,20 @@ public static class WorkerProtocolApi
             jobs = []; // shutting down: answer the long poll empty rather than hold the server up
         }
         if (jobs is null) return Problems.NotFound($"No worker '{request.WorkerId}'; register first.");
+        // Workflow steps get their parents' results (one more read, only when the batch holds a step).
+        var steps = jobs.Where(l => l.Job.WorkflowId is not null).Select(l => l.Job.Id).ToList();
+        var parents = steps.Count == 0 ? null
+            : await dispatcher.Store.Workflows.ParentsAsync(new ParentsParams(lease.OrganizationId, steps), http.RequestAborted);
         return TypedResults.Ok(new FetchResponse(jobs.Select(l => new FetchedJob(
             l.Job.Id, l.Job.Queue, l.Job.Type, new RawJson(l.Job.Payload), l.Job.Attempt, l.Job.MaxAttempts, l.Job.Priority, l.Job.Tags,
-            l.Job.TimeoutMs, l.LeaseToken, l.LeaseExpiresAt, l.Job.CreatedAt, l.Job.RunAt)).ToList()));
+            l.Job.TimeoutMs, l.LeaseToken, l.LeaseExpiresAt, l.Job.CreatedAt, l.Job.RunAt, l.Job.WorkflowId, l.Job.WorkflowStep,
+            l.Job.WorkflowId is null ? null : ParentsOf(parents, l.Job.Id))).ToList()));
     }
+
+    private static Dictionary<string, ParentResultDto> ParentsOf(IReadOnlyDictionary<Guid, IReadOnlyList<ParentResult>>? parents, Guid jobId) =>
+        parents is not null && parents.TryGetValue(jobId, out var list)
+            ? list.ToDictionary(p => p.Step, p => new ParentResultDto(p.JobId, p.State.ToWire(), p.Result is null ? null : new RawJson(p.Result)), StringComparer.Ordinal)
+            : [];
 
     public static async Task<Results<Ok<CompletionResponse>, ValidationProblem, ProblemHttpResult>> Ack(
         string id, AckRequest request, HttpContext http, Dispatcher dispatcher)

@@ -660,6 +660,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workflows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["ListWorkflows"];
+        put?: never;
+        post: operations["CreateWorkflow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workflows/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["GetWorkflow"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workflows/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["CancelWorkflow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workflows/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["RetryWorkflow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats": {
         parameters: {
             query?: never;
@@ -1269,6 +1333,12 @@ export interface components {
             created_at: unknown;
             /** Format: date-time */
             run_at: unknown;
+            /** Format: uuid */
+            workflow_id?: null | string;
+            workflow_step?: null | string;
+            parents?: null | {
+                [key: string]: components["schemas"]["ParentResultDto"];
+            };
         };
         HealthResponse: {
             status: string;
@@ -1333,6 +1403,9 @@ export interface components {
             attempts: null | components["schemas"]["AttemptDto"][];
             logs: null | components["schemas"]["LogLineDto"][];
             deduplicated: null | boolean;
+            /** Format: uuid */
+            workflow_id: null | string;
+            workflow_step: null | string;
         };
         JobFilter: {
             state: null | string;
@@ -1444,6 +1517,10 @@ export interface components {
         };
         ListResponseOfWorkerDto: {
             items: components["schemas"]["WorkerDto"][];
+            next_cursor: null | string;
+        };
+        ListResponseOfWorkflowDto: {
+            items: components["schemas"]["WorkflowDto"][];
             next_cursor: null | string;
         };
         LogLineDto: {
@@ -1606,6 +1683,12 @@ export interface components {
         };
         OrganizationRequest: {
             name: null | string;
+        };
+        ParentResultDto: {
+            /** Format: uuid */
+            job_id: string;
+            state: string;
+            result: null | components["schemas"]["RawJson"];
         };
         PauseMonitorRequest: {
             reason: null | string;
@@ -1840,6 +1923,73 @@ export interface components {
         WorkerHeartbeatResponse: {
             commands: string[];
             cancel_job_ids: string[];
+        };
+        WorkflowDto: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            state: string;
+            cancel_requested: boolean;
+            /** Format: int32 */
+            steps_total: number;
+            /** Format: int32 */
+            unfinished_steps: number;
+            /** Format: int32 */
+            failed_steps: number;
+            /** Format: int32 */
+            cancelled_steps: number;
+            /** Format: uuid */
+            schedule_id: null | string;
+            /** Format: date-time */
+            created_at: unknown;
+            /** Format: date-time */
+            updated_at: unknown;
+            /** Format: date-time */
+            finished_at: unknown;
+            /** Format: int64 */
+            duration_ms: null | number;
+            step_states: null | {
+                [key: string]: number;
+            };
+            steps: null | components["schemas"]["WorkflowStepDto"][];
+            edges: null | components["schemas"]["WorkflowEdgeDto"][];
+        };
+        WorkflowEdgeDto: {
+            from: string;
+            to: string;
+        };
+        WorkflowRequest: {
+            name: null | string;
+            steps: null | components["schemas"]["WorkflowStepRequest"][];
+        };
+        WorkflowStepDto: {
+            id: string;
+            depends_on: string[];
+            continue_on_failure: boolean;
+            /** Format: int32 */
+            unfinished_parents: number;
+            /** Format: uuid */
+            job_id: string;
+            state: string;
+            queue: null | string;
+            type: null | string;
+            /** Format: int32 */
+            attempt: null | number;
+            /** Format: int32 */
+            max_attempts: null | number;
+            result: null | components["schemas"]["RawJson"];
+            last_error: null | components["schemas"]["ErrorDto"];
+            cancel_requested: boolean;
+            /** Format: date-time */
+            started_at: unknown;
+            /** Format: date-time */
+            finished_at: unknown;
+        };
+        WorkflowStepRequest: {
+            id: null | string;
+            job: null | components["schemas"]["JobTemplateRequest"];
+            depends_on: null | string[];
+            continue_on_failure: null | boolean;
         };
     };
     responses: never;
@@ -3494,6 +3644,139 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    ListWorkflows: {
+        parameters: {
+            query?: {
+                state?: string;
+                name?: string;
+                limit?: string;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponseOfWorkflowDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    CreateWorkflow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkflowRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    GetWorkflow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowDto"];
+                };
+            };
+        };
+    };
+    CancelWorkflow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowDto"];
+                };
+            };
+        };
+    };
+    RetryWorkflow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowDto"];
                 };
             };
         };
