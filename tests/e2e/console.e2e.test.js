@@ -1,132 +1,21 @@
-// End-to-end: the console in Debian's chromium (playwright-core, no browser download) against a real Kairos server
-// started here on a temp data folder and a free port. Needs a built server (dotnet build or dotnet test first).
-// Screenshots go to $KAIROS_E2E_OUT (default: TestResults/e2e under the repository).
-import { test, before, after } from 'node:test';
+// End-to-end: the console in Debian's chromium against a real Kairos server (harness.js): the walk of issues 8 and 9.
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { nav, shoot, startWorker as startWorkerWith, useServer, watchProblems } from './harness.js';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const out = process.env.KAIROS_E2E_OUT ?? join(repo, 'TestResults', 'e2e');
-const adminKey = 'kx_e2e_admin_5b7c1d9e2f3a4b6c8d0e';
-const browserPath = process.env.KAIROS_E2E_CHROMIUM ?? '/usr/bin/chromium';
-
-/** The built CLI (kairos.dll), Debug or Release, whichever was built last. */
-function serverDll() {
-  const candidates = ['Debug', 'Release'].map((c) => join(repo, 'src/Kairos.Cli/bin', c, 'net10.0/kairos.dll')).filter(existsSync);
-  assert.ok(candidates.length > 0, 'no built server: run `dotnet build` (or `dotnet test`) first');
-  return candidates[0];
-}
-
-/** Starts the server on a free port and resolves with its address and the printed setup link. */
-function startServer(data) {
-  const env = { ...process.env, KAIROS_ADMIN_API_KEY: adminKey };
-  for (const k of ['KAIROS_PORT', 'KAIROS_DATA', 'KAIROS_STORE', 'KAIROS_DATABASE_URL']) delete env[k];
-  const child = spawn('dotnet', [serverDll(), 'server', '--port', '0', '--data', data], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const ready = new Promise((resolveReady, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server printed no setup link within 60 s:\n${output}`)), 60_000);
-    const onData = (chunk) => {
-      output += chunk;
-      const link = output.match(/Open (http:\/\/\S+\/setup\?token=\S+) to create the first user/);
-      if (link) {
-        clearTimeout(timer);
-        const url = new URL(link[1]);
-        resolveReady({ base: url.origin, setupUrl: url.href });
-      }
-    };
-    child.stdout.setEncoding('utf8').on('data', onData);
-    child.stderr.setEncoding('utf8').on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited (${code}):\n${output}`));
-    });
-  });
-  return { child, ready, log: () => output };
-}
-
-let server, browser, data, base, setupUrl;
-
-before(async () => {
-  mkdirSync(out, { recursive: true });
-  data = mkdtempSync(join(tmpdir(), 'kairos-e2e-'));
-  server = startServer(data);
-  ({ base, setupUrl } = await server.ready);
-  browser = await chromium.launch({ executablePath: browserPath, headless: true, args: ['--no-sandbox'] });
-});
-
-after(async () => {
-  await browser?.close();
-  if (server && server.child.exitCode === null) {
-    const exited = new Promise((r) => server.child.once('exit', r));
-    server.child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000).unref())]);
-    if (server.child.exitCode === null) server.child.kill('SIGKILL');
-  }
-  if (data) rmSync(data, { recursive: true, force: true });
-});
-
-async function apiCall(method, path, body, key = adminKey) {
-  const res = await fetch(base + path, {
-    method,
-    headers: { Authorization: `Bearer ${key}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-/** A worker that speaks the HTTP worker protocol with a worker-scoped key, driven step by step by the test. */
-async function startWorker(key, queue) {
-  const { id } = await apiCall('POST', '/api/v1/workers', { name: 'e2e-worker', host: 'e2e-host', queues: [queue], capacity: 2, version: '1.0.0' }, key);
-  return {
-    id,
-    /** Fetches the next job of the queue (long poll), failing the test when none comes. */
-    async fetch() {
-      const { jobs } = await apiCall('POST', '/api/v1/fetch', { worker_id: id, queues: [queue], max: 1, wait_ms: 10_000 }, key);
-      assert.equal(jobs.length, 1, 'the worker fetched no job');
-      return jobs[0];
-    },
-    fail: (job, error) => apiCall('POST', `/api/v1/jobs/${job.id}/fail`, { lease_token: job.lease_token, error, retryable: false }, key),
-    ack: (job, result) => apiCall('POST', `/api/v1/jobs/${job.id}/ack`, { lease_token: job.lease_token, result }, key),
-  };
-}
-
-/** Follows a link of the main navigation (pages have other links of the same name, e.g. back links). */
-function nav(page, name) {
-  return page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).click();
-}
-
-/** Saves the page as it is in both themes (the class the theme toggle sets), then puts the theme back. */
-async function shoot(page, name) {
-  const wasDark = await page.evaluate(() => document.documentElement.classList.contains('dark'));
-  for (const theme of ['light', 'dark']) {
-    await page.evaluate((dark) => document.documentElement.classList.toggle('dark', dark), theme === 'dark');
-    await page.screenshot({ path: join(out, `${name}-${theme}.png`), fullPage: true, animations: 'disabled' });
-  }
-  await page.evaluate((dark) => document.documentElement.classList.toggle('dark', dark), wasDark);
-}
+const ctx = useServer();
+const apiCall = (...args) => ctx.api(...args);
+const startWorker = (key, queue) => startWorkerWith(ctx, key, queue);
 
 test('the walk: setup, login, live jobs, a failure and its retry, pause a queue, API keys, a schedule, log out', { timeout: 240_000 }, async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const page = await ctx.browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.setDefaultTimeout(15_000);
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   // Answers the walk provokes on purpose (a 400 for a wrong cron in the preview, a 401 for /auth/me once signed out)
   // are logged by the browser as failed loads; what counts is no script error and no server error.
-  page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && problems.push(`console: ${m.text()}`));
-  page.on('response', (r) => r.status() >= 500 && problems.push(`${r.status()} from ${r.url()}`));
+  const problems = watchProblems(page);
 
   // First run: the printed link, the form, and the dashboard signed in.
-  await page.goto(setupUrl);
+  await page.goto(ctx.setupUrl);
   await shoot(page, 'setup');
   await page.getByLabel('Organization').fill('Acme E2E');
   await page.getByLabel('Email').fill('owner@example.com');
@@ -246,7 +135,7 @@ test('the walk: setup, login, live jobs, a failure and its retry, pause a queue,
   await page.getByRole('button', { name: 'Revoke ci-deploy' }).click();
   await page.getByRole('button', { name: 'Revoke key' }).click();
   await page.locator('tr[data-api-key="ci-deploy"]').waitFor({ state: 'detached' });
-  const refused = await fetch(`${base}/api/v1/queues`, { headers: { Authorization: `Bearer ${shown}` } });
+  const refused = await fetch(`${ctx.base}/api/v1/queues`, { headers: { Authorization: `Bearer ${shown}` } });
   assert.equal(refused.status, 401);
   assert.ok(!(await apiCall('GET', '/api/v1/api-keys')).items.some((k) => k.name === 'ci-deploy'));
 
@@ -305,7 +194,7 @@ test('the walk: setup, login, live jobs, a failure and its retry, pause a queue,
   await page.getByRole('button', { name: 'User menu' }).click();
   await page.getByRole('menuitem', { name: 'Sign out' }).click();
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-  await page.goto(`${base}/jobs`);
+  await page.goto(`${ctx.base}/jobs`);
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
 
   assert.deepEqual(problems, []);
@@ -313,17 +202,17 @@ test('the walk: setup, login, live jobs, a failure and its retry, pause a queue,
 });
 
 test('a phone-width console: the jobs, a job and the schedules', { timeout: 120_000 }, async () => {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const context = await ctx.browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
-  await page.goto(`${base}/login`);
+  await page.goto(`${ctx.base}/login`);
   await page.getByLabel('Email').fill('owner@example.com');
   await page.getByLabel('Password').fill('correct horse battery');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
   await page.getByTestId('system-version').waitFor();
   await shoot(page, 'phone-dashboard');
-  await page.goto(`${base}/jobs`);
+  await page.goto(`${ctx.base}/jobs`);
   await page.locator('tr[data-job-id]').first().waitFor();
   // Nothing is wider than the screen but the tables, which scroll in their cards.
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
@@ -332,7 +221,7 @@ test('a phone-width console: the jobs, a job and the schedules', { timeout: 120_
   await page.locator('tr[data-job-id] a[aria-label^="Open job"]').first().click();
   await page.getByRole('heading', { name: /report\./ }).waitFor();
   await shoot(page, 'phone-job');
-  await page.goto(`${base}/schedules/nightly-report`);
+  await page.goto(`${ctx.base}/schedules/nightly-report`);
   await page.getByRole('heading', { name: 'nightly-report' }).waitFor();
   await shoot(page, 'phone-schedule');
   await context.close();

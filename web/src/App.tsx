@@ -31,6 +31,9 @@ const WorkerDetailPage = lazyPage(() => import('./pages/workers/WorkerDetailPage
 const SchedulesPage = lazyPage(() => import('./pages/schedules/SchedulesPage'), 'SchedulesPage');
 const ScheduleFormPage = lazyPage(() => import('./pages/schedules/ScheduleFormPage'), 'ScheduleFormPage');
 const ScheduleDetailPage = lazyPage(() => import('./pages/schedules/ScheduleDetailPage'), 'ScheduleDetailPage');
+const MonitorsPage = lazyPage(() => import('./pages/monitors/MonitorsPage'), 'MonitorsPage');
+const MonitorFormPage = lazyPage(() => import('./pages/monitors/MonitorFormPage'), 'MonitorFormPage');
+const MonitorDetailPage = lazyPage(() => import('./pages/monitors/MonitorDetailPage'), 'MonitorDetailPage');
 const SettingsPage = lazyPage(() => import('./pages/settings/SettingsPage'), 'SettingsPage');
 const ApiKeysPage = lazyPage(() => import('./pages/settings/ApiKeysPage'), 'ApiKeysPage');
 const MembersPage = lazyPage(() => import('./pages/settings/MembersPage'), 'MembersPage');
@@ -55,6 +58,10 @@ export function App() {
         <Route path="schedules/new" element={ScheduleFormPage} />
         <Route path="schedules/:name" element={ScheduleDetailPage} />
         <Route path="schedules/:name/edit" element={ScheduleFormPage} />
+        <Route path="monitors" element={MonitorsPage} />
+        <Route path="monitors/new" element={MonitorFormPage} />
+        <Route path="monitors/:name" element={MonitorDetailPage} />
+        <Route path="monitors/:name/edit" element={MonitorFormPage} />
         <Route path="settings" element={SettingsPage} />
         <Route path="settings/api-keys" element={ApiKeysPage} />
         <Route path="settings/members" element={MembersPage} />

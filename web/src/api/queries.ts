@@ -100,6 +100,31 @@ export function useScheduleRuns(name: string) {
   });
 }
 
+export function useMonitors() {
+  return useQuery({ queryKey: keys.monitors, queryFn: () => unwrap(api.GET('/api/v1/monitors', { params: { query: { limit: '500' } } })) });
+}
+
+export function useMonitor(name: string) {
+  return useQuery({ queryKey: keys.monitor(name), queryFn: () => unwrap(api.GET('/api/v1/monitors/{name}', { params: { path: { name } } })), enabled: !!name });
+}
+
+/**
+ * A monitor's latest runs, newest first. A ping that changes no state sends no event, so the runs are also looked at
+ * again every 15 s while shown.
+ */
+export function useMonitorRuns(name: string, limit = 100) {
+  return useQuery({
+    queryKey: keys.monitorRuns(name, limit),
+    queryFn: () => unwrap(api.GET('/api/v1/monitors/{name}/runs', { params: { path: { name }, query: { limit: String(limit) } } })),
+    enabled: !!name,
+    refetchInterval: 15_000,
+  });
+}
+
+export function useOrganizationPingKey(enabled: boolean) {
+  return useQuery({ queryKey: keys.organizationPingKey, queryFn: () => unwrap(api.GET('/api/v1/monitors/ping-key')), enabled });
+}
+
 export function useApiKeys() {
   return useQuery({ queryKey: keys.apiKeys, queryFn: () => unwrap(api.GET('/api/v1/api-keys', { params: { query: { limit: '500' } } })) });
 }

@@ -113,6 +113,14 @@ describe('applyEvents', () => {
     expect([isStale(qc, keys.scheduleRuns('nightly')), isStale(qc, keys.queue('mail')), isStale(qc, keys.worker('w1'))]).toEqual([true, true, true]);
   });
 
+  it('sends monitor events to the monitor list, its page and its runs, and nothing else', () => {
+    const qc = client();
+    for (const k of [keys.monitors, keys.monitor('backup'), keys.monitorRuns('backup', 30), keys.schedules, keys.stats]) qc.setQueryData(k, {});
+    applyEvents(qc, [event('monitor.up', { monitor_id: 'm', name: 'backup', slug: 'backup', state: 'up', previous_state: 'new', reason: 'ping' })]);
+    expect([keys.monitors, keys.monitor('backup'), keys.monitorRuns('backup', 30), keys.schedules, keys.stats].map((k) => isStale(qc, k)))
+      .toEqual([true, true, true, false, false]);
+  });
+
   it('leaves worker pages alone for a job that only changed its place in line', () => {
     const qc = client();
     qc.setQueryData(keys.worker('w1'), {});

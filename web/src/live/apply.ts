@@ -116,6 +116,9 @@ export function applyEvents(qc: QueryClient, events: readonly DomainEvent[]): vo
       mark(keys.stats);
     } else if (e.type.startsWith('schedule.')) {
       mark(keys.schedules, false);
+    } else if (e.type.startsWith('monitor.')) {
+      // A change of state comes with a ping (a run) or a missed one: the monitors and their runs.
+      mark(keys.monitors, false);
     }
   }
   for (const { key, exact } of stale.values()) void qc.invalidateQueries({ queryKey: key, exact });

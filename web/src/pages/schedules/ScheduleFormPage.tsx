@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useMemo, type FormEvent } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, unwrap } from '@/api/client';
@@ -8,11 +8,12 @@ import { JsonEditor } from '@/components/JsonEditor';
 import { BackLink, ErrorNote, PageHeader, Skeleton } from '@/components/PageHeader';
 import { Button } from '@/components/ui/button';
 import { Card, CardContent } from '@/components/ui/card';
-import { fieldErrors, FormField } from '@/components/ui/form';
+import { FormField } from '@/components/ui/form';
 import { Input, Select } from '@/components/ui/input';
 import { toast } from '@/lib/toast';
 import { useDebounced } from '@/lib/useDebounced';
-import { emptyScheduleForm, formFromSchedule, previewQuery, scheduleRequestFrom, UNITS, type ScheduleForm, type Unit } from './scheduleForm';
+import { useEditForm } from '@/lib/useEditForm';
+import { emptyScheduleForm, formFromSchedule, previewQuery, scheduleRequestFrom, UNITS, type Unit } from './scheduleForm';
 import { SchedulePreview } from './SchedulePreview';
 
 const zones = (() => {
@@ -36,19 +37,6 @@ function ScheduleFormView({ editing }: { editing: string | undefined }) {
   const queues = useQueues();
   const navigate = useNavigate();
   const qc = useQueryClient();
-  const [form, setForm] = useState<ScheduleForm>(emptyScheduleForm);
-  const [local, setLocal] = useState<Record<string, string[]>>({});
-  const [loaded, setLoaded] = useState(!editing);
-
-  useEffect(() => {
-    if (editing && existing.data && !loaded) {
-      setForm(formFromSchedule(existing.data));
-      setLoaded(true);
-    }
-  }, [editing, existing.data, loaded]);
-
-  const query = useDebounced(useMemo(() => previewQuery(form), [form]), 300);
-
   const save = useMutation({
     mutationFn: (body: NonNullable<ReturnType<typeof scheduleRequestFrom>['body']>) =>
       editing
@@ -61,6 +49,8 @@ function ScheduleFormView({ editing }: { editing: string | undefined }) {
       navigate(`/schedules/${encodeURIComponent(s.name)}`);
     },
   });
+  const { form, setForm, local, setLocal, set, errs } = useEditForm(emptyScheduleForm, existing.data, formFromSchedule, !!editing, save.error);
+  const query = useDebounced(useMemo(() => previewQuery(form), [form]), 300);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -68,8 +58,6 @@ function ScheduleFormView({ editing }: { editing: string | undefined }) {
     setLocal(r.errors ?? {});
     if (r.body) save.mutate(r.body);
   };
-  const set = <K extends keyof ScheduleForm>(k: K) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [k]: e.target.value }));
-  const errs = (...names: string[]) => [...names.flatMap((n) => local[n] ?? []), ...fieldErrors(save.error, ...names)];
 
   if (editing && existing.isPending) return <Skeleton className="h-40 w-full" />;
   if (editing && !existing.data) return <ErrorNote error={existing.error ?? 'No such schedule.'} />;

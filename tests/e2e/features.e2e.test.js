@@ -1,0 +1,85 @@
+// End-to-end: the console's pages for monitors, alerts, webhooks and workflows (issues 9 and 10) in Debian's chromium
+// against a real Kairos server of its own (harness.js).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { nav, shoot, useServer, watchProblems } from './harness.js';
+
+const ctx = useServer();
+
+/** A page signed in as the owner (set up through the printed link on first use). */
+async function signedIn(t) {
+  const page = await ctx.browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.setDefaultTimeout(15_000);
+  t.after(() => page.close());
+  const problems = watchProblems(page);
+  await page.goto(`${ctx.base}/login`);
+  const setup = await ctx.api('GET', '/api/v1/setup');
+  if (setup.required) {
+    await page.goto(ctx.setupUrl);
+    await page.getByLabel('Organization').fill('Acme Features');
+  }
+  await page.getByLabel('Email').fill('owner@example.com');
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByRole('button', { name: setup.required ? 'Create owner and sign in' : 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  await page.locator('[data-live="connected"]').waitFor();
+  return { page, problems };
+}
+
+test('a monitor: created in the form, its ping URL pinged from here, up live, its run and log; paused from the list', { timeout: 120_000 }, async (t) => {
+  const { page, problems } = await signedIn(t);
+  await nav(page, 'Monitors');
+  await page.getByText('No monitors yet.').waitFor();
+  await page.getByRole('link', { name: 'New monitor' }).first().click();
+  await page.getByLabel('Name', { exact: true }).fill('nightly-backup');
+  await page.getByLabel('On a cron expression').check();
+  await page.getByLabel('Cron expression', { exact: true }).fill('30 2 * * *');
+  await page.getByLabel('Time zone', { exact: true }).fill('Europe/Berlin');
+  await page.getByTestId('schedule-description').filter({ hasText: /02:30/ }).waitFor();
+  await page.getByLabel('Grace', { exact: true }).fill('15');
+  await page.getByLabel('Max runtime', { exact: true }).fill('2');
+  await page.getByLabel('Max runtime unit').selectOption('hours');
+  await page.getByLabel('Tags').fill('backups, prod');
+  await shoot(page, 'monitor-new');
+  await page.getByRole('button', { name: 'Create monitor' }).click();
+  await page.getByRole('heading', { name: 'nightly-backup' }).waitFor();
+  await page.locator('h1 [data-monitor-state="new"]').waitFor();
+  const created = await ctx.api('GET', '/api/v1/monitors/nightly-backup');
+  assert.equal(created.cron, '30 2 * * *');
+  assert.equal(created.grace_seconds, 900);
+  assert.equal(created.max_runtime_seconds, 7200);
+
+  // The ping URL the page shows is the one the API gives; a start and a success with a log, sent from here.
+  const url = (await page.locator('[data-ping-url="Success"]').textContent()).trim();
+  assert.equal(url, created.ping_url);
+  await page.getByRole('tab', { name: 'crontab' }).click();
+  await page.locator('[data-snippet="crontab"]').filter({ hasText: `30 2 * * * curl -fsS -m 10 --retry 5 -o /dev/null ${url}/start` }).waitFor();
+  await page.evaluate(() => { window.__kairosNoReload = true; });
+  assert.equal((await fetch(`${url}/start?rid=run-1`)).status, 200);
+  assert.equal((await fetch(`${url}?rid=run-1`, { method: 'POST', body: 'backed up 42 tables' })).status, 200);
+  await page.locator('h1 [data-monitor-state="up"]').waitFor();
+  await page.locator('tr[data-outcome="success"]').waitFor();
+  await page.getByRole('button', { name: 'Show the log' }).click();
+  await page.getByText('backed up 42 tables').waitFor();
+  assert.equal(await page.evaluate(() => window.__kairosNoReload), true, 'the monitor page was reloaded');
+  await shoot(page, 'monitor');
+
+  // The list: its state and the sparkline of its run; a failure (threshold 1) makes it down and adds a red bar, live.
+  await nav(page, 'Monitors');
+  await page.locator('tr[data-monitor="nightly-backup"] [data-monitor-state="up"]').waitFor();
+  await page.locator('tr[data-monitor="nightly-backup"] [data-sparkline="1"] [data-outcome="success"]').waitFor();
+  assert.equal((await fetch(`${url}/3`, { method: 'POST', body: 'disk full' })).status, 200);
+  await page.locator('tr[data-monitor="nightly-backup"] [data-monitor-state="down"]').waitFor();
+  await page.locator('tr[data-monitor="nightly-backup"] [data-sparkline="2"] [data-outcome="fail"]').waitFor();
+  await shoot(page, 'monitors');
+
+  // Pause from the list with a reason; the API confirms it.
+  await page.getByRole('button', { name: 'Pause nightly-backup' }).click();
+  await page.getByLabel('Reason (optional)').fill('moving the backup disk');
+  await page.getByRole('button', { name: 'Pause monitor' }).click();
+  await page.locator('tr[data-monitor="nightly-backup"] [data-monitor-state="paused"]').waitFor();
+  const paused = await ctx.api('GET', '/api/v1/monitors/nightly-backup');
+  assert.equal(paused.paused, true);
+  assert.equal(paused.pause_reason, 'moving the backup disk');
+  assert.deepEqual(problems, []);
+});
