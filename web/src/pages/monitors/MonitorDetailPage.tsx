@@ -10,6 +10,7 @@ import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { ConfirmDialog } from '@/components/ui/dialog';
 import { DataTable } from '@/components/ui/table';
 import { formatDuration, formatTime, relativeTime } from '@/lib/utils';
+import type { MonitorRun } from './monitorForm';
 import { MonitorStateBadge } from './MonitorStateBadge';
 import { PingUrls } from './PingUrls';
 import { Sparkline } from './Sparkline';
@@ -22,6 +23,16 @@ const outcomeStyles: Record<string, string> = {
   timeout: 'bg-orange-50 text-orange-700 ring-orange-200 dark:bg-orange-950 dark:text-orange-300 dark:ring-orange-800',
   running: 'bg-sky-50 text-sky-700 ring-sky-200 dark:bg-sky-950 dark:text-sky-300 dark:ring-sky-800',
 };
+
+/** "Dec 3, 09:00:01": a run's time, short (the full start and end are its title). */
+function shortTime(iso: unknown): string {
+  if (typeof iso !== 'string') return '—';
+  return new Date(iso).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+function runTimes(r: MonitorRun): string {
+  return [r.started_at && `started ${formatTime(r.started_at)}`, r.finished_at && `finished ${formatTime(r.finished_at)}`, r.rid && `rid ${r.rid}`].filter(Boolean).join(', ');
+}
 
 export function MonitorDetailPage() {
   const { name = '' } = useParams();
@@ -119,10 +130,10 @@ export function MonitorDetailPage() {
           </div>
           <ErrorNote error={runs.error} />
           <DataTable
-            columns={['', 'Outcome', 'Started', 'Finished', { label: 'Duration', numeric: true }, { label: 'Exit', numeric: true }, 'From']}
+            columns={['', 'Outcome', 'When', { label: 'Duration', numeric: true }, { label: 'Exit', numeric: true }, 'From']}
             empty={runs.data && items.length === 0 && <Empty>No pings yet. Send one to a ping URL to see it here.</Empty>}
           >
-            {runs.isPending && <tr><td colSpan={7} className="px-4 py-3"><Skeleton /></td></tr>}
+            {runs.isPending && <tr><td colSpan={6} className="px-4 py-3"><Skeleton /></td></tr>}
             {items.map((r) => {
               const expanded = open === r.id;
               return (
@@ -136,15 +147,14 @@ export function MonitorDetailPage() {
                       )}
                     </td>
                     <td className="px-4 py-2"><Badge className={outcomeStyles[r.outcome] ?? outcomeStyles.running}>{r.outcome}</Badge></td>
-                    <td className="px-4 py-2 whitespace-nowrap" title={relativeTime(r.started_at)}>{r.started_at ? formatTime(r.started_at) : '—'}</td>
-                    <td className="px-4 py-2 whitespace-nowrap" title={relativeTime(r.finished_at)}>{r.finished_at ? formatTime(r.finished_at) : '—'}</td>
+                    <td className="px-4 py-2 whitespace-nowrap" title={runTimes(r)}>{shortTime(r.finished_at ?? r.started_at ?? r.created_at)}</td>
                     <td className="px-4 py-2 text-right tabular-nums">{r.duration_ms != null ? formatDuration(r.duration_ms) : '—'}</td>
                     <td className="px-4 py-2 text-right tabular-nums">{r.exit_code ?? '—'}</td>
                     <td className="max-w-48 truncate px-4 py-2 text-xs text-zinc-500" title={r.user_agent ?? undefined}>{r.source_ip ?? '—'}{r.user_agent ? ` · ${r.user_agent}` : ''}</td>
                   </tr>
                   {expanded && r.log && (
                     <tr>
-                      <td colSpan={7} className="bg-zinc-50 px-4 py-3 dark:bg-zinc-950">
+                      <td colSpan={6} className="bg-zinc-50 px-4 py-3 dark:bg-zinc-950">
                         <pre aria-label={`Log of run ${r.id}`} className="max-h-80 overflow-auto font-mono text-xs whitespace-pre-wrap">{r.log}</pre>
                         {r.log_truncated && <p className="mt-1 text-xs text-amber-700 dark:text-amber-400">The body was larger than 100 KB: the rest was cut off.</p>}
                       </td>

@@ -61,7 +61,7 @@ function MonitorFormView({ editing }: { editing: string | undefined }) {
     <FormField id={id} label={label} hint={hint} errors={errs(field)}>
       <div className="flex gap-2">
         <Input id={id} inputMode="decimal" value={form[k]} onChange={set(k)} className="w-24" />
-        <Select aria-label={`${label} unit`} value={form[u]} onChange={(e) => setForm((f) => ({ ...f, [u]: e.target.value as SecondUnit }))} className="w-28">
+        <Select aria-label={`${label} unit`} value={form[u]} onChange={(e) => setForm((f) => ({ ...f, [u]: e.target.value as SecondUnit }))} className="w-32">
           {Object.keys(SECOND_UNITS).map((x) => <option key={x} value={x}>{x}</option>)}
         </Select>
       </div>
@@ -117,7 +117,7 @@ function MonitorFormView({ editing }: { editing: string | undefined }) {
               {duration('m-runtime', 'max_runtime', 'max_runtime_unit', 'Max runtime', 'A started run longer than this is down (empty: no limit)', 'max_runtime_seconds')}
               {form.kind === 'cron' && duration('m-start', 'start_grace', 'start_grace_unit', 'Start grace', 'A start ping later than this after the cron time is a late start (empty: not watched)', 'start_grace_seconds')}
               <FormField id="m-threshold" label="Failures before the alarm" hint="Consecutive failed runs (1 to 1000)" errors={errs('failure_threshold')}>
-                <Input id="m-threshold" inputMode="numeric" value={form.failure_threshold} onChange={set('failure_threshold')} className="w-24" />
+                <div><Input id="m-threshold" inputMode="numeric" value={form.failure_threshold} onChange={set('failure_threshold')} className="w-24" /></div>
               </FormField>
               <FormField id="m-tags" label="Tags" errors={errs('tags')} className="space-y-1.5 sm:col-span-2">
                 <Input id="m-tags" value={form.tags} onChange={set('tags')} placeholder="backups, prod" />

@@ -56,7 +56,7 @@ export function PingUrls({ monitor }: { monitor: Monitor }) {
           ))}
         </div>
         <div className="relative mt-2" role="tabpanel">
-          <pre className="overflow-x-auto rounded-md bg-zinc-950 p-3 pr-12 font-mono text-xs leading-relaxed text-zinc-100" data-snippet={tab}>{text}</pre>
+          <pre className="rounded-md bg-zinc-950 p-3 pr-12 font-mono text-xs leading-relaxed break-all whitespace-pre-wrap text-zinc-100" data-snippet={tab}>{text}</pre>
           <div className="absolute top-2 right-2"><CopyButton text={text} label={`Copy the ${tab} snippet`} /></div>
         </div>
         {tab === 'crontab' && <p className="mt-1 text-xs text-zinc-500">Start, then the command's output as the log and its exit code as the outcome. Replace the command with yours{monitor.cron ? `; the crontab runs in the machine's time zone, the monitor expects ${monitor.timezone}` : ''}.</p>}
