@@ -8,7 +8,7 @@ import { JsonEditor } from '@/components/JsonEditor';
 import { BackLink, ErrorNote, PageHeader, Skeleton } from '@/components/PageHeader';
 import { Button } from '@/components/ui/button';
 import { Card, CardContent } from '@/components/ui/card';
-import { FormField } from '@/components/ui/form';
+import { fieldErrors, FormField } from '@/components/ui/form';
 import { Input, Select } from '@/components/ui/input';
 import { toast } from '@/lib/toast';
 import { useDebounced } from '@/lib/useDebounced';
