@@ -19,6 +19,9 @@ internal static class JobsCommand
         jobs.Subcommands.Add(Change("cancel", "Cancel a job; a running one is asked to stop through its worker.", (c, id, ct) => c.CancelJobAsync(id, ct)));
         jobs.Subcommands.Add(Delete());
         jobs.Subcommands.Add(Logs());
+        jobs.Subcommands.Add(Bulk("bulk-retry", "Retry many failed or cancelled jobs: the ids given, or every job the filters match.", (c, s, ct) => c.BulkRetryJobsAsync(s, ct)));
+        jobs.Subcommands.Add(Bulk("bulk-cancel", "Cancel many jobs: the ids given, or every job the filters match.", (c, s, ct) => c.BulkCancelJobsAsync(s, ct)));
+        jobs.Subcommands.Add(Bulk("bulk-delete", "Delete many jobs that are not running: the ids given, or every job the filters match.", (c, s, ct) => c.BulkDeleteJobsAsync(s, ct)));
         return jobs;
     }
 
@@ -32,7 +35,8 @@ internal static class JobsCommand
         var tag = new Option<string?>("--tag") { Description = "Only jobs with this tag" };
         var limit = new Option<int?>("--limit") { Description = "Jobs per page, 1 to 500 (default 20)" };
         var cursor = new Option<string?>("--cursor") { Description = "The next page, as the previous page said" };
-        var command = new Command("list", "List jobs, newest first.") { state, queue, type, tag, limit, cursor };
+        var search = SearchOption();
+        var command = new Command("list", "List jobs, newest first.") { state, queue, type, tag, search, limit, cursor };
         Cli.Action(command, async (cli, ct) =>
         {
             var page = await cli.Client.ListJobsAsync(new JobQuery
@@ -41,6 +45,7 @@ internal static class JobsCommand
                 Queue = cli.Parse.GetValue(queue),
                 Type = cli.Parse.GetValue(type),
                 Tag = cli.Parse.GetValue(tag),
+                Search = cli.Parse.GetValue(search),
                 Limit = cli.Parse.GetValue(limit) ?? 20,
                 Cursor = cli.Parse.GetValue(cursor),
             }, ct);
@@ -171,6 +176,49 @@ internal static class JobsCommand
             var job = await change(cli.Client, Cli.Id(cli.Parse.GetValue(id)), ct);
             if (cli.Json) Cli.WriteJson(job);
             else cli.Line($"Job {job.Id}: {Cli.StateMarkup(job.State)}{(job.CancelRequested && job.State == JobStates.Running ? " (cancel requested; its worker stops it)" : "")}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Option<string?> SearchOption() =>
+        new("--search", "-s") { Description = "Only jobs with these words (of the id, type, tags, payload or error; each may be the start of a word)" };
+
+    private static Command Bulk(string name, string description, Func<KairosClient, JobSelection, CancellationToken, Task<BulkResult>> act)
+    {
+        var ids = new Argument<string[]>("id") { Description = "Job ids (or use the filters)", Arity = ArgumentArity.ZeroOrMore };
+        var state = new Option<string?>("--state") { Description = "Only jobs in this state" };
+        var queue = new Option<string?>("--queue") { Description = "Only this queue" };
+        var type = new Option<string?>("--type") { Description = "Only this job type" };
+        var tag = new Option<string?>("--tag") { Description = "Only jobs with this tag" };
+        var search = SearchOption();
+        var all = new Option<bool>("--all") { Description = "Every job of the organization (needed when neither ids nor filters are given)" };
+        var command = new Command(name, description) { ids, state, queue, type, tag, search, all };
+        Cli.Action(command, async (cli, ct) =>
+        {
+            var given = cli.Parse.GetValue(ids) ?? [];
+            var filter = new JobQuery
+            {
+                State = cli.Parse.GetValue(state),
+                Queue = cli.Parse.GetValue(queue),
+                Type = cli.Parse.GetValue(type),
+                Tag = cli.Parse.GetValue(tag),
+                Search = cli.Parse.GetValue(search),
+            };
+            var filtered = filter.State is not null || filter.Queue is not null || filter.Type is not null || filter.Tag is not null || filter.Search is not null;
+            if (given.Length > 0 && (filtered || cli.Parse.GetValue(all)))
+            {
+                throw new UsageException("give job ids or filters (--state, --queue, --type, --tag, --search, --all), not both");
+            }
+            if (given.Length == 0 && !filtered && !cli.Parse.GetValue(all))
+            {
+                throw new UsageException("name the jobs: ids, filters (--state, --queue, --type, --tag, --search), or --all for every job");
+            }
+            var selection = given.Length > 0 ? JobSelection.ByIds(System.Linq.Enumerable.Select(given, t => Cli.Id(t))) : JobSelection.Matching(filter);
+            var result = await act(cli.Client, selection, ct);
+            if (cli.Json) Cli.WriteJson(result);
+            else cli.Line($"{result.Count} job(s) changed{(result.Skipped > 0 ? $", {result.Skipped} skipped (their state does not allow it)" : "")}" +
+                          $"{(result.NotFound > 0 ? $", {result.NotFound} not found" : "")}");
             return 0;
         });
         return command;

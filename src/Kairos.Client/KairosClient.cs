@@ -136,7 +136,7 @@ public sealed partial class KairosClient : IDisposable
             .Add("state", query.State).Add("queue", query.Queue).Add("type", query.Type).Add("tag", query.Tag)
             .Add("created_after", query.CreatedAfter?.UtcDateTime.ToString("O", CultureInfo.InvariantCulture))
             .Add("created_before", query.CreatedBefore?.UtcDateTime.ToString("O", CultureInfo.InvariantCulture))
-            .Add("limit", query.Limit?.ToString(CultureInfo.InvariantCulture)).Add("cursor", query.Cursor)
+            .Add("q", query.Search).Add("limit", query.Limit?.ToString(CultureInfo.InvariantCulture)).Add("cursor", query.Cursor)
             .Add("order", query.OldestFirst ? "asc" : null);
         return SendAsync(HttpMethod.Get, "api/v1/jobs" + q, null, KairosJson.Default.PageJob, idempotent: true, cancellationToken);
     }
@@ -148,7 +148,7 @@ public sealed partial class KairosClient : IDisposable
         var page = new JobQuery
         {
             State = query.State, Queue = query.Queue, Type = query.Type, Tag = query.Tag, CreatedAfter = query.CreatedAfter,
-            CreatedBefore = query.CreatedBefore, Limit = query.Limit ?? 500, Cursor = query.Cursor, OldestFirst = query.OldestFirst,
+            CreatedBefore = query.CreatedBefore, Search = query.Search, Limit = query.Limit ?? 500, Cursor = query.Cursor, OldestFirst = query.OldestFirst,
         };
         do
         {

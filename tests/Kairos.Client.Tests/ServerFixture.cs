@@ -22,6 +22,9 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public Uri BaseAddress { get; private set; } = new("http://invalid/");
 
+    /// <summary>The server's services (to flush its metrics, for example).</summary>
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("not started");
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_data);
