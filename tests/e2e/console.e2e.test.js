@@ -60,6 +60,15 @@ test('the walk: setup, login, live jobs, a failure and its retry, pause a queue,
   await worker.fail(leased, { message: 'customer 42 has no address', type: 'InvalidOperationException', stack });
   await page.locator(`tr[data-job-id="${ids[0]}"] [data-state="failed"]`).waitFor();
 
+  // The search finds it by its error message, and only it.
+  await page.getByLabel('Search jobs').fill('no address');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/q=no\+address|q=no%20address/);
+  await page.locator(`tr[data-job-id="${ids[0]}"]`).waitFor();
+  await page.locator(`tr[data-job-id="${ids[1]}"]`).waitFor({ state: 'detached' });
+  assert.equal(await page.locator('tr[data-job-id]').count(), 1);
+  await shoot(page, 'jobs-search');
+
   // Its detail: the error and the stack; retry from the page, the worker succeeds, the page shows it live.
   await page.getByRole('link', { name: `Open job ${ids[0]}` }).click();
   await page.getByRole('heading', { name: /report\.build/ }).waitFor();
@@ -178,8 +187,26 @@ test('the walk: setup, login, live jobs, a failure and its retry, pause a queue,
   await nav(page, 'Settings');
   await page.getByTestId('profile-name').waitFor();
   await shoot(page, 'settings');
+  // Bulk: cancel every queued job of the queue, the dialog says how many first.
+  const queuedBefore = (await apiCall('GET', '/api/v1/jobs?queue=e2e&state=queued')).items.length;
+  assert.ok(queuedBefore >= 2);
+  await page.goto(`${base}/jobs?queue=e2e&state=queued`);
+  await page.locator('tr[data-job-id]').first().waitFor();
+  await page.getByRole('button', { name: /All matching/ }).click();
+  await page.getByRole('menuitem', { name: /Cancel every matching job/ }).click();
+  await page.getByTestId('bulk-count').filter({ hasText: String(queuedBefore) }).waitFor();
+  await shoot(page, 'jobs-bulk-confirm');
+  await page.getByRole('button', { name: `Cancel ${queuedBefore} jobs` }).click();
+  await page.getByText('No jobs match these filters.').waitFor();
+  assert.equal((await apiCall('GET', '/api/v1/jobs?queue=e2e&state=queued')).items.length, 0);
+  assert.equal((await apiCall('GET', '/api/v1/jobs?queue=e2e&state=cancelled')).items.length, queuedBefore);
+
+  // The dashboard: KPIs, charts drawn, the activity feed.
   await nav(page, 'Dashboard');
   await page.getByTestId('system-version').waitFor();
+  await page.getByRole('img', { name: /Jobs enqueued, succeeded and failed/ }).locator('canvas').waitFor();
+  await page.getByRole('img', { name: /Jobs waiting per queue/ }).locator('canvas').waitFor();
+  await page.getByTestId('kpi-succeeded-24h').filter({ hasText: /^[1-9]/ }).waitFor();
   await shoot(page, 'dashboard');
 
   // Keyboard: g then j goes to the jobs, / puts the cursor in the search.

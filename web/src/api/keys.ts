@@ -1,10 +1,28 @@
 /** TanStack Query keys, in one place so that the live events know what to patch or refetch. */
 export interface JobFilters {
+  /** Full-text search over id, type, tags, payload and error messages. */
+  q?: string;
   state?: string;
   queue?: string;
   type?: string;
   tag?: string;
+  /** Created within this much of now: 1h, 24h, 7d or 30d (relative, so a shared address stays meaningful). */
+  since?: string;
   cursor?: string;
+}
+
+export const SINCE: Readonly<Record<string, { label: string; ms: number }>> = {
+  '1h': { label: 'Last hour', ms: 3_600_000 },
+  '24h': { label: 'Last 24 hours', ms: 86_400_000 },
+  '7d': { label: 'Last 7 days', ms: 7 * 86_400_000 },
+  '30d': { label: 'Last 30 days', ms: 30 * 86_400_000 },
+};
+
+/** The list's filters as the API's query: `since` becomes created_after. */
+export function jobQuery(f: JobFilters, now: number = Date.now()) {
+  const { since, ...rest } = f;
+  const window = since ? SINCE[since] : undefined;
+  return { ...rest, created_after: window ? new Date(now - window.ms).toISOString() : undefined };
 }
 
 export interface AuditFilters {

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, setCsrfToken, unwrap, type Me } from './client';
-import { keys, type AuditFilters, type JobFilters } from './keys';
+import { jobQuery, keys, type AuditFilters, type JobFilters } from './keys';
 
 /** Who is signed in; null when nobody is (401). Keeps the CSRF token for unsafe requests. */
 export function useMe() {
@@ -60,7 +60,7 @@ export function useStats() {
 export function useJobs(filters: JobFilters) {
   return useQuery({
     queryKey: keys.jobList(filters),
-    queryFn: () => unwrap(api.GET('/api/v1/jobs', { params: { query: { ...filters, limit: '50' } } })),
+    queryFn: () => unwrap(api.GET('/api/v1/jobs', { params: { query: { ...jobQuery(filters), limit: '50' } } })),
     placeholderData: (previous) => previous,
   });
 }
@@ -163,5 +163,15 @@ export function useSchedulePreview(query: Record<string, string> | null) {
     enabled: query !== null,
     retry: false,
     staleTime: 60_000,
+  });
+}
+
+/** Rollup series (`metric` a comma list) per minute, hour or day; refreshed every 30 s (they move by the minute). */
+export function useSeries(metric: string, step: 'minute' | 'hour' | 'day', queue?: string) {
+  return useQuery({
+    queryKey: ['metrics', metric, step, queue ?? null],
+    queryFn: () => unwrap(api.GET('/api/v1/metrics/series', { params: { query: { metric, step, queue } } })),
+    refetchInterval: 30_000,
+    placeholderData: (previous) => previous,
   });
 }

@@ -15,9 +15,10 @@ const dots: Record<LiveStatus, string> = {
   offline: 'bg-red-500',
 };
 
-export function LiveIndicator({ status }: { status: LiveStatus }) {
+/** The stream's state; `announce` makes it the one live region screen readers hear (the header's), a copy stays quiet. */
+export function LiveIndicator({ status, announce = true }: { status: LiveStatus; announce?: boolean }) {
   return (
-    <span role="status" aria-live="polite" data-live={status} className="inline-flex items-center gap-2 text-xs text-zinc-600 dark:text-zinc-400">
+    <span {...(announce ? { role: 'status', 'aria-live': 'polite' as const, 'data-live': status } : { 'data-live-copy': status })} className="inline-flex items-center gap-2 text-xs text-zinc-600 dark:text-zinc-400">
       <span className={cn('h-2 w-2 rounded-full', dots[status])} aria-hidden />
       {labels[status]}
     </span>

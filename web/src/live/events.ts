@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { QueryClient } from '@tanstack/react-query';
 import { applyEvents, type DomainEvent } from './apply';
+import { recordActivity, setLiveStatus } from './activity';
 
 export type LiveStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline';
 
@@ -65,7 +66,10 @@ export function connectLiveEvents(
   let lastId: string | null = null;
   let everConnected = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const push = createBatcher((batch) => applyEvents(qc, batch));
+  const push = createBatcher((batch) => {
+    applyEvents(qc, batch);
+    recordActivity(batch);
+  });
 
   const connect = () => {
     onStatus(everConnected || failures > 0 ? (failures >= OFFLINE_AFTER ? 'offline' : 'reconnecting') : 'connecting');
@@ -117,7 +121,10 @@ export function useLiveEvents(qc: QueryClient, enabled: boolean): LiveStatus {
   const [status, setStatus] = useState<LiveStatus>('connecting');
   useEffect(() => {
     if (!enabled) return;
-    return connectLiveEvents(qc, setStatus);
+    return connectLiveEvents(qc, (s) => {
+      setStatus(s);
+      setLiveStatus(s);
+    });
   }, [qc, enabled]);
   return status;
 }

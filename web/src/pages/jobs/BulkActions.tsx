@@ -72,7 +72,10 @@ export function BulkActions({ filters, selected, onDone }: { filters: JobFilters
       )}
       <DropdownMenu>
         <DropdownMenuTrigger asChild>
-          <Button variant="outline" size="sm">All {filtered ? 'matching' : 'jobs'} <ChevronDown className="h-3.5 w-3.5" /></Button>
+          {/* The bulk endpoints take the list's filters, not a search: a search's results are acted on by selection. */}
+          <Button variant="outline" size="sm" disabled={!!filters.q} title={filters.q ? 'Select the jobs to act on: bulk actions by filter do not take a search' : undefined}>
+            All {filtered ? 'matching' : 'jobs'} <ChevronDown className="h-3.5 w-3.5" />
+          </Button>
         </DropdownMenuTrigger>
         <DropdownMenuContent align="end">
           {ACTIONS.map((a) => {

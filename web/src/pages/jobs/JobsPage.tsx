@@ -2,7 +2,7 @@ import { Link, useLocation, useNavigate } from 'react-router';
 import { PagerButtons, useUrlPager } from '@/lib/pager';
 import { Plus, Search } from 'lucide-react';
 import { useCan, useJobs, useQueues } from '@/api/queries';
-import type { JobFilters } from '@/api/keys';
+import { SINCE, type JobFilters } from '@/api/keys';
 import { JOB_STATES } from '@/components/StateBadge';
 import { JobTable } from '@/components/JobTable';
 import { BulkActions } from './BulkActions';
@@ -15,7 +15,7 @@ import { Empty, ErrorNote, PageHeader } from '@/components/PageHeader';
 /** The list's filters and page, as kept in the URL (?state=&queue=&type=&cursor=). */
 export function filtersFrom(params: URLSearchParams): JobFilters {
   const f: JobFilters = {};
-  for (const k of ['state', 'queue', 'type', 'tag', 'cursor'] as const) {
+  for (const k of ['q', 'state', 'queue', 'type', 'tag', 'since', 'cursor'] as const) {
     const v = params.get(k);
     if (v) f[k] = v;
   }
@@ -33,7 +33,7 @@ export function JobsPage() {
   const filters = filtersFrom(params);
   const jobs = useJobs(filters);
   const queues = useQueues();
-  const setFilter = (key: 'state' | 'queue' | 'type' | 'tag', value: string) => pager.setFilter(key, value);
+  const setFilter = (key: 'q' | 'state' | 'queue' | 'type' | 'tag' | 'since', value: string) => pager.setFilter(key, value);
   // The selection belongs to the page shown: a new filter or page starts with none.
   const view = JSON.stringify(filters);
   const [selection, setSelection] = useState<{ view: string; ids: ReadonlySet<string> }>({ view, ids: new Set() });
@@ -67,7 +67,7 @@ export function JobsPage() {
           e.preventDefault();
           const text = new FormData(e.currentTarget).get('search')?.toString().trim() ?? '';
           if (UUID.test(text)) navigate(`/jobs/${text.toLowerCase()}`);
-          else setFilter('type', text);
+          else setFilter('q', text);
         }}
       >
         <Label htmlFor="f-search" className="sr-only">Search jobs</Label>
@@ -78,14 +78,14 @@ export function JobsPage() {
             name="search"
             data-search
             autoFocus={!!(location.state as { focusSearch?: boolean } | null)?.focusSearch}
-            key={filters.type ?? ''}
-            defaultValue={filters.type ?? ''}
-            placeholder="Job id or type, then Enter  ( / )"
+            key={filters.q ?? ''}
+            defaultValue={filters.q ?? ''}
+            placeholder="Search ids, types, tags, payloads and errors  ( / )"
             className="pl-9"
           />
         </div>
       </form>
-      <div className="mb-4 grid grid-cols-2 gap-3 lg:grid-cols-4">
+      <div className="mb-4 grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-5">
         <div className="space-y-1">
           <Label htmlFor="f-state">State</Label>
           <Select id="f-state" value={filters.state ?? ''} onChange={(e) => setFilter('state', e.target.value)}>
@@ -107,6 +107,13 @@ export function JobsPage() {
         </div>
         <FilterInput id="f-type" label="Type" value={filters.type} placeholder="e.g. email.send" onApply={(v) => setFilter('type', v)} />
         <FilterInput id="f-tag" label="Tag" value={filters.tag} placeholder="e.g. billing" onApply={(v) => setFilter('tag', v)} />
+        <div className="space-y-1">
+          <Label htmlFor="f-since">Created</Label>
+          <Select id="f-since" value={filters.since ?? ''} onChange={(e) => setFilter('since', e.target.value)}>
+            <option value="">Any time</option>
+            {Object.entries(SINCE).map(([k, v]) => <option key={k} value={k}>{v.label}</option>)}
+          </Select>
+        </div>
       </div>
       <ErrorNote error={jobs.error} />
       {canWrite && (

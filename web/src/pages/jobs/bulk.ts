@@ -1,5 +1,5 @@
 import { api, unwrap, type Stats } from '@/api/client';
-import type { JobFilters } from '@/api/keys';
+import { jobQuery, type JobFilters } from '@/api/keys';
 
 export type BulkAction = 'retry' | 'cancel' | 'delete';
 
@@ -12,7 +12,8 @@ export const BULK_WORDS: Record<BulkAction, { verb: string; done: string; note: 
 
 /** The list's filter as the bulk endpoints take it. */
 export function bulkFilter(f: JobFilters) {
-  return { state: f.state ?? null, queue: f.queue ?? null, type: f.type ?? null, tag: f.tag ?? null, created_after: null, created_before: null };
+  const q = jobQuery(f);
+  return { state: q.state ?? null, queue: q.queue ?? null, type: q.type ?? null, tag: q.tag ?? null, created_after: q.created_after ?? null, created_before: null };
 }
 
 /**
@@ -20,7 +21,7 @@ export function bulkFilter(f: JobFilters) {
  * is only by state and queue; null when it also names a type or tag (those are not counted ahead).
  */
 export function countFromStats(f: JobFilters, stats: Pick<Stats, 'counts' | 'queues'>): number | null {
-  if (f.type || f.tag) return null;
+  if (f.type || f.tag || f.q || f.since) return null;
   const counts = f.queue ? stats.queues[f.queue] ?? {} : stats.counts;
   if (f.state) return counts[f.state] ?? 0;
   return Object.values(counts).reduce((n, c) => n + c, 0);
@@ -31,7 +32,7 @@ export async function countByPaging(f: JobFilters, cap = 5000): Promise<{ count:
   let count = 0;
   let cursor: string | undefined;
   for (;;) {
-    const page = await unwrap(api.GET('/api/v1/jobs', { params: { query: { state: f.state, queue: f.queue, type: f.type, tag: f.tag, limit: '500', cursor } } }));
+    const page = await unwrap(api.GET('/api/v1/jobs', { params: { query: { ...jobQuery({ ...f, cursor: undefined }), limit: '500', cursor } } }));
     count += page.items.length;
     if (!page.next_cursor) return { count, more: false };
     if (count >= cap) return { count, more: true };

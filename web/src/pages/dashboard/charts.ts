@@ -1,0 +1,58 @@
+import type { EChartsCoreOption } from 'echarts/core';
+import type { Schemas } from '@/api/client';
+
+type Series = Schemas['MetricSeriesResponse'];
+
+/** The colour of each metric, the same in every chart. */
+export const COLORS: Record<string, string> = {
+  enqueued: '#6366f1', started: '#f59e0b', succeeded: '#10b981', failed: '#ef4444', retried: '#f97316', cancelled: '#a1a1aa',
+  success_rate: '#10b981', depth: '#6366f1',
+};
+
+const LABELS: Record<string, string> = { success_rate: 'success rate', oldest_age_ms: 'oldest age' };
+
+/** The sum of a series' points (counts per step): e.g. jobs failed in the last 24 hours. */
+export function total(resp: Series | undefined, metric: string): number | undefined {
+  const s = resp?.series.find((x) => x.metric === metric);
+  return s ? s.points.reduce((n, p) => n + (p.value ?? 0), 0) : undefined;
+}
+
+/**
+ * A time chart of the series: lines (or bars), one per series, named by `name` (the metric, or e.g. the queue), on a
+ * time axis; `percent` reads values 0..1 as percentages. Points without a value (no sample) are gaps, not zeros.
+ */
+export function timeChart(
+  series: { name: string; color?: string; points: { time: unknown; value: number | null }[] }[],
+  opts: { kind?: 'line' | 'bar'; percent?: boolean; stack?: boolean } = {},
+): EChartsCoreOption {
+  return {
+    animation: false,
+    grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+    legend: { top: 0, left: 0, itemWidth: 12, itemHeight: 8, textStyle: { fontSize: 11 } },
+    tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? (opts.percent ? `${(v * 100).toFixed(1)}%` : v.toLocaleString()) : '—') },
+    xAxis: { type: 'time', axisLabel: { fontSize: 10, hideOverlap: true } },
+    yAxis: {
+      type: 'value',
+      minInterval: opts.percent ? undefined : 1,
+      max: opts.percent ? 1 : undefined,
+      axisLabel: { fontSize: 10, formatter: opts.percent ? (v: number) => `${Math.round(v * 100)}%` : undefined },
+      splitLine: { lineStyle: { opacity: 0.3 } },
+    },
+    series: series.map((s) => ({
+      name: LABELS[s.name] ?? s.name,
+      type: opts.kind ?? 'line',
+      stack: opts.stack ? 'total' : undefined,
+      showSymbol: false,
+      connectNulls: false,
+      smooth: false,
+      color: s.color,
+      areaStyle: opts.kind === 'bar' ? undefined : { opacity: 0.08 },
+      data: s.points.map((p) => [p.time, p.value]),
+    })),
+  };
+}
+
+/** The series of a response, each with its metric's colour. */
+export function metricSeries(resp: Series | undefined) {
+  return (resp?.series ?? []).map((s) => ({ name: s.metric, color: COLORS[s.metric], points: s.points }));
+}
