@@ -166,11 +166,25 @@ public sealed class LiveApiTests : IAsyncLifetime
         var jobId = await EnqueueAsync(_admin, "console");
         Assert.Equal(jobId, (await live.NextAsync(x => x.Str("type") == "job.enqueued", deadline.Token)).GetProperty("data").Str("job_id"));
 
+        // The same host behind a TLS-terminating proxy (the page is https, the server sees http) is the same site.
+        using (var proxied = await ConnectAsync(deadline.Token, key: null, configure: o =>
+        {
+            o.SetRequestHeader("Cookie", $"{SessionAuthentication.CookieName}={cookie}");
+            o.SetRequestHeader("Origin", $"https://{_base.Authority}");
+        }))
+        {
+            await proxied.CloseAsync(deadline.Token);
+        }
         // Another site's page cannot open it with the visitor's cookie.
         Assert.Equal(HttpStatusCode.Forbidden, await RefusedAsync(o =>
         {
             o.SetRequestHeader("Cookie", $"{SessionAuthentication.CookieName}={cookie}");
             o.SetRequestHeader("Origin", "https://evil.example");
+        }, deadline.Token));
+        Assert.Equal(HttpStatusCode.Forbidden, await RefusedAsync(o =>
+        {
+            o.SetRequestHeader("Cookie", $"{SessionAuthentication.CookieName}={cookie}");
+            o.SetRequestHeader("Origin", $"http://{_base.Host}.evil.example:{_base.Port}");
         }, deadline.Token));
         // Without credentials, or with a signed-out cookie: 401.
         Assert.Equal(HttpStatusCode.Unauthorized, await RefusedAsync(_ => { }, deadline.Token));

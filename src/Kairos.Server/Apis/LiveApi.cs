@@ -147,15 +147,16 @@ public static class LiveApi
         }
     }
 
-    /// <summary>No Origin (not a browser), the request's own origin, or one of the configured CORS origins.</summary>
+    /// <summary>
+    /// No Origin (not a browser), an origin on the host the request was sent to (the scheme is not compared: behind a
+    /// TLS-terminating proxy the page is https and the request reaches the server as http), or one of the CORS origins.
+    /// </summary>
     internal static bool SameOrigin(HttpContext http, ServerOptions options)
     {
         var origin = http.Request.Headers.Origin.ToString();
         if (origin.Length == 0) return true;
-        if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri)) return false;
-        var own = $"{http.Request.Scheme}://{http.Request.Host.Value}";
-        return string.Equals(origin, own, StringComparison.OrdinalIgnoreCase)
-            || string.Equals($"{uri.Scheme}://{uri.Authority}", own, StringComparison.OrdinalIgnoreCase)
-            || options.CorsOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase);
+        if (options.CorsOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase)) return true;
+        return Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+            && string.Equals(uri.Authority, http.Request.Host.Value, StringComparison.OrdinalIgnoreCase);
     }
 }
