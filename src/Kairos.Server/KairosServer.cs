@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Kairos.Core.Alerts;
 using Kairos.Core.Auth;
 using Kairos.Core.Dispatch;
 using Kairos.Core.Events;
@@ -10,6 +11,9 @@ using Kairos.Server.Apis;
 using Kairos.Server.Audit;
 using Kairos.Server.Auth;
 using Kairos.Server.Http;
+using Kairos.Server.Alerts;
+using Kairos.Server.Outbound;
+using Kairos.Server.Webhooks;
 using Kairos.Storage.Postgres;
 using Kairos.Storage.Sqlite;
 using Microsoft.AspNetCore.Authentication;
@@ -110,6 +114,17 @@ public static class KairosServer
         services.AddSingleton<MonitorWatch>();
         services.AddSingleton<PingKeys>();
         services.AddPingRateLimit();
+        services.AddSecretBox();
+        services.AddSingleton<OutboundHttp>();
+        services.AddSingleton<ChannelSecrets>();
+        services.AddSingleton<IChannelSender, SlackChannel>();
+        services.AddSingleton<IChannelSender, WebhookChannel>();
+        services.AddSingleton<IChannelSender, EmailChannel>();
+        services.AddSingleton<IChannelSender, PagerDutyChannel>();
+        services.AddSingleton<AlertNotifier>();
+        services.AddSingleton<IAlertNotifier>(sp => sp.GetRequiredService<AlertNotifier>());
+        services.AddSingleton<AlertEvaluator>();
+        services.AddSingleton<WebhookService>();
         services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<ServerClock>();
         services.AddSingleton<StoreStartup>();
@@ -117,6 +132,8 @@ public static class KairosServer
         services.AddHostedService<MaintenanceService>();
         services.AddHostedService<ClusterService>();
         services.AddHostedService<MetricsService>();
+        services.AddHostedService<WebhookPublisher>();
+        services.AddHostedService<WebhookDeliverer>();
 
         services.AddKairosAuth();
         services.AddSingleton<AuditRecorder>();
@@ -204,6 +221,11 @@ public static class KairosServer
         api.MapOrganizationsApi();
         api.MapMembersApi();
         api.MapAuditApi();
+        api.MapAlertChannelsApi();
+        api.MapAlertRulesApi();
+        api.MapIncidentsApi();
+        api.MapMaintenanceWindowsApi();
+        api.MapWebhooksApi();
         // Check-in pings: anonymous (the key is the credential), outside /api/v1 and its audit filter.
         app.MapPingApi();
         _ = maxPayload;
@@ -281,14 +303,14 @@ public sealed class StoreStartup(IKairosStore store, ServerOptions options, Serv
 }
 
 /// <summary>
-/// Hosts the maintenance loop (lost workers, expired leases, due jobs), the scheduler (due schedules) and the monitor
-/// watch (late and down check-in monitors). With several
+/// Hosts the maintenance loop (lost workers, expired leases, due jobs), the scheduler (due schedules), the monitor
+/// watch (late and down check-in monitors), the queue metrics sampler and the alert evaluation. With several
 /// nodes on one store, only the leader runs them; the others keep trying, so one takes over within a few seconds when
 /// the leader dies.
 /// </summary>
 internal sealed class MaintenanceService(
-    Dispatcher dispatcher, MaintenanceClock clock, Scheduler scheduler, MonitorWatch monitors, MetricsSampler sampler, ServerOptions options, IKairosStore store, TimeProvider time,
-    ILogger<MaintenanceService> logger)
+    Dispatcher dispatcher, MaintenanceClock clock, Scheduler scheduler, MonitorWatch monitors, MetricsSampler sampler, AlertEvaluator alerts, ServerOptions options,
+    IKairosStore store, TimeProvider time, ILogger<MaintenanceService> logger)
     : BackgroundService
 {
     private static readonly TimeSpan LeadershipRetry = TimeSpan.FromSeconds(2);
@@ -303,9 +325,11 @@ internal sealed class MaintenanceService(
         scheduler.OnError = ex => logger.LogError(ex, "Firing schedules failed");
         monitors.OnError = ex => logger.LogError(ex, "Evaluating monitors failed");
         sampler.OnError = ex => logger.LogError(ex, "Sampling queue metrics failed");
+        alerts.OnError = ex => logger.LogError(ex, "Evaluating alert rules failed");
         if (store.Cluster is not { } cluster)
         {
-            await Task.WhenAll(loop.RunAsync(stoppingToken), scheduler.RunAsync(stoppingToken), monitors.RunAsync(stoppingToken), sampler.RunAsync(stoppingToken));
+            await Task.WhenAll(loop.RunAsync(stoppingToken), scheduler.RunAsync(stoppingToken), monitors.RunAsync(stoppingToken), sampler.RunAsync(stoppingToken),
+                alerts.RunAsync(stoppingToken));
             return;
         }
         while (!stoppingToken.IsCancellationRequested)
@@ -328,7 +352,8 @@ internal sealed class MaintenanceService(
             {
                 logger.LogInformation("Node {Node} leads the maintenance loop", cluster.NodeId);
                 using var both = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, leadership.Lost);
-                await Task.WhenAll(loop.RunAsync(both.Token), scheduler.RunAsync(both.Token), monitors.RunAsync(both.Token), sampler.RunAsync(both.Token));
+                await Task.WhenAll(loop.RunAsync(both.Token), scheduler.RunAsync(both.Token), monitors.RunAsync(both.Token), sampler.RunAsync(both.Token),
+                    alerts.RunAsync(both.Token));
                 if (!stoppingToken.IsCancellationRequested) logger.LogWarning("Node {Node} lost leadership", cluster.NodeId);
             }
         }

@@ -36,6 +36,14 @@ public sealed record ServerOptions
     /// </summary>
     public IReadOnlyList<string> CorsOrigins { get; init; } = [];
 
+    /// <summary>
+    /// Whether webhooks and alert channels may call internal addresses (loopback, private networks, link-local). Off by
+    /// default (SSRF protection); on for a server whose receivers live in its own network.
+    /// </summary>
+    public bool OutboundAllowPrivate { get; init; }
+    /// <summary>How long one outbound call (a webhook delivery, a notification) may take.</summary>
+    public TimeSpan OutboundTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     public string DatabasePath => Path.Combine(Data, "kairos.db");
 
     /// <summary>Throws <see cref="ArgumentException"/> with one clear line when the settings cannot work together.</summary>
@@ -49,6 +57,7 @@ public sealed record ServerOptions
         {
             throw new ArgumentException("--store postgres needs --database-url (or KAIROS_DATABASE_URL), e.g. \"Host=localhost;Database=kairos;Username=kairos;Password=...\"");
         }
+        if (OutboundTimeout <= TimeSpan.Zero) throw new ArgumentException("outbound timeout must be positive");
         if (LogFormat is not (null or "json" or "text")) throw new ArgumentException($"log format must be 'json' or 'text', not '{LogFormat}'");
         foreach (var origin in CorsOrigins)
         {
@@ -79,6 +88,8 @@ public sealed record ServerOptions
             DatabaseUrl = config["DATABASE_URL"] is { Length: > 0 } url ? url : null,
             LogFormat = config["LOG_FORMAT"] is { Length: > 0 } format ? format.ToLowerInvariant() : null,
             CorsOrigins = config["CORS_ORIGINS"] is { Length: > 0 } origins ? ParseOrigins(origins) : o.CorsOrigins,
+            OutboundAllowPrivate = config["OUTBOUND_ALLOW_PRIVATE"] is { Length: > 0 } allow ? ParseBool("OUTBOUND_ALLOW_PRIVATE", allow) : o.OutboundAllowPrivate,
+            OutboundTimeout = Int(config, "OUTBOUND_TIMEOUT_MS") is { } timeout ? TimeSpan.FromMilliseconds(timeout) : o.OutboundTimeout,
         };
     }
 
@@ -91,6 +102,13 @@ public sealed record ServerOptions
         "normal" => SqliteDurability.Normal,
         "full" => SqliteDurability.Full,
         _ => throw new ArgumentException($"durability must be 'normal' or 'full', not '{value}'"),
+    };
+
+    private static bool ParseBool(string key, string value) => value.ToLowerInvariant() switch
+    {
+        "true" or "1" or "yes" => true,
+        "false" or "0" or "no" => false,
+        _ => throw new ArgumentException($"{key} must be true or false, not '{value}'"),
     };
 
     private static int? Int(IConfiguration config, string key)

@@ -23,11 +23,14 @@ public sealed class KairosFactory : WebApplicationFactory<Program>
     public const string AdminKey = "kx_test_admin_6f1c2a9e0b3d4c5f8a7e";
     public const string ClientIp = "192.0.2.10";
 
-    public KairosFactory(bool fakeTime = false, LogCapture? logs = null)
+    public KairosFactory(bool fakeTime = false, LogCapture? logs = null, Func<ServerOptions, ServerOptions>? options = null)
     {
         Time = fakeTime ? new FakeTimeProvider(new DateTimeOffset(2031, 3, 14, 9, 26, 53, 589, TimeSpan.Zero)) : null;
         Logs = logs;
+        _options = options ?? (o => o);
     }
+
+    private readonly Func<ServerOptions, ServerOptions> _options;
 
     /// <summary>Every line the server logged, when the factory was made with a capture.</summary>
     public LogCapture? Logs { get; }
@@ -43,7 +46,7 @@ public sealed class KairosFactory : WebApplicationFactory<Program>
         builder.ConfigureServices(s =>
         {
             // Later registrations win.
-            s.AddSingleton(new ServerOptions { Data = DataDir, AdminApiKey = AdminKey });
+            s.AddSingleton(_options(new ServerOptions { Data = DataDir, AdminApiKey = AdminKey }));
             if (Time is not null) s.AddSingleton<TimeProvider>(Time);
             s.AddSingleton<IStartupFilter, ClientAddress>();
         });
@@ -117,9 +120,9 @@ public abstract class ApiTest : IAsyncLifetime
 {
     private readonly List<HttpClient> _clients = [];
 
-    protected ApiTest(bool fakeTime = false, LogCapture? logs = null)
+    protected ApiTest(bool fakeTime = false, LogCapture? logs = null, Func<ServerOptions, ServerOptions>? options = null)
     {
-        Factory = new KairosFactory(fakeTime, logs);
+        Factory = new KairosFactory(fakeTime, logs, options);
     }
 
     protected KairosFactory Factory { get; }

@@ -21,16 +21,16 @@ public sealed class EventBus(TimeProvider time, int bufferSize = 10_000)
     /// <summary>Publishes an event that happened on this node.</summary>
     public DomainEvent Publish(string type, Guid organizationId, object data)
     {
-        var e = Deliver(type, time.GetUtcNow(), organizationId, data);
+        var e = Deliver(type, time.GetUtcNow(), organizationId, data, local: true);
         Forward?.Invoke(e);
         return e;
     }
 
     /// <summary>Publishes an event that happened on another node; it gets an id of this node's sequence and is not forwarded again.</summary>
     public DomainEvent PublishFromPeer(string type, DateTimeOffset at, Guid organizationId, object data) =>
-        Deliver(type, at, organizationId, data);
+        Deliver(type, at, organizationId, data, local: false);
 
-    private DomainEvent Deliver(string type, DateTimeOffset at, Guid organizationId, object data)
+    private DomainEvent Deliver(string type, DateTimeOffset at, Guid organizationId, object data, bool local)
     {
         lock (_gate)
         {
@@ -39,7 +39,7 @@ public sealed class EventBus(TimeProvider time, int bufferSize = 10_000)
             _ring[e.Id % _ring.Length] = e;
             foreach (var s in _subscribers)
             {
-                if (s.OrganizationId == organizationId && !s.Channel.Writer.TryWrite(e))
+                if ((s.All ? local || !s.LocalOnly : s.OrganizationId == organizationId) && !s.Channel.Writer.TryWrite(e))
                 {
                     // A subscriber that cannot keep up is closed; it reconnects and resumes from the buffer.
                     s.Channel.Writer.TryComplete();
@@ -55,11 +55,7 @@ public sealed class EventBus(TimeProvider time, int bufferSize = 10_000)
     /// </summary>
     public Subscription Subscribe(Guid organizationId, long? afterId = null, int capacity = 4096)
     {
-        var s = new Subscription(this, organizationId, Channel.CreateBounded<DomainEvent>(new BoundedChannelOptions(capacity)
-        {
-            FullMode = BoundedChannelFullMode.Wait, // TryWrite answers false when full
-            SingleReader = true,
-        }));
+        var s = new Subscription(this, organizationId, NewChannel(capacity));
         lock (_gate)
         {
             if (afterId is { } requested && requested < _lastId)
@@ -82,6 +78,30 @@ public sealed class EventBus(TimeProvider time, int bufferSize = 10_000)
         return s;
     }
 
+    /// <summary>
+    /// Subscribes to every organization's events from now on (server work: alert evaluation, webhook deliveries). With
+    /// <paramref name="localOnly"/>, only the events that happened on this node, not those received from peers.
+    /// </summary>
+    public Subscription SubscribeAll(bool localOnly, int capacity = 16_384)
+    {
+        var s = new Subscription(this, Guid.Empty, NewChannel(capacity))
+        {
+            All = true,
+            LocalOnly = localOnly,
+        };
+        lock (_gate)
+        {
+            _subscribers.Add(s);
+        }
+        return s;
+    }
+
+    private static Channel<DomainEvent> NewChannel(int capacity) => Channel.CreateBounded<DomainEvent>(new BoundedChannelOptions(capacity)
+    {
+        FullMode = BoundedChannelFullMode.Wait, // TryWrite answers false when full
+        SingleReader = true,
+    });
+
     private void Unsubscribe(Subscription s)
     {
         lock (_gate)
@@ -103,6 +123,10 @@ public sealed class EventBus(TimeProvider time, int bufferSize = 10_000)
         }
 
         public Guid OrganizationId { get; }
+        /// <summary>Every organization's events (<see cref="SubscribeAll"/>).</summary>
+        public bool All { get; internal init; }
+        /// <summary>With <see cref="All"/>: only events published on this node.</summary>
+        public bool LocalOnly { get; internal init; }
         internal Channel<DomainEvent> Channel { get; }
         /// <summary>Events after the requested id had already left the buffer.</summary>
         public bool Gap { get; internal set; }

@@ -1,0 +1,262 @@
+using System.Net;
+using System.Text.Json;
+using Kairos.Core.Alerts;
+using Kairos.Core.Events;
+using Kairos.Core.Storage;
+using Kairos.Core.Webhooks;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Kairos.Server.Tests;
+
+/// <summary>
+/// Alert channels, rules, incidents and maintenance windows through the API, on a fake clock, with every channel
+/// pointed at a local fake (HTTP receivers for Slack, PagerDuty and webhooks, an SMTP server for email). Outbound calls
+/// to loopback are allowed here (the setting the fakes need); <see cref="WebhooksApiTests"/> proves the refusal.
+/// </summary>
+#pragma warning disable CA1001 // the fakes are disposed by IAsyncLifetime.DisposeAsync, which xUnit calls after every test
+public sealed class AlertsApiTests() : ApiTest(fakeTime: true, options: o => o with { OutboundAllowPrivate = true }), IAsyncLifetime
+{
+    private FakeReceiver _slack = null!;
+    private FakeReceiver _pager = null!;
+    private FakeReceiver _hook = null!;
+    private FakeSmtpServer _smtp = null!;
+
+    async Task IAsyncLifetime.InitializeAsync()
+    {
+        await InitializeAsync();
+        _slack = await FakeReceiver.StartAsync();
+        _pager = await FakeReceiver.StartAsync();
+        _hook = await FakeReceiver.StartAsync();
+        _smtp = new FakeSmtpServer();
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        await _slack.DisposeAsync();
+        await _pager.DisposeAsync();
+        await _hook.DisposeAsync();
+        await _smtp.DisposeAsync();
+    }
+
+    private AlertEvaluator Evaluator => Factory.Services.GetRequiredService<AlertEvaluator>();
+    private IKairosStore Store => Factory.Services.GetRequiredService<IKairosStore>();
+
+    private Task<JsonElement> ChannelAsync(string name, string kind, object config) =>
+        Admin.PostJsonAsync("/api/v1/alert-channels", new { name, kind, config }).Expect(HttpStatusCode.Created);
+
+    private Task<JsonElement> SlackAsync(string name = "slack") => ChannelAsync(name, "slack", new { url = _slack.Url });
+    private Task<JsonElement> PagerAsync(string name = "pager") => ChannelAsync(name, "pagerduty", new { routing_key = "R0UT1NGKEY0123456789abcdef", events_url = _pager.Url, severity = "critical" });
+
+    /// <summary>A job in <paramref name="queue"/> that fails for good (one attempt).</summary>
+    private async Task<string> FailJobAsync(string queue = "mail", string message = "SMTP 550 mailbox unavailable")
+    {
+        var job = await EnqueueAsync(new { queue, type = "email.send", max_attempts = 1 });
+        var worker = await RegisterWorkerAsync(null, queue);
+        var leased = Assert.Single(await FetchAsync(worker, queue, 1));
+        await Admin.PostJsonAsync($"/api/v1/jobs/{leased.Str("id")}/fail", new { lease_token = leased.Str("lease_token"), error = new { message } }).Expect(HttpStatusCode.OK);
+        return job.Str("id");
+    }
+
+    [Fact]
+    public async Task Each_channel_kind_gets_its_own_payload_on_a_test_send()
+    {
+        await SlackAsync();
+        await PagerAsync();
+        await ChannelAsync("hook", "webhook", new { url = _hook.Url, secret = "whsec_channel_secret_123456", headers = new Dictionary<string, string> { ["X-Team"] = "ops" } });
+        await ChannelAsync("mail", "email", new { host = "127.0.0.1", port = _smtp.Port, tls = "none", username = "kairos", password = "smtp-pass-123", from = "kairos@example.com", to = new[] { "ops@example.com", "oncall@example.com" } });
+
+        foreach (var name in new[] { "slack", "pager", "hook", "mail" })
+        {
+            var result = await Admin.PostAsync($"/api/v1/alert-channels/{name}/test", null).Expect(HttpStatusCode.OK);
+            Assert.True(result.GetProperty("delivered").GetBoolean(), $"{name}: {result}");
+        }
+
+        var slack = JsonDocument.Parse(Assert.Single(await _slack.WaitForAsync(1)).Body).RootElement;
+        Assert.Contains("[TEST]", slack.Str("text"), StringComparison.Ordinal);
+        var blocks = slack.GetProperty("blocks").EnumerateArray().ToList();
+        Assert.Equal("header", blocks[0].Str("type"));
+        Assert.Equal("plain_text", blocks[0].GetProperty("text").Str("type"));
+        Assert.Contains(blocks, b => b.Str("type") == "section" && b.GetProperty("text").Str("type") == "mrkdwn");
+
+        var pager = await _pager.WaitForAsync(2);
+        var trigger = JsonDocument.Parse(pager[0].Body).RootElement;
+        var resolve = JsonDocument.Parse(pager[1].Body).RootElement;
+        Assert.Equal("R0UT1NGKEY0123456789abcdef", trigger.Str("routing_key"));
+        Assert.Equal("trigger", trigger.Str("event_action"));
+        Assert.Equal("critical", trigger.GetProperty("payload").Str("severity"));
+        Assert.Equal("kairos", trigger.GetProperty("payload").Str("source"));
+        Assert.Equal("resolve", resolve.Str("event_action"));
+        Assert.Equal(trigger.Str("dedup_key"), resolve.Str("dedup_key"));
+
+        var hook = Assert.Single(await _hook.WaitForAsync(1));
+        var body = JsonDocument.Parse(hook.Body).RootElement;
+        Assert.Equal("alert.test", body.Str("type"));
+        Assert.Equal("ops", hook.Header("X-Team"));
+        Assert.True(WebhookSignature.Verify("whsec_channel_secret_123456", hook.Header("Kairos-Signature"), hook.Body, Time.GetUtcNow(), TimeSpan.FromMinutes(5)));
+
+        var mail = Assert.Single(await _smtp.WaitForAsync(1));
+        Assert.Equal("kairos@example.com", mail.From);
+        Assert.Equal(["ops@example.com", "oncall@example.com"], mail.To);
+        Assert.Contains("Subject: [Kairos] [TEST]", mail.Data, StringComparison.Ordinal);
+        Assert.Equal("\0kairos\0smtp-pass-123", System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(mail.AuthPlain!)));
+    }
+
+    [Fact]
+    public async Task Channel_secrets_are_encrypted_at_rest_masked_in_answers_and_kept_when_sent_back_masked()
+    {
+        await SlackAsync();
+        await PagerAsync();
+        var slack = await Admin.GetAsync("/api/v1/alert-channels/slack").Expect(HttpStatusCode.OK);
+        Assert.Equal("http://127.0.0.1/••••", slack.GetProperty("config").Str("url"));
+        var pager = await Admin.GetAsync("/api/v1/alert-channels/pager").Expect(HttpStatusCode.OK);
+        Assert.Equal("••••cdef", pager.GetProperty("config").Str("routing_key"));
+        var list = await Admin.GetAsync("/api/v1/alert-channels").Expect(HttpStatusCode.OK);
+        Assert.DoesNotContain("R0UT1NGKEY", list.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(_slack.Url, list.ToString(), StringComparison.Ordinal);
+
+        var stored = await Store.Alerts.GetChannelAsync(new NamedParams(Kairos.Core.Auth.Organizations.Default, "pager"), CancellationToken.None);
+        Assert.DoesNotContain("R0UT1NGKEY", stored!.ConfigJson, StringComparison.Ordinal);
+        Assert.Contains("dp1:", stored.ConfigJson, StringComparison.Ordinal);
+
+        // The console saves what it was shown: the masked secrets stay what they were.
+        await Admin.PutJsonAsync("/api/v1/alert-channels/pager", new { kind = "pagerduty", config = pager.GetProperty("config") }).Expect(HttpStatusCode.OK);
+        await Admin.PutJsonAsync("/api/v1/alert-channels/slack", new { kind = "slack", config = new { } }).Expect(HttpStatusCode.OK);
+        Assert.True((await Admin.PostAsync("/api/v1/alert-channels/pager/test", null).Expect(HttpStatusCode.OK)).GetProperty("delivered").GetBoolean());
+        Assert.True((await Admin.PostAsync("/api/v1/alert-channels/slack/test", null).Expect(HttpStatusCode.OK)).GetProperty("delivered").GetBoolean());
+        Assert.Equal("R0UT1NGKEY0123456789abcdef", JsonDocument.Parse((await _pager.WaitForAsync(1))[0].Body).RootElement.Str("routing_key"));
+        await _slack.WaitForAsync(1);
+    }
+
+    [Fact]
+    public async Task A_failing_job_fires_once_within_the_cooldown_and_resolves_with_a_notice_under_one_dedup_key()
+    {
+        await SlackAsync();
+        await PagerAsync();
+        await Admin.PostJsonAsync("/api/v1/alert-rules", new { name = "mail-failures", kind = "job_failed", queue = "mail", threshold = 1, window_ms = 300_000,
+            cooldown_ms = 600_000, channels = new[] { "slack", "pager" } }).Expect(HttpStatusCode.Created);
+
+        var failed = await FailJobAsync();
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        var fired = JsonDocument.Parse((await _slack.WaitForAsync(1))[0].Body).RootElement;
+        Assert.StartsWith("[FIRING] 1 job failed in queue mail", fired.Str("text"), StringComparison.Ordinal);
+        Assert.Contains(failed, fired.ToString(), StringComparison.Ordinal);
+        Assert.Contains("SMTP 550", fired.ToString(), StringComparison.Ordinal);
+        var trigger = JsonDocument.Parse((await _pager.WaitForAsync(1))[0].Body).RootElement;
+        Assert.Equal("trigger", trigger.Str("event_action"));
+
+        // Still failing inside the cool-down: the incident is updated, nobody is notified again.
+        Time.Advance(TimeSpan.FromMinutes(2));
+        await FailJobAsync();
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        var open = Assert.Single((await Admin.GetAsync("/api/v1/incidents?state=open").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
+        Assert.Equal("mail-failures", open.Str("rule"));
+        Assert.StartsWith("2 jobs failed", open.Str("title"), StringComparison.Ordinal);
+        Assert.True(open.GetProperty("fire_count").GetInt64() >= 2);
+
+        // The window passes without failures: resolved, and the resolve notice is the next (second) message each channel gets.
+        Time.Advance(TimeSpan.FromMinutes(6));
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        var slack = await _slack.WaitForAsync(2);
+        Assert.Equal(2, slack.Count);
+        Assert.StartsWith("[RESOLVED]", JsonDocument.Parse(slack[1].Body).RootElement.Str("text"), StringComparison.Ordinal);
+        var pager = await _pager.WaitForAsync(2);
+        Assert.Equal(2, pager.Count);
+        var resolve = JsonDocument.Parse(pager[1].Body).RootElement;
+        Assert.Equal("resolve", resolve.Str("event_action"));
+        Assert.Equal(trigger.Str("dedup_key"), resolve.Str("dedup_key"));
+
+        var incident = await Admin.GetAsync($"/api/v1/incidents/{open.Str("id")}").Expect(HttpStatusCode.OK);
+        Assert.Equal("resolved", incident.Str("state"));
+        var history = incident.GetProperty("events").EnumerateArray().Select(e => e.Str("kind")).ToList();
+        Assert.Equal(["opened", "notified", "notified", "resolved", "notified", "notified"], history);
+        Assert.Empty((await Admin.GetAsync("/api/v1/incidents?state=open").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_maintenance_window_silences_its_rule()
+    {
+        await SlackAsync();
+        await Admin.PostJsonAsync("/api/v1/alert-rules", new { name = "quiet", kind = "job_failed", queue = "mail", channels = new[] { "slack" } }).Expect(HttpStatusCode.Created);
+        var window = await Admin.PostJsonAsync("/api/v1/maintenance-windows", new { rule = "quiet", duration_ms = 3_600_000, reason = "deploy" }).Expect(HttpStatusCode.Created);
+        Assert.True(window.GetProperty("active").GetBoolean());
+        await FailJobAsync();
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        Assert.Empty((await Admin.GetAsync("/api/v1/incidents").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
+
+        // Once the window is gone the same failure fires.
+        await Admin.DeleteAsync($"/api/v1/maintenance-windows/{window.Str("id")}").Expect(HttpStatusCode.NoContent);
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        Assert.Single(await _slack.WaitForAsync(1));
+        Assert.Single((await Admin.GetAsync("/api/v1/incidents?rule=quiet").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Monitor_events_open_and_resolve_incidents_through_the_leaders_loop()
+    {
+        await SlackAsync();
+        await Admin.PostJsonAsync("/api/v1/alert-rules", new { name = "backups", kind = "monitor", monitor_states = new[] { "late", "down" }, channels = new[] { "slack" } })
+            .Expect(HttpStatusCode.Created);
+        var bus = Factory.Services.GetRequiredService<EventBus>();
+        var org = Kairos.Core.Auth.Organizations.Default;
+        // As the monitors publish them: {monitor_id, name, slug, state, previous_state, reason}.
+        bus.Publish("monitor.down", org, new { monitor_id = Guid.NewGuid(), name = "Nightly backup", slug = "nightly-backup", state = "down", previous_state = "late", reason = "no ping for 2 h" });
+        var down = JsonDocument.Parse((await _slack.WaitForAsync(1))[0].Body).RootElement;
+        Assert.Equal("[FIRING] Monitor Nightly backup is down", down.Str("text"));
+        bus.Publish("monitor.up", org, new { monitor_id = Guid.NewGuid(), name = "Nightly backup", slug = "nightly-backup", state = "up", previous_state = "down", reason = "ping" });
+        var up = JsonDocument.Parse((await _slack.WaitForAsync(2))[1].Body).RootElement;
+        Assert.Equal("[RESOLVED] Monitor Nightly backup is down", up.Str("text"));
+        var incident = Assert.Single((await Admin.GetAsync("/api/v1/incidents").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
+        Assert.Equal("monitor:nightly-backup", incident.Str("key"));
+        Assert.Equal("resolved", incident.Str("state"));
+    }
+
+    [Fact]
+    public async Task Queue_backlog_fires_per_queue_above_its_threshold()
+    {
+        await SlackAsync();
+        await Admin.PostJsonAsync("/api/v1/alert-rules", new { name = "backlog", kind = "queue_backlog", threshold = 2, channels = new[] { "slack" } }).Expect(HttpStatusCode.Created);
+        for (var i = 0; i < 3; i++) await EnqueueAsync("reports");
+        await EnqueueAsync("small");
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        var incident = Assert.Single((await Admin.GetAsync("/api/v1/incidents").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
+        Assert.Equal("queue:reports", incident.Str("key"));
+        Assert.Equal("Queue reports has 3 ready jobs (more than 2)", incident.Str("title"));
+        await _slack.WaitForAsync(1);
+    }
+
+    [Fact]
+    public async Task Bad_rules_and_channels_are_refused_naming_the_field_and_change_nothing()
+    {
+        await SlackAsync();
+        await Admin.PostJsonAsync("/api/v1/alert-channels", new { name = "x", kind = "carrier-pigeon", config = new { } }).ExpectProblem(HttpStatusCode.BadRequest, "kind");
+        await Admin.PostJsonAsync("/api/v1/alert-channels", new { name = "x", kind = "slack", config = new { url = "not a url" } }).ExpectProblem(HttpStatusCode.BadRequest, "config.url");
+        await Admin.PostJsonAsync("/api/v1/alert-channels", new { name = "x", kind = "email", config = new { host = "smtp.example.com" } })
+            .ExpectProblem(HttpStatusCode.BadRequest, "config.from", "config.to");
+        await Admin.PostJsonAsync("/api/v1/alert-channels", new { name = "bad name!", kind = "slack", config = new { url = _slack.Url } }).ExpectProblem(HttpStatusCode.BadRequest, "name");
+        await Admin.PostJsonAsync("/api/v1/alert-channels", new { name = "slack", kind = "slack", config = new { url = _slack.Url } }).ExpectProblem(HttpStatusCode.Conflict);
+
+        await Admin.PostJsonAsync("/api/v1/alert-rules", new { name = "r", kind = "sometimes", channels = new[] { "slack" } }).ExpectProblem(HttpStatusCode.BadRequest, "kind");
+        await Admin.PostJsonAsync("/api/v1/alert-rules", new { name = "r", kind = "job_failed", channels = new[] { "nope" } }).ExpectProblem(HttpStatusCode.BadRequest, "channels");
+        await Admin.PostJsonAsync("/api/v1/alert-rules", new { name = "r", kind = "failure_rate", channels = new[] { "slack" } }).ExpectProblem(HttpStatusCode.BadRequest, "rate_percent");
+        await Admin.PostJsonAsync("/api/v1/alert-rules", new { name = "r", kind = "queue_backlog", channels = new[] { "slack" } }).ExpectProblem(HttpStatusCode.BadRequest, "threshold");
+        await Admin.PostJsonAsync("/api/v1/alert-rules", new { name = "r", kind = "monitor", monitor_states = new[] { "sleepy" }, channels = new[] { "slack" } })
+            .ExpectProblem(HttpStatusCode.BadRequest, "monitor_states");
+        await Admin.PostJsonAsync("/api/v1/alert-rules", new { name = "r", kind = "job_failed", cooldown_ms = -1, channels = new[] { "slack" } }).ExpectProblem(HttpStatusCode.BadRequest, "cooldown_ms");
+        await Admin.PostJsonAsync("/api/v1/maintenance-windows", new { rule = "nope", duration_ms = 1000 }).ExpectProblem(HttpStatusCode.BadRequest, "rule");
+        await Admin.PostJsonAsync("/api/v1/maintenance-windows", new { }).ExpectProblem(HttpStatusCode.BadRequest, "ends_at");
+        Assert.Empty((await Admin.GetAsync("/api/v1/alert-rules").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
+        Assert.Single((await Admin.GetAsync("/api/v1/alert-channels").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
+
+        await Admin.PostJsonAsync("/api/v1/alert-rules", new { name = "uses-slack", kind = "worker_lost", channels = new[] { "slack" } }).Expect(HttpStatusCode.Created);
+        await Admin.DeleteAsync("/api/v1/alert-channels/slack").ExpectProblem(HttpStatusCode.Conflict);
+        await Admin.GetAsync("/api/v1/alert-rules/nope").ExpectProblem(HttpStatusCode.NotFound);
+        await Admin.GetAsync($"/api/v1/incidents/{Guid.NewGuid()}").ExpectProblem(HttpStatusCode.NotFound);
+        await Admin.PostAsync($"/api/v1/incidents/{Guid.NewGuid()}/resolve", null).ExpectProblem(HttpStatusCode.NotFound);
+        var viewer = Client(await CreateKeyAsync("read"));
+        await viewer.GetAsync("/api/v1/alert-rules").Expect(HttpStatusCode.OK);
+        await viewer.GetAsync("/api/v1/alert-channels").ExpectProblem(HttpStatusCode.Forbidden);
+        await viewer.PostJsonAsync("/api/v1/alert-rules", new { name = "v", kind = "worker_lost", channels = new[] { "slack" } }).ExpectProblem(HttpStatusCode.Forbidden);
+    }
+}
+#pragma warning restore CA1001
