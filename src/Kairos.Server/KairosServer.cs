@@ -114,7 +114,6 @@ public static class KairosServer
         services.AddSingleton<MonitorWatch>();
         services.AddSingleton<PingKeys>();
         services.AddPingRateLimit();
-        services.AddSecretBox();
         services.AddSingleton<OutboundHttp>();
         services.AddSingleton<ChannelSecrets>();
         services.AddSingleton<IChannelSender, SlackChannel>();
@@ -129,6 +128,8 @@ public static class KairosServer
         services.AddSingleton<ServerClock>();
         services.AddSingleton<StoreStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<StoreStartup>());
+        // After the store's start: Data Protection reads its key ring (kept in the store) when it starts.
+        services.AddSecretBox();
         services.AddHostedService<MaintenanceService>();
         services.AddHostedService<ClusterService>();
         services.AddHostedService<MetricsService>();

@@ -1,0 +1,219 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Kairos.Server.Outbound;
+
+namespace Kairos.Server.Tests;
+
+/// <summary>
+/// Webhooks through the API on a fake clock: signed deliveries to a local fake receiver, run as jobs on Kairos' own
+/// queue, retried with backoff, logged, redelivered; and the refusal of internal addresses.
+/// </summary>
+#pragma warning disable CA1001 // the receiver is disposed by IAsyncLifetime.DisposeAsync, which xUnit calls after every test
+public sealed class WebhooksApiTests() : ApiTest(fakeTime: true, options: o => o with { OutboundAllowPrivate = true }), IAsyncLifetime
+{
+    private FakeReceiver _receiver = null!;
+
+    async Task IAsyncLifetime.InitializeAsync()
+    {
+        await InitializeAsync();
+        _receiver = await FakeReceiver.StartAsync();
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        await _receiver.DisposeAsync();
+    }
+
+    private Task<JsonElement> CreateAsync(params string[] events) =>
+        Admin.PostJsonAsync("/api/v1/webhooks", new { url = _receiver.Url, description = "ops", event_types = events }).Expect(HttpStatusCode.Created);
+
+    /// <summary>The documented algorithm, written out here on its own: HMAC-SHA256 keyed with the secret over "{t}.{body}", lowercase hex.</summary>
+    private static bool VerifiesAsDocumented(string secret, string header, string body)
+    {
+        var parts = header.Split(',').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+        var mac = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{parts["t"]}.{body}"));
+        return Convert.ToHexStringLower(mac) == parts["v1"];
+    }
+
+    [Fact]
+    public async Task A_delivery_is_signed_as_documented_and_the_secret_is_shown_only_once()
+    {
+        var created = await CreateAsync("job.enqueued");
+        var secret = created.Str("secret");
+        Assert.StartsWith("whsec_", secret, StringComparison.Ordinal);
+        var id = created.Str("id");
+        Assert.DoesNotContain(secret, (await Admin.GetAsync($"/api/v1/webhooks/{id}").Expect(HttpStatusCode.OK)).ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, (await Admin.GetAsync("/api/v1/webhooks").Expect(HttpStatusCode.OK)).ToString(), StringComparison.Ordinal);
+
+        var job = await EnqueueAsync("mail");
+        var got = Assert.Single(await _receiver.WaitForAsync(1));
+        Assert.True(VerifiesAsDocumented(secret, got.Header("Kairos-Signature"), got.Body), got.Header("Kairos-Signature"));
+        Assert.Equal(Time.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            got.Header("Kairos-Signature").Split(',')[0]["t=".Length..]);
+        Assert.False(VerifiesAsDocumented("whsec_wrong", got.Header("Kairos-Signature"), got.Body));
+        Assert.False(VerifiesAsDocumented(secret, got.Header("Kairos-Signature"), got.Body.Replace("mail", "evil", StringComparison.Ordinal)));
+        var body = JsonDocument.Parse(got.Body).RootElement;
+        Assert.Equal("job.enqueued", body.Str("type"));
+        Assert.StartsWith("evt_", body.Str("id"), StringComparison.Ordinal);
+        Assert.Equal(body.Str("id"), got.Header("Kairos-Event-Id"));
+        Assert.Equal(Kairos.Core.Auth.Organizations.Default.ToString(), body.Str("organization_id"));
+        Assert.Equal(job.Str("id"), body.GetProperty("data").Str("job_id"));
+        Assert.Equal("application/json; charset=utf-8", got.Header("Content-Type"));
+
+        // The delivery log: the request's headers, the status, the answer's start; the delivery's own job is not an event for the endpoint.
+        var deliveries = (await Admin.GetAsync($"/api/v1/webhooks/{id}/deliveries").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray().ToList();
+        var delivery = Assert.Single(deliveries);
+        var full = await WaitForDeliveryAsync(id, delivery.Str("id"), "succeeded");
+        var attempt = Assert.Single(full.GetProperty("attempt_log").EnumerateArray());
+        Assert.Equal(200, attempt.GetProperty("status").GetInt32());
+        Assert.Equal("ok", attempt.Str("response"));
+        Assert.Contains("Kairos-Signature: t=", attempt.Str("request_headers"), StringComparison.Ordinal);
+        Assert.Equal(body.Str("id"), full.Str("event_id"));
+        Assert.Equal("mail", full.GetProperty("body").GetProperty("data").Str("queue"));
+    }
+
+    [Fact]
+    public async Task A_receiver_that_fails_three_times_then_succeeds_gets_the_event_once_acknowledged()
+    {
+        _receiver.Status = n => n <= 3 ? 500 : 204;
+        var id = (await CreateAsync("job.*")).Str("id");
+        await EnqueueAsync("billing");
+        for (var n = 1; n <= 4; n++)
+        {
+            // Each failure schedules the next attempt minutes later (1, 2, 4 min): move the clock on until it comes.
+            using var deadline = Deadline();
+            while (_receiver.Received.Count < n)
+            {
+                deadline.Token.ThrowIfCancellationRequested();
+                if (n > 1) Time.Advance(TimeSpan.FromMinutes(1));
+                try { await _receiver.WaitForAsync(n, seconds: 1); } catch (Xunit.Sdk.FailException) { }
+            }
+        }
+        var got = await _receiver.WaitForAsync(4);
+        Assert.Single(got.Select(r => JsonDocument.Parse(r.Body).RootElement.Str("id")).Distinct());
+        Assert.Equal(got[0].Body, got[3].Body);
+        Assert.Equal(["1", "2", "3", "4"], got.Select(r => r.Header("Kairos-Delivery-Attempt")));
+
+        var delivery = Assert.Single((await Admin.GetAsync($"/api/v1/webhooks/{id}/deliveries").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
+        var full = await WaitForDeliveryAsync(id, delivery.Str("id"), "succeeded");
+        Assert.Equal([500, 500, 500, 204], full.GetProperty("attempt_log").EnumerateArray().Select(a => a.GetProperty("status").GetInt32()));
+        // Acknowledged: its job succeeded, so nothing runs it again.
+        var job = await GetJobAsync(full.Str("job_id"));
+        Assert.Equal("succeeded", job.Str("state"));
+        Assert.Equal("kairos.webhooks", job.Str("queue"));
+        Assert.Equal(4, job.GetProperty("attempt").GetInt32());
+        Assert.Null((await Admin.GetAsync($"/api/v1/webhooks/{id}").Expect(HttpStatusCode.OK)).GetProperty("failing_since").GetString());
+    }
+
+    [Fact]
+    public async Task Test_events_and_redeliveries_are_logged_and_an_endpoint_failing_for_three_days_is_disabled()
+    {
+        _receiver.Status = _ => 503;
+        var id = (await CreateAsync("queue.paused")).Str("id");
+        var test = await Admin.PostAsync($"/api/v1/webhooks/{id}/test", null).Expect(HttpStatusCode.Accepted);
+        Assert.Equal("webhook.test", test.Str("event_type"));
+        Assert.Equal("webhook.test", JsonDocument.Parse(Assert.Single(await _receiver.WaitForAsync(1)).Body).RootElement.Str("type"));
+        var pending = await WaitForDeliveryAsync(id, test.Str("id"), "pending", attempts: 1);
+        Assert.Equal(503, pending.GetProperty("last_status").GetInt32());
+        await Admin.PostAsync($"/api/v1/webhooks/{id}/deliveries/{test.Str("id")}/redeliver", null).ExpectProblem(HttpStatusCode.Conflict);
+        Assert.NotNull((await Admin.GetAsync($"/api/v1/webhooks/{id}").Expect(HttpStatusCode.OK)).GetProperty("failing_since").GetString());
+
+        // Three days of failures later, the next failed attempt disables the endpoint.
+        Time.Advance(TimeSpan.FromDays(3));
+        using (var deadline = Deadline())
+        {
+            while ((await Admin.GetAsync($"/api/v1/webhooks/{id}").Expect(HttpStatusCode.OK)).GetProperty("enabled").GetBoolean())
+            {
+                await Task.Delay(20, deadline.Token); // polls the condition, bounded by the deadline
+            }
+        }
+        Assert.Equal(2, _receiver.Received.Count);
+        var disabled = await Admin.GetAsync($"/api/v1/webhooks/{id}").Expect(HttpStatusCode.OK);
+        Assert.Contains("3 days", disabled.Str("disabled_reason"), StringComparison.Ordinal);
+        await Admin.PostAsync($"/api/v1/webhooks/{id}/test", null).ExpectProblem(HttpStatusCode.Conflict);
+
+        // Enabled again and answering: the test event's next attempt goes through; a redelivery sends the same event again.
+        _receiver.Status = _ => 200;
+        await Admin.PatchJsonAsync($"/api/v1/webhooks/{id}", new { enabled = true }).Expect(HttpStatusCode.OK);
+        var before = _receiver.Received.Count;
+        Time.Advance(TimeSpan.FromMinutes(5));
+        await _receiver.WaitForAsync(before + 1);
+        var delivered = await WaitForDeliveryAsync(id, test.Str("id"), "succeeded");
+        await Admin.PostAsync($"/api/v1/webhooks/{id}/deliveries/{test.Str("id")}/redeliver", null).Expect(HttpStatusCode.Accepted);
+        var again = (await _receiver.WaitForAsync(before + 2))[before + 1];
+        Assert.Equal(test.Str("event_id"), JsonDocument.Parse(again.Body).RootElement.Str("id"));
+        var done = await WaitForDeliveryAsync(id, test.Str("id"), "succeeded", attempts: delivered.GetProperty("attempts").GetInt32() + 1);
+        Assert.Equal(200, done.GetProperty("last_status").GetInt32());
+    }
+
+    [Fact]
+    public async Task Bad_webhooks_are_refused_naming_the_field()
+    {
+        await Admin.PostJsonAsync("/api/v1/webhooks", new { url = "ftp://example.com/x", event_types = new[] { "job.failed" } }).ExpectProblem(HttpStatusCode.BadRequest, "url");
+        await Admin.PostJsonAsync("/api/v1/webhooks", new { url = "https://example.com/x", event_types = new[] { "Job Failed" } }).ExpectProblem(HttpStatusCode.BadRequest, "event_types");
+        await Admin.PostJsonAsync("/api/v1/webhooks", new { url = "https://example.com/x" }).ExpectProblem(HttpStatusCode.BadRequest, "event_types");
+        Assert.Empty((await Admin.GetAsync("/api/v1/webhooks").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
+        await Admin.GetAsync($"/api/v1/webhooks/{Guid.NewGuid()}").ExpectProblem(HttpStatusCode.NotFound);
+        await Admin.GetAsync("/api/v1/webhooks/not-an-id").ExpectProblem(HttpStatusCode.NotFound);
+        await Admin.PatchJsonAsync($"/api/v1/webhooks/{Guid.NewGuid()}", new { enabled = false }).ExpectProblem(HttpStatusCode.NotFound);
+        var id = (await CreateAsync("job.failed")).Str("id");
+        await Admin.GetAsync($"/api/v1/webhooks/{id}/deliveries/{Guid.NewGuid()}").ExpectProblem(HttpStatusCode.NotFound);
+        await Admin.PatchJsonAsync($"/api/v1/webhooks/{id}", new { url = "nope" }).ExpectProblem(HttpStatusCode.BadRequest, "url");
+        var reader = Client(await CreateKeyAsync("read"));
+        await reader.GetAsync("/api/v1/webhooks").ExpectProblem(HttpStatusCode.Forbidden);
+    }
+
+    private async Task<JsonElement> WaitForDeliveryAsync(string webhook, string delivery, string state, int attempts = 1)
+    {
+        using var deadline = Deadline();
+        while (true)
+        {
+            var d = await Admin.GetAsync($"/api/v1/webhooks/{webhook}/deliveries/{delivery}").Expect(HttpStatusCode.OK);
+            if (d.Str("state") == state && d.GetProperty("attempts").GetInt32() >= attempts) return d;
+            await Task.Delay(20, deadline.Token); // polls the answer (the condition), bounded by the deadline
+        }
+    }
+}
+#pragma warning restore CA1001
+
+/// <summary>The refusal of internal addresses, on a server with the default settings.</summary>
+public sealed class OutboundRefusalTests : ApiTest
+{
+    [Fact]
+    public async Task Outbound_calls_to_internal_addresses_are_refused_unless_the_server_allows_them()
+    {
+        await using var receiver = await FakeReceiver.StartAsync();
+        await Admin.PostJsonAsync("/api/v1/webhooks", new { url = receiver.Url, event_types = new[] { "job.failed" } }).ExpectProblem(HttpStatusCode.BadRequest, "url");
+        await Admin.PostJsonAsync("/api/v1/webhooks", new { url = "http://169.254.169.254/latest/meta-data", event_types = new[] { "job.failed" } })
+            .ExpectProblem(HttpStatusCode.BadRequest, "url");
+        await Admin.PostJsonAsync("/api/v1/alert-channels", new { name = "s", kind = "slack", config = new { url = "http://localhost:9/x" } })
+            .ExpectProblem(HttpStatusCode.BadRequest, "config.url");
+        await Admin.PostJsonAsync("/api/v1/alert-channels", new { name = "p", kind = "pagerduty", config = new { routing_key = "k", events_url = "http://[::1]:9/x" } })
+            .ExpectProblem(HttpStatusCode.BadRequest, "config.events_url");
+
+        // At call time the address actually connected to is checked (a public-looking name can resolve inside).
+        using var request = new HttpRequestMessage(HttpMethod.Post, receiver.Url) { Content = new StringContent("{}") };
+        using var outbound = new OutboundHttp(new ServerOptions(), TimeProvider.System);
+        var refused = await outbound.SendAsync(request, CancellationToken.None);
+        Assert.Null(refused.Status);
+        Assert.StartsWith("refused:", refused.Error, StringComparison.Ordinal);
+        Assert.Empty(receiver.Received);
+
+        using var allowedRequest = new HttpRequestMessage(HttpMethod.Post, receiver.Url) { Content = new StringContent("{}") };
+        using var allowing = new OutboundHttp(new ServerOptions { OutboundAllowPrivate = true }, TimeProvider.System);
+        Assert.Equal(200, (await allowing.SendAsync(allowedRequest, CancellationToken.None)).Status);
+        Assert.Single(receiver.Received);
+
+        foreach (var inside in new[] { "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1" })
+        {
+            Assert.True(OutboundHttp.IsInternal(IPAddress.Parse(inside)), inside);
+        }
+        foreach (var outside in new[] { "93.184.216.34", "8.8.8.8", "2606:4700::1111" })
+        {
+            Assert.False(OutboundHttp.IsInternal(IPAddress.Parse(outside)), outside);
+        }
+    }
+}
