@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Kairos.Server.Tests;
 
@@ -23,13 +24,15 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
     private sealed record World(
         string OrgId, string OrgName, string JobId, string LeaseToken, string Queue, string WorkerId, string WorkerName, string KeyId,
         string KeyName, string KeyPrefix, string MemberId, string MemberEmail, string InviteId, string InviteEmail, string AuditId, string Payload,
-        string Schedule, string ScheduleId, string Monitor, string MonitorId, string MonitorPingKey, string WorkflowId)
+        string Schedule, string ScheduleId, string Monitor, string MonitorId, string MonitorPingKey, string WorkflowId, string Channel, string ChannelHost,
+        string Rule, string IncidentId, string WindowId, string WebhookId, string WebhookHost, string DeliveryId)
     {
         /// <summary>Everything of A that B must never see.</summary>
         public IEnumerable<string> Secrets =>
         [
             OrgId, OrgName, JobId, LeaseToken, Queue, WorkerId, WorkerName, KeyId, KeyName, KeyPrefix, MemberId, MemberEmail, InviteId, InviteEmail,
-            AuditId, Payload, Schedule, ScheduleId, Monitor, MonitorId, MonitorPingKey, WorkflowId,
+            AuditId, Payload, Schedule, ScheduleId, Monitor, MonitorId, MonitorPingKey, WorkflowId, Channel, ChannelHost, Rule, IncidentId, WindowId,
+            WebhookId, WebhookHost, DeliveryId,
         ];
     }
 
@@ -47,6 +50,12 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         ["schedules/{name}"] = a => a.Schedule,
         ["monitors/{name}"] = a => a.Monitor,
         ["workflows/{id}"] = a => a.WorkflowId,
+        ["alert-channels/{name}"] = a => a.Channel,
+        ["alert-rules/{name}"] = a => a.Rule,
+        ["incidents/{id}"] = a => a.IncidentId,
+        ["maintenance-windows/{id}"] = a => a.WindowId,
+        ["webhooks/{id}"] = a => a.WebhookId,
+        ["deliveries/{deliveryId}"] = a => a.DeliveryId,
     };
 
     /// <summary>The body of each operation that takes one, aimed at A wherever a body can name A's objects.</summary>
@@ -82,6 +91,14 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         ["CreateMonitor"] = _ => new { name = "b-monitor", period_seconds = 3600 },
         ["PatchMonitor"] = _ => new { grace_seconds = 60 },
         ["PauseMonitor"] = _ => new { reason = "paused by b" },
+        ["CreateAlertChannel"] = _ => new { name = "b-channel", kind = "webhook", config = new { url = "https://b.example.com/alerts" } },
+        ["PutAlertChannel"] = _ => new { kind = "webhook", config = new { url = "https://b.example.com/alerts" } },
+        // B's rules and windows name channels and rules of B only: 400 until B made its own of A's names (PutAlertChannel, PutAlertRule), then B's.
+        ["CreateAlertRule"] = a => new { name = "b-rule", kind = "worker_lost", channels = new[] { a.Channel } },
+        ["PutAlertRule"] = a => new { kind = "worker_lost", channels = new[] { a.Channel } },
+        ["CreateMaintenanceWindow"] = a => new { rule = a.Rule, duration_ms = 60_000 },
+        ["CreateWebhook"] = _ => new { url = "https://b.example.com/hook", event_types = new[] { "job.failed" } },
+        ["PatchWebhook"] = _ => new { enabled = false, url = "https://b.example.com/taken" },
     };
 
     /// <summary>The query of reads that need one.</summary>
@@ -115,6 +132,12 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         ["BulkCancelJobs"] = [HttpStatusCode.OK],
         ["BulkDeleteJobs"] = [HttpStatusCode.OK],
         ["Logout"] = [HttpStatusCode.NoContent],
+        ["CreateAlertChannel"] = [HttpStatusCode.Created],
+        ["PutAlertChannel"] = [HttpStatusCode.Created],
+        ["CreateAlertRule"] = [HttpStatusCode.BadRequest, HttpStatusCode.Created],
+        ["PutAlertRule"] = [HttpStatusCode.BadRequest, HttpStatusCode.Created],
+        ["CreateMaintenanceWindow"] = [HttpStatusCode.BadRequest, HttpStatusCode.Created],
+        ["CreateWebhook"] = [HttpStatusCode.Created],
     };
 
     private sealed record Operation(string Id, HttpMethod Method, string Path, bool HasBody)
@@ -236,10 +259,22 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
             steps = new object[] { new { id = "first", job = new { queue, type = "alpha.step" } }, new { id = "second", job = new { queue, type = "alpha.step" }, depends_on = new[] { "first" } } },
         }).Expect(HttpStatusCode.Created);
         var audit = (await Admin.GetAsync("/api/v1/audit?action=api_key.create").Expect(HttpStatusCode.OK)).GetProperty("items")[0].Str("id");
+        await Admin.PostJsonAsync("/api/v1/alert-channels", new { name = "alpha-channel-7c1e", kind = "webhook", config = new { url = "https://alpha-hook-7c1e.example.com/x" } })
+            .Expect(HttpStatusCode.Created);
+        var rule = await Admin.PostJsonAsync("/api/v1/alert-rules", new { name = "alpha-rule-7c1e", kind = "schedule_misfire", channels = new[] { "alpha-channel-7c1e" } })
+            .Expect(HttpStatusCode.Created);
+        var store = Factory.Services.GetRequiredService<Kairos.Core.Storage.IKairosStore>();
+        var incident = await store.Alerts.FireAsync(new Kairos.Core.Storage.FireIncidentParams(Guid.Parse(owner.OrganizationId!), Guid.Parse(rule.Str("id")),
+            "alpha-rule-7c1e", "schedule:alpha", "alpha incident", null, TimeSpan.FromDays(1)), CancellationToken.None);
+        var window = await Admin.PostJsonAsync("/api/v1/maintenance-windows", new { rule = "alpha-rule-7c1e", duration_ms = 86_400_000 }).Expect(HttpStatusCode.Created);
+        var webhook = await Admin.PostJsonAsync("/api/v1/webhooks", new { url = "https://alpha-webhook-7c1e.example.com/hook", event_types = new[] { "job.failed" } })
+            .Expect(HttpStatusCode.Created);
+        var delivery = await Admin.PostAsync($"/api/v1/webhooks/{webhook.Str("id")}/test", null).Expect(HttpStatusCode.Accepted);
         return new World(owner.OrganizationId!, "Alpha Org 7c1e", job.Str("id"), leased.Str("lease_token"), queue, worker, "alpha-worker-7c1e",
             key.Str("id"), "alpha-key-7c1e", key.Str("prefix"), member.UserId, "alpha-member-7c1e@example.com", invite.Str("id"),
             "alpha-invite-7c1e@example.com", audit, "alpha-payload-7c1e", "alpha-schedule-7c1e", schedule.Str("id"),
-            "alpha-monitor-7c1e", monitor.Str("id"), monitor.Str("ping_key"), workflow.Str("id"));
+            "alpha-monitor-7c1e", monitor.Str("id"), monitor.Str("ping_key"), workflow.Str("id"), "alpha-channel-7c1e", "alpha-hook-7c1e",
+            "alpha-rule-7c1e", incident.Incident.Id.ToString(), window.Str("id"), webhook.Str("id"), "alpha-webhook-7c1e", delivery.Str("id"));
     }
 
     /// <summary>An admin key of a second organization, made by a user who owns both (the owner switches to B and back).</summary>
@@ -380,5 +415,14 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         Assert.Equal("running", workflow.Str("state"));
         Assert.False(workflow.GetProperty("cancel_requested").GetBoolean());
         Assert.Equal(2, workflow.GetProperty("unfinished_steps").GetInt32());
+        var channel = await Admin.GetAsync($"/api/v1/alert-channels/{a.Channel}").Expect(HttpStatusCode.OK);
+        Assert.Equal("https://alpha-hook-7c1e.example.com/x", channel.GetProperty("config").Str("url"));
+        Assert.Equal("schedule_misfire", (await Admin.GetAsync($"/api/v1/alert-rules/{a.Rule}").Expect(HttpStatusCode.OK)).Str("kind"));
+        Assert.Equal("open", (await Admin.GetAsync($"/api/v1/incidents/{a.IncidentId}").Expect(HttpStatusCode.OK)).Str("state"));
+        Assert.Contains(a.WindowId, (await Admin.GetAsync("/api/v1/maintenance-windows").Expect(HttpStatusCode.OK)).Ids());
+        var webhook = await Admin.GetAsync($"/api/v1/webhooks/{a.WebhookId}").Expect(HttpStatusCode.OK);
+        Assert.True(webhook.GetProperty("enabled").GetBoolean());
+        Assert.Equal("https://alpha-webhook-7c1e.example.com/hook", webhook.Str("url"));
+        await Admin.GetAsync($"/api/v1/webhooks/{a.WebhookId}/deliveries/{a.DeliveryId}").Expect(HttpStatusCode.OK);
     }
 }

@@ -1046,6 +1046,262 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/alert-channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["ListAlertChannels"];
+        put?: never;
+        post: operations["CreateAlertChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alert-channels/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["GetAlertChannel"];
+        put: operations["PutAlertChannel"];
+        post?: never;
+        delete: operations["DeleteAlertChannel"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alert-channels/{name}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["TestAlertChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alert-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["ListAlertRules"];
+        put?: never;
+        post: operations["CreateAlertRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alert-rules/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["GetAlertRule"];
+        put: operations["PutAlertRule"];
+        post?: never;
+        delete: operations["DeleteAlertRule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["ListIncidents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["GetIncident"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["ResolveIncident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/maintenance-windows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["ListMaintenanceWindows"];
+        put?: never;
+        post: operations["CreateMaintenanceWindow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/maintenance-windows/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["DeleteMaintenanceWindow"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["ListWebhooks"];
+        put?: never;
+        post: operations["CreateWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["GetWebhook"];
+        put?: never;
+        post?: never;
+        delete: operations["DeleteWebhook"];
+        options?: never;
+        head?: never;
+        patch: operations["PatchWebhook"];
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["TestWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["ListWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries/{deliveryId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["GetWebhookDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["RedeliverWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/ping/{key}": {
         parameters: {
             query?: never;
@@ -1115,6 +1371,92 @@ export interface components {
         AckRequest: {
             lease_token: null | string;
             result: null | components["schemas"]["RawJson"];
+        };
+        AlertChannelConfig: {
+            url?: null | string;
+            headers?: null | {
+                [key: string]: string;
+            };
+            secret?: null | string;
+            host?: null | string;
+            /** Format: int32 */
+            port?: null | number;
+            tls?: null | string;
+            username?: null | string;
+            password?: null | string;
+            from?: null | string;
+            to?: null | string[];
+            routing_key?: null | string;
+            severity?: null | string;
+            events_url?: null | string;
+        };
+        AlertChannelDto: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            kind: string;
+            config: components["schemas"]["AlertChannelConfig"];
+            /** Format: date-time */
+            created_at: unknown;
+            /** Format: date-time */
+            updated_at: unknown;
+        };
+        AlertChannelRequest: {
+            name: null | string;
+            kind: null | string;
+            config: null | components["schemas"]["AlertChannelConfig"];
+        };
+        AlertRuleDto: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            kind: string;
+            queue: null | string;
+            type: null | string;
+            /** Format: int64 */
+            threshold: null | number;
+            /** Format: int32 */
+            window_ms: number;
+            /** Format: double */
+            rate_percent: null | number;
+            /** Format: int32 */
+            min_jobs: number;
+            /** Format: int64 */
+            max_age_ms: null | number;
+            monitor_states: string[];
+            monitor: null | string;
+            schedule: null | string;
+            channels: string[];
+            /** Format: int32 */
+            cooldown_ms: number;
+            enabled: boolean;
+            /** Format: date-time */
+            created_at: unknown;
+            /** Format: date-time */
+            updated_at: unknown;
+        };
+        AlertRuleRequest: {
+            name: null | string;
+            kind: null | string;
+            queue: null | string;
+            type: null | string;
+            /** Format: int64 */
+            threshold: null | number;
+            /** Format: int32 */
+            window_ms: null | number;
+            /** Format: double */
+            rate_percent: null | number;
+            /** Format: int32 */
+            min_jobs: null | number;
+            /** Format: int64 */
+            max_age_ms: null | number;
+            monitor_states: null | string[];
+            monitor: null | string;
+            schedule: null | string;
+            channels: null | string[];
+            /** Format: int32 */
+            cooldown_ms: null | number;
+            enabled: null | boolean;
         };
         ApiKeyDto: {
             /** Format: uuid */
@@ -1223,6 +1565,10 @@ export interface components {
             /** Format: int64 */
             not_found: number;
         };
+        ChannelTestResult: {
+            delivered: boolean;
+            error: null | string;
+        };
         CompletionResponse: {
             /** Format: uuid */
             id: string;
@@ -1278,6 +1624,19 @@ export interface components {
             created_at: unknown;
             /** Format: date-time */
             expires_at: unknown;
+        };
+        DeliveryAttemptDto: {
+            /** Format: int32 */
+            number: number;
+            /** Format: date-time */
+            at: unknown;
+            /** Format: int32 */
+            status: null | number;
+            /** Format: int64 */
+            duration_ms: number;
+            response: null | string;
+            error: null | string;
+            request_headers: string;
         };
         ErrorDto: {
             message: string;
@@ -1353,6 +1712,34 @@ export interface components {
             errors?: {
                 [key: string]: string[];
             };
+        };
+        IncidentDto: {
+            /** Format: uuid */
+            id: string;
+            rule: string;
+            /** Format: uuid */
+            rule_id: string;
+            key: string;
+            state: string;
+            title: string;
+            summary: null | string;
+            /** Format: date-time */
+            opened_at: unknown;
+            /** Format: date-time */
+            last_fired_at: unknown;
+            /** Format: date-time */
+            resolved_at: unknown;
+            /** Format: date-time */
+            last_notified_at: unknown;
+            /** Format: int64 */
+            fire_count: number;
+            events: null | components["schemas"]["IncidentEventDto"][];
+        };
+        IncidentEventDto: {
+            /** Format: date-time */
+            at: unknown;
+            kind: string;
+            message: null | string;
         };
         InviteDto: {
             /** Format: uuid */
@@ -1471,6 +1858,14 @@ export interface components {
             id: null | string;
             lease_token: null | string;
         };
+        ListResponseOfAlertChannelDto: {
+            items: components["schemas"]["AlertChannelDto"][];
+            next_cursor: null | string;
+        };
+        ListResponseOfAlertRuleDto: {
+            items: components["schemas"]["AlertRuleDto"][];
+            next_cursor: null | string;
+        };
         ListResponseOfApiKeyDto: {
             items: components["schemas"]["ApiKeyDto"][];
             next_cursor: null | string;
@@ -1479,12 +1874,20 @@ export interface components {
             items: components["schemas"]["AuditEntryDto"][];
             next_cursor: null | string;
         };
+        ListResponseOfIncidentDto: {
+            items: components["schemas"]["IncidentDto"][];
+            next_cursor: null | string;
+        };
         ListResponseOfInviteDto: {
             items: components["schemas"]["InviteDto"][];
             next_cursor: null | string;
         };
         ListResponseOfJobDto: {
             items: components["schemas"]["JobDto"][];
+            next_cursor: null | string;
+        };
+        ListResponseOfMaintenanceWindowDto: {
+            items: components["schemas"]["MaintenanceWindowDto"][];
             next_cursor: null | string;
         };
         ListResponseOfMemberDto: {
@@ -1515,6 +1918,14 @@ export interface components {
             items: components["schemas"]["ScheduleRunDto"][];
             next_cursor: null | string;
         };
+        ListResponseOfWebhookDeliveryDto: {
+            items: components["schemas"]["WebhookDeliveryDto"][];
+            next_cursor: null | string;
+        };
+        ListResponseOfWebhookDto: {
+            items: components["schemas"]["WebhookDto"][];
+            next_cursor: null | string;
+        };
         ListResponseOfWorkerDto: {
             items: components["schemas"]["WorkerDto"][];
             next_cursor: null | string;
@@ -1539,6 +1950,29 @@ export interface components {
         LogsResponse: {
             /** Format: int32 */
             appended: number;
+        };
+        MaintenanceWindowDto: {
+            /** Format: uuid */
+            id: string;
+            rule: null | string;
+            /** Format: date-time */
+            starts_at: unknown;
+            /** Format: date-time */
+            ends_at: unknown;
+            reason: null | string;
+            active: boolean;
+            /** Format: date-time */
+            created_at: unknown;
+        };
+        MaintenanceWindowRequest: {
+            rule: null | string;
+            /** Format: date-time */
+            starts_at: unknown;
+            /** Format: date-time */
+            ends_at: unknown;
+            /** Format: int64 */
+            duration_ms: null | number;
+            reason: null | string;
         };
         MeApiKeyDto: {
             /** Format: uuid */
@@ -1898,6 +2332,64 @@ export interface components {
             id: string;
             email: string;
             name: string;
+        };
+        WebhookCreatedDto: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            description: null | string;
+            event_types: string[];
+            enabled: boolean;
+            secret: string;
+            /** Format: date-time */
+            created_at: unknown;
+        };
+        WebhookDeliveryDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            webhook_id: string;
+            event_id: string;
+            event_type: string;
+            state: string;
+            /** Format: int32 */
+            attempts: number;
+            /** Format: int32 */
+            last_status: null | number;
+            /** Format: uuid */
+            job_id: null | string;
+            /** Format: date-time */
+            created_at: unknown;
+            /** Format: date-time */
+            updated_at: unknown;
+            body: null | components["schemas"]["RawJson"];
+            attempt_log: null | components["schemas"]["DeliveryAttemptDto"][];
+        };
+        WebhookDto: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            description: null | string;
+            event_types: string[];
+            enabled: boolean;
+            disabled_reason: null | string;
+            /** Format: date-time */
+            failing_since: unknown;
+            /** Format: date-time */
+            created_at: unknown;
+            /** Format: date-time */
+            updated_at: unknown;
+        };
+        WebhookPatchRequest: {
+            url: null | string;
+            description: null | string;
+            event_types: null | string[];
+            enabled: null | boolean;
+        };
+        WebhookRequest: {
+            url: null | string;
+            description: null | string;
+            event_types: null | string[];
         };
         WorkerDto: {
             /** Format: uuid */
@@ -4507,6 +4999,727 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditEntryDto"];
+                };
+            };
+        };
+    };
+    ListAlertChannels: {
+        parameters: {
+            query?: {
+                limit?: string;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponseOfAlertChannelDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    CreateAlertChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertChannelRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertChannelDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    GetAlertChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertChannelDto"];
+                };
+            };
+        };
+    };
+    PutAlertChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertChannelRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertChannelDto"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertChannelDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    DeleteAlertChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    TestAlertChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelTestResult"];
+                };
+            };
+        };
+    };
+    ListAlertRules: {
+        parameters: {
+            query?: {
+                limit?: string;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponseOfAlertRuleDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    CreateAlertRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertRuleRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRuleDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    GetAlertRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRuleDto"];
+                };
+            };
+        };
+    };
+    PutAlertRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertRuleRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRuleDto"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRuleDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    DeleteAlertRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ListIncidents: {
+        parameters: {
+            query?: {
+                state?: string;
+                rule?: string;
+                limit?: string;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponseOfIncidentDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    GetIncident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentDto"];
+                };
+            };
+        };
+    };
+    ResolveIncident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentDto"];
+                };
+            };
+        };
+    };
+    ListMaintenanceWindows: {
+        parameters: {
+            query?: {
+                all?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponseOfMaintenanceWindowDto"];
+                };
+            };
+        };
+    };
+    CreateMaintenanceWindow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MaintenanceWindowRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaintenanceWindowDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    DeleteMaintenanceWindow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ListWebhooks: {
+        parameters: {
+            query?: {
+                limit?: string;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponseOfWebhookDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    CreateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreatedDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    GetWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDto"];
+                };
+            };
+        };
+    };
+    DeleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    PatchWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookPatchRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    TestWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryDto"];
+                };
+            };
+        };
+    };
+    ListWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: string;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponseOfWebhookDeliveryDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    GetWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryDto"];
+                };
+            };
+        };
+    };
+    RedeliverWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryDto"];
                 };
             };
         };
