@@ -199,11 +199,12 @@ public sealed class AlertsApiTests() : ApiTest(fakeTime: true, options: o => o w
             .Expect(HttpStatusCode.Created);
         var bus = Factory.Services.GetRequiredService<EventBus>();
         var org = Kairos.Core.Auth.Organizations.Default;
-        // As the monitors publish them: {monitor_id, name, slug, state, previous_state, reason}.
-        bus.Publish("monitor.down", org, new { monitor_id = Guid.NewGuid(), name = "Nightly backup", slug = "nightly-backup", state = "down", previous_state = "late", reason = "no ping for 2 h" });
+        // As the monitors publish them.
+        var monitor = Guid.NewGuid();
+        bus.Publish("monitor.down", org, new Kairos.Core.Monitors.MonitorEventData(monitor, "Nightly backup", "nightly-backup", "down", "late", "no ping for 2 h"));
         var down = JsonDocument.Parse((await _slack.WaitForAsync(1))[0].Body).RootElement;
         Assert.Equal("[FIRING] Monitor Nightly backup is down", down.Str("text"));
-        bus.Publish("monitor.up", org, new { monitor_id = Guid.NewGuid(), name = "Nightly backup", slug = "nightly-backup", state = "up", previous_state = "down", reason = "ping" });
+        bus.Publish("monitor.up", org, new Kairos.Core.Monitors.MonitorEventData(monitor, "Nightly backup", "nightly-backup", "up", "down", "ping"));
         var up = JsonDocument.Parse((await _slack.WaitForAsync(2))[1].Body).RootElement;
         Assert.Equal("[RESOLVED] Monitor Nightly backup is down", up.Str("text"));
         var incident = Assert.Single((await Admin.GetAsync("/api/v1/incidents").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
