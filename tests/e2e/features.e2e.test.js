@@ -2,7 +2,7 @@
 // against a real Kairos server of its own (harness.js).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nav, shoot, useServer, watchProblems } from './harness.js';
+import { nav, shoot, startWorker, useServer, watchProblems } from './harness.js';
 
 const ctx = useServer();
 
@@ -81,5 +81,69 @@ test('a monitor: created in the form, its ping URL pinged from here, up live, it
   const paused = await ctx.api('GET', '/api/v1/monitors/nightly-backup');
   assert.equal(paused.paused, true);
   assert.equal(paused.pause_reason, 'moving the backup disk');
+  assert.deepEqual(problems, []);
+});
+
+test('a workflow: created through the API, its DAG drawn, each node changing state live as a worker runs the steps', { timeout: 120_000 }, async (t) => {
+  const { page, problems } = await signedIn(t);
+  const job = (type) => ({ queue: 'etl', type, payload: { day: '2026-12-03' } });
+  const created = await ctx.api('POST', '/api/v1/workflows', {
+    name: 'nightly-etl',
+    steps: [
+      { id: 'extract', job: job('etl.extract') },
+      { id: 'clean', job: job('etl.clean'), depends_on: ['extract'] },
+      { id: 'enrich', job: job('etl.enrich'), depends_on: ['extract'] },
+      { id: 'load', job: job('etl.load'), depends_on: ['clean', 'enrich'] },
+    ],
+  });
+  const jobOf = Object.fromEntries(created.steps.map((s) => [s.id, s.job_id]));
+
+  await nav(page, 'Workflows');
+  await page.locator(`tr[data-workflow="${created.id}"] [data-state="running"]`).waitFor();
+  await shoot(page, 'workflows');
+  await page.getByRole('link', { name: 'nightly-etl' }).click();
+  await page.getByRole('heading', { name: 'nightly-etl' }).waitFor();
+  const node = (id, state) => page.locator(`.react-flow__node [data-step="${id}"][data-step-state="${state}"]`);
+  await node('extract', 'queued').waitFor();
+  for (const id of ['clean', 'enrich', 'load']) await node(id, 'pending').waitFor();
+  // Four nodes and four edges drawn, the children right of their parents (the layout's direction).
+  assert.equal(await page.locator('.react-flow__node').count(), 4);
+  assert.equal(await page.locator('.react-flow__edge').count(), 4);
+  const box = async (id) => page.locator(`.react-flow__node [data-step="${id}"]`).boundingBox();
+  assert.ok((await box('clean')).x > (await box('extract')).x + 100);
+  assert.ok((await box('load')).x > (await box('enrich')).x + 100);
+  await page.evaluate(() => { window.__kairosNoReload = true; });
+
+  // A worker on the HTTP protocol runs the steps; each node follows its job, live.
+  const workerKey = (await ctx.api('POST', '/api/v1/api-keys', { name: 'etl-worker', scopes: ['worker'], expires_at: null })).key;
+  const worker = await startWorker(ctx, workerKey, 'etl');
+  const extract = await worker.fetch();
+  assert.equal(extract.id, jobOf.extract);
+  await node('extract', 'running').waitFor();
+  await shoot(page, 'workflow-running');
+  await worker.ack(extract, { rows: 1200 });
+  await node('extract', 'succeeded').waitFor();
+  await node('clean', 'queued').waitFor();
+  await node('enrich', 'queued').waitFor();
+  const second = await worker.fetch();
+  const third = await worker.fetch();
+  assert.deepEqual([second.id, third.id].sort(), [jobOf.clean, jobOf.enrich].sort());
+  await worker.ack(second, { ok: true });
+  await worker.ack(third, { ok: true });
+  await node('load', 'queued').waitFor();
+  const load = await worker.fetch();
+  assert.equal(load.id, jobOf.load);
+  await worker.ack(load, { loaded: 1200 });
+  await node('load', 'succeeded').waitFor();
+  await page.locator('h1 [data-state="succeeded"]').waitFor();
+  assert.equal(await page.evaluate(() => window.__kairosNoReload), true, 'the workflow page was reloaded');
+  await shoot(page, 'workflow');
+
+  // A node opens its job; the job links back to its workflow.
+  await page.locator('.react-flow__node [data-step="enrich"]').click();
+  await page.waitForURL(new RegExp(`/jobs/${jobOf.enrich}$`));
+  await page.getByRole('heading', { name: /etl\.enrich/ }).waitFor();
+  await page.getByRole('link', { name: 'step enrich' }).click();
+  await page.getByRole('heading', { name: 'nightly-etl' }).waitFor();
   assert.deepEqual(problems, []);
 });

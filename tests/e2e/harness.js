@@ -119,6 +119,8 @@ export async function shoot(page, name) {
   const wasDark = await page.evaluate(() => document.documentElement.classList.contains('dark'));
   for (const theme of ['light', 'dark']) {
     await page.evaluate((dark) => document.documentElement.classList.toggle('dark', dark), theme === 'dark');
+    // Two frames: what follows the class in script (the graph's colour mode) has drawn itself.
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     await page.screenshot({ path: join(out, `${name}-${theme}.png`), fullPage: true, animations: 'disabled' });
   }
   await page.evaluate((dark) => document.documentElement.classList.toggle('dark', dark), wasDark);

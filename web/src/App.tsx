@@ -31,6 +31,8 @@ const WorkerDetailPage = lazyPage(() => import('./pages/workers/WorkerDetailPage
 const SchedulesPage = lazyPage(() => import('./pages/schedules/SchedulesPage'), 'SchedulesPage');
 const ScheduleFormPage = lazyPage(() => import('./pages/schedules/ScheduleFormPage'), 'ScheduleFormPage');
 const ScheduleDetailPage = lazyPage(() => import('./pages/schedules/ScheduleDetailPage'), 'ScheduleDetailPage');
+const WorkflowsPage = lazyPage(() => import('./pages/workflows/WorkflowsPage'), 'WorkflowsPage');
+const WorkflowDetailPage = lazyPage(() => import('./pages/workflows/WorkflowDetailPage'), 'WorkflowDetailPage');
 const MonitorsPage = lazyPage(() => import('./pages/monitors/MonitorsPage'), 'MonitorsPage');
 const MonitorFormPage = lazyPage(() => import('./pages/monitors/MonitorFormPage'), 'MonitorFormPage');
 const MonitorDetailPage = lazyPage(() => import('./pages/monitors/MonitorDetailPage'), 'MonitorDetailPage');
@@ -58,6 +60,8 @@ export function App() {
         <Route path="schedules/new" element={ScheduleFormPage} />
         <Route path="schedules/:name" element={ScheduleDetailPage} />
         <Route path="schedules/:name/edit" element={ScheduleFormPage} />
+        <Route path="workflows" element={WorkflowsPage} />
+        <Route path="workflows/:id" element={WorkflowDetailPage} />
         <Route path="monitors" element={MonitorsPage} />
         <Route path="monitors/new" element={MonitorFormPage} />
         <Route path="monitors/:name" element={MonitorDetailPage} />

@@ -35,6 +35,12 @@ export interface AuditFilters {
   cursor?: string;
 }
 
+export interface WorkflowFilters {
+  state?: string;
+  name?: string;
+  cursor?: string;
+}
+
 export const keys = {
   me: ['me'] as const,
   setup: ['setup'] as const,
@@ -51,6 +57,9 @@ export const keys = {
   schedule: (name: string) => ['schedules', 'detail', name] as const,
   scheduleRuns: (name: string) => ['schedules', 'runs', name] as const,
   schedulePreview: (q: Record<string, string>) => ['schedule-preview', q] as const,
+  workflows: ['workflows'] as const,
+  workflowList: (f: WorkflowFilters) => ['workflows', 'list', f] as const,
+  workflow: (id: string) => ['workflows', 'detail', id] as const,
   monitors: ['monitors'] as const,
   monitor: (name: string) => ['monitors', 'detail', name] as const,
   monitorRuns: (name: string, limit: number) => ['monitors', 'runs', name, limit] as const,

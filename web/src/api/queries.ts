@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, setCsrfToken, unwrap, type Me } from './client';
-import { jobQuery, keys, type AuditFilters, type JobFilters } from './keys';
+import { jobQuery, keys, type AuditFilters, type JobFilters, type WorkflowFilters } from './keys';
 
 /** Who is signed in; null when nobody is (401). Keeps the CSRF token for unsafe requests. */
 export function useMe() {
@@ -98,6 +98,21 @@ export function useScheduleRuns(name: string) {
     queryKey: keys.scheduleRuns(name),
     queryFn: () => unwrap(api.GET('/api/v1/schedules/{name}/runs', { params: { path: { name }, query: { limit: '100' } } })),
   });
+}
+
+/** Workflows, newest first; looked at again every 10 s while shown (their steps' job events do not name them). */
+export function useWorkflows(filters: WorkflowFilters) {
+  return useQuery({
+    queryKey: keys.workflowList(filters),
+    queryFn: () => unwrap(api.GET('/api/v1/workflows', { params: { query: { ...filters, limit: '50' } } })),
+    placeholderData: (previous) => previous,
+    refetchInterval: 10_000,
+  });
+}
+
+/** One workflow with its steps and edges; its steps' job events patch it live. */
+export function useWorkflow(id: string) {
+  return useQuery({ queryKey: keys.workflow(id), queryFn: () => unwrap(api.GET('/api/v1/workflows/{id}', { params: { path: { id } } })), enabled: !!id });
 }
 
 export function useMonitors() {

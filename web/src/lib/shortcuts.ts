@@ -5,6 +5,7 @@ export const GO_TO: Readonly<Record<string, { path: string; label: string }>> = 
   q: { path: '/queues', label: 'Queues' },
   w: { path: '/workers', label: 'Workers' },
   s: { path: '/schedules', label: 'Schedules' },
+  f: { path: '/workflows', label: 'Workflows' },
   h: { path: '/monitors', label: 'Monitors' },
   k: { path: '/settings/api-keys', label: 'API keys' },
   m: { path: '/settings/members', label: 'Members' },

@@ -1,3 +1,5 @@
+import { useSyncExternalStore } from 'react';
+
 export type Theme = 'light' | 'dark' | 'system';
 
 const KEY = 'kairos.theme';
@@ -17,4 +19,16 @@ export function applyTheme(theme: Theme): void {
   if (theme === 'system') localStorage.removeItem(KEY);
   else localStorage.setItem(KEY, theme);
   document.documentElement.classList.toggle('dark', resolvedTheme(theme) === 'dark');
+}
+
+/** Whether the page is dark now (the class on <html>), following every change of it: for what styles itself in script. */
+export function useDarkClass(): boolean {
+  return useSyncExternalStore(
+    (onChange) => {
+      const observer = new MutationObserver(onChange);
+      observer.observe(document.documentElement, { attributes: true, attributeFilter: ['class'] });
+      return () => observer.disconnect();
+    },
+    () => document.documentElement.classList.contains('dark'),
+  );
 }

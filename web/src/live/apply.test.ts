@@ -121,6 +121,21 @@ describe('applyEvents', () => {
       .toEqual([true, true, true, false, false]);
   });
 
+  it('colours a workflow step with its job\'s new state at once and refetches that workflow', () => {
+    const qc = client();
+    const step = (id: string, job_id: string, state: string) => ({ id, job_id, state, depends_on: [], attempt: 0, last_error: null, cancel_requested: false });
+    const wf = { id: 'w1', state: 'running', steps: [step('extract', 'j1', 'running'), step('load', 'j2', 'pending')] };
+    qc.setQueryData(keys.workflow('w1'), wf);
+    qc.setQueryData(keys.workflow('w2'), { id: 'w2', state: 'running', steps: [step('other', 'j9', 'queued')] });
+    applyEvents(qc, [event('job.failed', { job_id: 'j1', queue: 'etl', type: 'extract', state: 'failed', attempt: 1, error: { message: 'no source' } })]);
+    const after = qc.getQueryData<typeof wf>(keys.workflow('w1'))!;
+    expect(after.steps.map((s) => s.state)).toEqual(['failed', 'pending']);
+    expect(after.steps[0]).toMatchObject({ attempt: 1, last_error: { message: 'no source', type: null, stack: null } });
+    expect([isStale(qc, keys.workflow('w1')), isStale(qc, keys.workflow('w2'))]).toEqual([true, false]);
+    applyEvents(qc, [event('workflow.failed', { workflow_id: 'w2', name: 'etl', state: 'failed' })]);
+    expect(isStale(qc, keys.workflow('w2'))).toBe(true);
+  });
+
   it('leaves worker pages alone for a job that only changed its place in line', () => {
     const qc = client();
     qc.setQueryData(keys.worker('w1'), {});

@@ -1,5 +1,5 @@
 import type { QueryClient, QueryKey } from '@tanstack/react-query';
-import type { Job } from '@/api/client';
+import type { Job, Schemas } from '@/api/client';
 import { keys, type JobFilters } from '@/api/keys';
 
 /** The one envelope of every domain event (PRODUCT.md section 7). */
@@ -56,6 +56,21 @@ export function patchJob(job: Job, e: DomainEvent & { data: JobEventData }): Job
   return next;
 }
 
+type Workflow = Schemas['WorkflowDto'];
+type WorkflowStep = Schemas['WorkflowStepDto'];
+
+/** A workflow step with its job as the event says it is now. */
+export function patchStep(step: WorkflowStep, e: DomainEvent & { data: JobEventData }): WorkflowStep {
+  const d = e.data;
+  if (e.type === 'job.deleted') return { ...step, state: 'deleted' };
+  const next: WorkflowStep = { ...step };
+  if (d.state) next.state = d.state;
+  if (typeof d.attempt === 'number') next.attempt = d.attempt;
+  if (d.error) next.last_error = { message: d.error.message, type: d.error.type ?? null, stack: d.error.stack ?? null };
+  if (e.type === 'job.cancel_requested') next.cancel_requested = true;
+  return next;
+}
+
 /**
  * Applies a batch of events to the caches: job rows and job details are patched in place at once (so a state change
  * shows without a round trip), and only the queries the events can change are marked stale and refetched: the job
@@ -92,6 +107,23 @@ export function applyEvents(qc: QueryClient, events: readonly DomainEvent[]): vo
     if (items && page) qc.setQueryData<ListPage<Job>>(q.queryKey, { ...page, items: items.filter((j): j is Job => j !== null) });
   }
 
+  // Workflow pages: a step's node takes its job's new state at once, and the workflow is refetched (children may have
+  // left pending, the workflow's own state may have changed).
+  for (const q of qc.getQueryCache().findAll({ queryKey: [...keys.workflows, 'detail'] })) {
+    const w = q.state.data as Workflow | undefined;
+    if (!w?.steps) continue;
+    const index = new Map(w.steps.map((s, i) => [s.job_id, i]));
+    let steps: WorkflowStep[] | null = null;
+    for (const e of jobEvents) {
+      const at = index.get(e.data.job_id);
+      if (at === undefined) continue;
+      steps ??= [...w.steps];
+      steps[at] = patchStep(steps[at]!, e);
+      if (e.type !== 'job.progress') mark(q.queryKey);
+    }
+    if (steps) qc.setQueryData<Workflow>(q.queryKey, { ...w, steps });
+  }
+
   for (const e of events) {
     if (isJobEvent(e)) {
       const detail = keys.job(e.data.job_id);
@@ -116,6 +148,8 @@ export function applyEvents(qc: QueryClient, events: readonly DomainEvent[]): vo
       mark(keys.stats);
     } else if (e.type.startsWith('schedule.')) {
       mark(keys.schedules, false);
+    } else if (e.type.startsWith('workflow.')) {
+      mark(keys.workflows, false);
     } else if (e.type.startsWith('monitor.')) {
       // A change of state comes with a ping (a run) or a missed one: the monitors and their runs.
       mark(keys.monitors, false);

@@ -147,6 +147,7 @@ export function JobDetailPage() {
               <Field label="Finished">{formatTime(j.finished_at)}</Field>
               {j.tags.length > 0 && <Field label="Tags">{j.tags.join(', ')}</Field>}
               {j.unique_key && <Field label="Unique key">{j.unique_key}</Field>}
+              {j.workflow_id && <Field label="Workflow"><Link className="hover:underline" to={`/workflows/${j.workflow_id}`}>step {j.workflow_step ?? '?'}</Link></Field>}
               {j.worker_id && <Field label="Worker"><Link className="font-mono text-xs hover:underline" to={`/workers/${j.worker_id}`}>{j.worker_id}</Link></Field>}
             </dl>
             {j.state === 'running' && (
