@@ -190,7 +190,7 @@ test('the walk: setup, login, live jobs, a failure and its retry, pause a queue,
   // Bulk: cancel every queued job of the queue, the dialog says how many first.
   const queuedBefore = (await apiCall('GET', '/api/v1/jobs?queue=e2e&state=queued')).items.length;
   assert.ok(queuedBefore >= 2);
-  await page.goto(`${base}/jobs?queue=e2e&state=queued`);
+  await page.goto(`${ctx.base}/jobs?queue=e2e&state=queued`);
   await page.locator('tr[data-job-id]').first().waitFor();
   await page.getByRole('button', { name: /All matching/ }).click();
   await page.getByRole('menuitem', { name: /Cancel every matching job/ }).click();

@@ -8,6 +8,8 @@ export interface JobFilters {
   tag?: string;
   /** Created within this much of now: 1h, 24h, 7d or 30d (relative, so a shared address stays meaningful). */
   since?: string;
+  /** asc: oldest first (the default is newest first). */
+  order?: string;
   cursor?: string;
 }
 

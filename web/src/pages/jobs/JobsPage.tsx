@@ -15,7 +15,7 @@ import { Empty, ErrorNote, PageHeader } from '@/components/PageHeader';
 /** The list's filters and page, as kept in the URL (?state=&queue=&type=&cursor=). */
 export function filtersFrom(params: URLSearchParams): JobFilters {
   const f: JobFilters = {};
-  for (const k of ['q', 'state', 'queue', 'type', 'tag', 'since', 'cursor'] as const) {
+  for (const k of ['q', 'state', 'queue', 'type', 'tag', 'since', 'order', 'cursor'] as const) {
     const v = params.get(k);
     if (v) f[k] = v;
   }
@@ -33,7 +33,7 @@ export function JobsPage() {
   const filters = filtersFrom(params);
   const jobs = useJobs(filters);
   const queues = useQueues();
-  const setFilter = (key: 'q' | 'state' | 'queue' | 'type' | 'tag' | 'since', value: string) => pager.setFilter(key, value);
+  const setFilter = (key: 'q' | 'state' | 'queue' | 'type' | 'tag' | 'since' | 'order', value: string) => pager.setFilter(key, value);
   // The selection belongs to the page shown: a new filter or page starts with none.
   const view = JSON.stringify(filters);
   const [selection, setSelection] = useState<{ view: string; ids: ReadonlySet<string> }>({ view, ids: new Set() });
@@ -58,7 +58,7 @@ export function JobsPage() {
           </Button>
         )}
       >
-        Newest first. Filters stay in the address, so a view can be shared.
+        Filters and sort stay in the address, so a view can be shared.
       </PageHeader>
       <form
         role="search"
@@ -85,7 +85,7 @@ export function JobsPage() {
           />
         </div>
       </form>
-      <div className="mb-4 grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-5">
+      <div className="mb-4 grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
         <div className="space-y-1">
           <Label htmlFor="f-state">State</Label>
           <Select id="f-state" value={filters.state ?? ''} onChange={(e) => setFilter('state', e.target.value)}>
@@ -112,6 +112,13 @@ export function JobsPage() {
           <Select id="f-since" value={filters.since ?? ''} onChange={(e) => setFilter('since', e.target.value)}>
             <option value="">Any time</option>
             {Object.entries(SINCE).map(([k, v]) => <option key={k} value={k}>{v.label}</option>)}
+          </Select>
+        </div>
+        <div className="space-y-1">
+          <Label htmlFor="f-order">Sort</Label>
+          <Select id="f-order" value={filters.order ?? ''} onChange={(e) => setFilter('order', e.target.value)}>
+            <option value="">Newest first</option>
+            <option value="asc">Oldest first</option>
           </Select>
         </div>
       </div>

@@ -3,7 +3,10 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Pause, Play, Plus, Trash2 } from 'lucide-react';
 import { api, unwrap } from '@/api/client';
 import { keys } from '@/api/keys';
-import { useCan, useJobs, useQueue } from '@/api/queries';
+import { useCan, useJobs, useQueue, useSeries } from '@/api/queries';
+import { Chart } from '@/components/chart/Chart';
+import { metricSeries, timeChart } from '../dashboard/charts';
+import { useMemo } from 'react';
 import { JobTable } from '@/components/JobTable';
 import { BackLink, Empty, ErrorNote, PageHeader, Skeleton } from '@/components/PageHeader';
 import { ReasonDialog } from '@/components/ReasonDialog';
@@ -15,6 +18,24 @@ import { ConfirmDialog } from '@/components/ui/dialog';
 import { formatDuration } from '@/lib/utils';
 import { toast } from '@/lib/toast';
 import { LimitsEditor } from './LimitsEditor';
+
+/** The queue's last hour per minute: jobs enqueued, succeeded and failed, and how many waited. */
+function QueueChart({ name, throughput }: { name: string; throughput: number }) {
+  const series = useSeries('enqueued,succeeded,failed,depth', 'minute', name);
+  const option = useMemo(() => timeChart(metricSeries(series.data)), [series.data]);
+  return (
+    <Card>
+      <CardHeader>
+        <CardTitle>Last hour</CardTitle>
+        <span className="text-xs text-zinc-500"><span className="font-semibold tabular-nums text-zinc-900 dark:text-zinc-100">{throughput}</span> finished in the last minute</span>
+      </CardHeader>
+      <CardContent>
+        <ErrorNote error={series.error} />
+        <Chart option={option} label={`Jobs of ${name} per minute`} height={180} />
+      </CardContent>
+    </Card>
+  );
+}
 
 /** The states a purge removes: waiting jobs (queued, scheduled, retrying); running and finished ones stay. */
 export const PURGED_STATES = ['queued', 'scheduled', 'retrying'] as const;
@@ -133,12 +154,7 @@ export function QueueDetailPage() {
               <LimitsEditor key={JSON.stringify([q.concurrency_limit, q.rate_limit, q.default_max_attempts, q.default_timeout_ms])} queue={q} canEdit={canManage} />
             </CardContent>
           </Card>
-          <Card>
-            <CardHeader><CardTitle>Throughput</CardTitle></CardHeader>
-            <CardContent className="text-sm">
-              <span className="text-2xl font-semibold tabular-nums">{q.throughput_last_minute}</span> <span className="text-zinc-500">jobs finished in the last minute</span>
-            </CardContent>
-          </Card>
+          <QueueChart name={q.name} throughput={q.throughput_last_minute} />
           {canManage && (
             <ConfirmDialog
               trigger={<Button variant="ghost" size="sm" className="text-red-600 dark:text-red-400"><Trash2 className="h-4 w-4" /> Delete queue</Button>}

@@ -50,6 +50,7 @@ export function QueuesPage() {
                       paused
                     </Badge>
                   )}
+                  {q.paused && q.pause_reason && <div className="max-w-[16rem] truncate text-xs font-normal text-zinc-500">{q.pause_reason}</div>}
                 </td>
                 {SHOWN.map((s) => (
                   <td key={s} className="px-3 py-2 text-right tabular-nums">
