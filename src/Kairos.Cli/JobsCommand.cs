@@ -182,7 +182,7 @@ internal static class JobsCommand
     }
 
     private static Option<string?> SearchOption() =>
-        new("--search", "-s") { Description = "Only jobs with these words (of the id, type, tags, payload or error; each may be the start of a word)" };
+        new("--search", "-s") { Description = "Only jobs with all these words (of the id, type, tags, payload or error); word* matches the words it begins" };
 
     private static Command Bulk(string name, string description, Func<KairosClient, JobSelection, CancellationToken, Task<BulkResult>> act)
     {

@@ -195,7 +195,7 @@ public sealed class JobQuery
     public DateTimeOffset? CreatedAfter { get; set; }
     public DateTimeOffset? CreatedBefore { get; set; }
 
-    /// <summary>Full-text search (<c>q</c>): words of the job's id, type, tags, payload or error; each must begin a word of the job.</summary>
+    /// <summary>Full-text search (<c>q</c>): words the job's id, type, tags, payload or error must all have (<c>word*</c>: a word it begins).</summary>
     public string? Search { get; set; }
 
     /// <summary>1 to 500 (server default 50).</summary>

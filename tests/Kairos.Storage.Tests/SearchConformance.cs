@@ -3,7 +3,7 @@ using Kairos.Core.Storage;
 
 namespace Kairos.Storage.Tests;
 
-/// <summary>Full-text search of the job list: id, type, tags, payload and error words, prefixes, filters, pages, organizations.</summary>
+/// <summary>Full-text search of the job list: id, type, tags, payload and error words, prefixes (word*), filters, pages, organizations.</summary>
 public abstract partial class StoreConformance
 {
     private async Task<List<Job>> SearchAsync(string q, Guid? org = null, Func<ListJobsParams, ListJobsParams>? with = null)
@@ -22,7 +22,10 @@ public abstract partial class StoreConformance
         var other = await EnqueueAsync(MakeJob("billing", "invoice.send", """{"customer":"ada@example.com"}"""), OrgB);
 
         Assert.Equal([invoice.Id], JobIds(await SearchAsync("invoice")));
-        Assert.Equal([invoice.Id], JobIds(await SearchAsync("INV")));                      // a prefix, any case
+        Assert.Equal([invoice.Id], JobIds(await SearchAsync("INVOICE")));                  // any case
+        Assert.Empty(await SearchAsync("inv"));                                            // whole words ...
+        Assert.Equal([invoice.Id], JobIds(await SearchAsync("INV*")));                     // ... unless a prefix is asked for
+        Assert.Equal([report.Id, invoice.Id], JobIds(await SearchAsync("exam*")));
         Assert.Equal([invoice.Id], JobIds(await SearchAsync("ada@example.com")));          // an address is its words
         Assert.Equal([report.Id, invoice.Id], JobIds(await SearchAsync("example")));
         Assert.Equal([invoice.Id], JobIds(await SearchAsync("vip")));

@@ -6,15 +6,20 @@ namespace Kairos.Core.Jobs;
 /// Full-text search over jobs: what a query means, the same on every store. A job's searchable text is its id, type,
 /// tags, payload and last error message, read as words: runs of letters and digits, compared without case (so
 /// <c>ada@example.com</c> is the words <c>ada</c>, <c>example</c>, <c>com</c>, and a job id its five groups of hex
-/// digits). A query is words too; a job matches when each query word begins a word of the job's text
-/// (<c>inv</c> finds <c>invoice</c>; a whole id finds its job).
+/// digits). A query is words too; a job matches when it has each of them as a whole word, in any order; a query word
+/// that ends in <c>*</c> matches the words it begins (<c>inv*</c> finds <c>invoice</c>). Whole words are the default
+/// because they stay fast on a word every job has (a prefix of such a word has the index merge every word it begins
+/// before the first page: 0.7 s instead of 10 ms over 1,000,000 jobs on SQLite).
 /// </summary>
 public static class JobSearch
 {
     public const int MaxTerms = 16;
     public const int MaxTermLength = 64;
 
-    /// <summary>The query's words, lower-cased and distinct, at most <see cref="MaxTerms"/> of them (longer ones cut to <see cref="MaxTermLength"/>).</summary>
+    /// <summary>
+    /// The query's words, lower-cased and distinct, at most <see cref="MaxTerms"/> of them (longer ones cut to
+    /// <see cref="MaxTermLength"/>); a word that was followed by <c>*</c> keeps it (a prefix).
+    /// </summary>
     public static IReadOnlyList<string> Terms(string query)
     {
         var terms = new List<string>();
@@ -26,25 +31,29 @@ public static class JobSearch
                 word.Append(rune.ToString().ToLowerInvariant());
                 continue;
             }
-            Add(terms, word);
+            Add(terms, word, prefix: rune.Value == '*');
         }
-        Add(terms, word);
+        Add(terms, word, prefix: false);
         return terms;
     }
 
-    private static void Add(List<string> terms, StringBuilder word)
+    private static void Add(List<string> terms, StringBuilder word, bool prefix)
     {
         if (word.Length == 0) return;
-        var text = word.Length > MaxTermLength ? word.ToString(0, MaxTermLength) : word.ToString();
+        var text = (word.Length > MaxTermLength ? word.ToString(0, MaxTermLength) : word.ToString()) + (prefix ? "*" : "");
         word.Clear();
         if (terms.Count < MaxTerms && !terms.Contains(text, StringComparer.Ordinal)) terms.Add(text);
     }
 
-    /// <summary>An FTS5 MATCH expression: every term as a prefix (terms hold letters and digits only, so nothing needs quoting).</summary>
-    public static string Fts5Match(IReadOnlyList<string> terms) =>
-        string.Join(' ', terms.Select(t => "\"" + t + "\"*"));
+    private static bool IsPrefix(string term) => term.EndsWith('*');
 
-    /// <summary>A PostgreSQL tsquery text for <c>to_tsquery('simple', ...)</c>: every term as a prefix, all required.</summary>
+    private static string Word(string term) => IsPrefix(term) ? term[..^1] : term;
+
+    /// <summary>An FTS5 MATCH expression: every term as a phrase, prefixes with <c>*</c> (terms hold letters and digits only, so nothing needs quoting).</summary>
+    public static string Fts5Match(IReadOnlyList<string> terms) =>
+        string.Join(' ', terms.Select(t => "\"" + Word(t) + "\"" + (IsPrefix(t) ? "*" : "")));
+
+    /// <summary>A PostgreSQL tsquery text for <c>to_tsquery('simple', ...)</c>: all terms required, prefixes with <c>:*</c>.</summary>
     public static string TsQuery(IReadOnlyList<string> terms) =>
-        string.Join(" & ", terms.Select(t => t + ":*"));
+        string.Join(" & ", terms.Select(t => Word(t) + (IsPrefix(t) ? ":*" : "")));
 }
