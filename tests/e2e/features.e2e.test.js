@@ -147,3 +147,33 @@ test('a workflow: created through the API, its DAG drawn, each node changing sta
   await page.getByRole('heading', { name: 'nightly-etl' }).waitFor();
   assert.deepEqual(problems, []);
 });
+
+test('a webhook: created in the UI with its secret shown once, a test event in its delivery log, deleted', { timeout: 120_000 }, async (t) => {
+  const { page, problems } = await signedIn(t);
+  await nav(page, 'Webhooks');
+  await page.getByText('No webhooks yet.').waitFor();
+  await page.getByRole('button', { name: 'New webhook' }).click();
+  await page.getByLabel('URL').fill('https://hooks.example.com/kairos');
+  await page.getByLabel('Event types').fill('job.failed, monitor.*');
+  await page.getByRole('button', { name: 'Create webhook' }).click();
+  const secret = (await page.getByTestId('webhook-secret').textContent()).trim();
+  assert.ok(secret.length >= 16, `a secret: ${secret}`);
+  await shoot(page, 'webhook-created');
+  await page.getByRole('button', { name: 'I have copied it' }).click();
+  const [hook] = (await ctx.api('GET', '/api/v1/webhooks')).items;
+  assert.deepEqual(hook.event_types, ['job.failed', 'monitor.*']);
+  assert.ok(!JSON.stringify(hook).includes(secret), 'the list shows the secret');
+
+  await page.getByRole('link', { name: 'https://hooks.example.com/kairos' }).click();
+  await page.getByText('No deliveries yet.').waitFor();
+  await page.getByRole('button', { name: 'Send test event' }).click();
+  await page.locator('tr[data-delivery="webhook.test"]').waitFor();
+  await page.getByRole('button', { name: 'Show the delivery' }).click();
+  await page.getByLabel('Body').waitFor();
+  await shoot(page, 'webhook');
+  await page.getByRole('button', { name: 'Delete', exact: true }).click();
+  await page.getByRole('button', { name: 'Delete webhook' }).click();
+  await page.getByText('No webhooks yet.').waitFor();
+  assert.equal((await ctx.api('GET', '/api/v1/webhooks')).items.length, 0);
+  assert.deepEqual(problems, []);
+});

@@ -33,6 +33,8 @@ const ScheduleFormPage = lazyPage(() => import('./pages/schedules/ScheduleFormPa
 const ScheduleDetailPage = lazyPage(() => import('./pages/schedules/ScheduleDetailPage'), 'ScheduleDetailPage');
 const WorkflowsPage = lazyPage(() => import('./pages/workflows/WorkflowsPage'), 'WorkflowsPage');
 const WorkflowDetailPage = lazyPage(() => import('./pages/workflows/WorkflowDetailPage'), 'WorkflowDetailPage');
+const WebhooksPage = lazyPage(() => import('./pages/webhooks/WebhooksPage'), 'WebhooksPage');
+const WebhookDetailPage = lazyPage(() => import('./pages/webhooks/WebhookDetailPage'), 'WebhookDetailPage');
 const MonitorsPage = lazyPage(() => import('./pages/monitors/MonitorsPage'), 'MonitorsPage');
 const MonitorFormPage = lazyPage(() => import('./pages/monitors/MonitorFormPage'), 'MonitorFormPage');
 const MonitorDetailPage = lazyPage(() => import('./pages/monitors/MonitorDetailPage'), 'MonitorDetailPage');
@@ -62,6 +64,8 @@ export function App() {
         <Route path="schedules/:name/edit" element={ScheduleFormPage} />
         <Route path="workflows" element={WorkflowsPage} />
         <Route path="workflows/:id" element={WorkflowDetailPage} />
+        <Route path="webhooks" element={WebhooksPage} />
+        <Route path="webhooks/:id" element={WebhookDetailPage} />
         <Route path="monitors" element={MonitorsPage} />
         <Route path="monitors/new" element={MonitorFormPage} />
         <Route path="monitors/:name" element={MonitorDetailPage} />

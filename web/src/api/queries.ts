@@ -115,6 +115,52 @@ export function useWorkflow(id: string) {
   return useQuery({ queryKey: keys.workflow(id), queryFn: () => unwrap(api.GET('/api/v1/workflows/{id}', { params: { path: { id } } })), enabled: !!id });
 }
 
+export function useWebhooks(enabled = true) {
+  return useQuery({ queryKey: keys.webhooks, queryFn: () => unwrap(api.GET('/api/v1/webhooks', { params: { query: { limit: '500' } } })), enabled });
+}
+
+export function useWebhook(id: string) {
+  return useQuery({ queryKey: keys.webhook(id), queryFn: () => unwrap(api.GET('/api/v1/webhooks/{id}', { params: { path: { id } } })), enabled: !!id });
+}
+
+/** An endpoint's deliveries, newest first; looked at again every 5 s while shown (retries run on the server's clock). */
+export function useWebhookDeliveries(id: string) {
+  return useQuery({
+    queryKey: keys.webhookDeliveries(id),
+    queryFn: () => unwrap(api.GET('/api/v1/webhooks/{id}/deliveries', { params: { path: { id }, query: { limit: '100' } } })),
+    enabled: !!id,
+    refetchInterval: 5000,
+  });
+}
+
+export function useWebhookDelivery(id: string, delivery: string | null) {
+  return useQuery({
+    queryKey: keys.webhookDelivery(id, delivery ?? ''),
+    queryFn: () => unwrap(api.GET('/api/v1/webhooks/{id}/deliveries/{deliveryId}', { params: { path: { id, deliveryId: delivery! } } })),
+    enabled: !!delivery,
+  });
+}
+
+export function useAlertRules() {
+  return useQuery({ queryKey: keys.alertRules, queryFn: () => unwrap(api.GET('/api/v1/alert-rules', { params: { query: { limit: '500' } } })) });
+}
+
+export function useAlertChannels(enabled: boolean) {
+  return useQuery({ queryKey: keys.alertChannels, queryFn: () => unwrap(api.GET('/api/v1/alert-channels', { params: { query: { limit: '500' } } })), enabled });
+}
+
+export function useIncidents(state: string) {
+  return useQuery({
+    queryKey: keys.incidents(state),
+    queryFn: () => unwrap(api.GET('/api/v1/incidents', { params: { query: { ...(state ? { state } : {}), limit: '100' } } })),
+    refetchInterval: 15_000,
+  });
+}
+
+export function useMaintenanceWindows() {
+  return useQuery({ queryKey: keys.maintenanceWindows, queryFn: () => unwrap(api.GET('/api/v1/maintenance-windows', { params: { query: { all: true } } })) });
+}
+
 export function useMonitors() {
   return useQuery({ queryKey: keys.monitors, queryFn: () => unwrap(api.GET('/api/v1/monitors', { params: { query: { limit: '500' } } })) });
 }

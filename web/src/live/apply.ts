@@ -148,6 +148,8 @@ export function applyEvents(qc: QueryClient, events: readonly DomainEvent[]): vo
       mark(keys.stats);
     } else if (e.type.startsWith('schedule.')) {
       mark(keys.schedules, false);
+    } else if (e.type.startsWith('alert.')) {
+      mark(['alerts', 'incidents'], false);
     } else if (e.type.startsWith('workflow.')) {
       mark(keys.workflows, false);
     } else if (e.type.startsWith('monitor.')) {

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { NavLink, Outlet, useNavigate } from 'react-router';
 import { useQueryClient } from '@tanstack/react-query';
 import {
-  CalendarClock, Clock, Cpu, Gauge, HeartPulse, Keyboard, KeyRound, Layers, ListChecks, LogOut, Monitor, Moon, ScrollText, Settings, Sun, User, Users, Workflow,
+  CalendarClock, Clock, Cpu, Gauge, HeartPulse, Keyboard, KeyRound, Layers, ListChecks, LogOut, Monitor, Moon, ScrollText, Settings, Sun, User, Users, Webhook, Workflow,
 } from 'lucide-react';
 import { Toaster } from '@/components/Toaster';
 import { createShortcutHandler } from '@/lib/shortcuts';
@@ -30,6 +30,7 @@ const nav = [
 
 const settingsNav = [
   { to: '/settings/api-keys', label: 'API keys', icon: KeyRound, end: false, permission: 'keys.manage' },
+  { to: '/webhooks', label: 'Webhooks', icon: Webhook, end: false, permission: 'webhooks.manage' },
   { to: '/settings/members', label: 'Members', icon: Users, end: false, permission: null },
   { to: '/settings/audit', label: 'Audit log', icon: ScrollText, end: false, permission: 'audit.read' },
   { to: '/settings', label: 'Settings', icon: Settings, end: true, permission: null },
