@@ -35,6 +35,7 @@ const WorkflowsPage = lazyPage(() => import('./pages/workflows/WorkflowsPage'), 
 const WorkflowDetailPage = lazyPage(() => import('./pages/workflows/WorkflowDetailPage'), 'WorkflowDetailPage');
 const WebhooksPage = lazyPage(() => import('./pages/webhooks/WebhooksPage'), 'WebhooksPage');
 const WebhookDetailPage = lazyPage(() => import('./pages/webhooks/WebhookDetailPage'), 'WebhookDetailPage');
+const AlertsPage = lazyPage(() => import('./pages/alerts/AlertsPage'), 'AlertsPage');
 const MonitorsPage = lazyPage(() => import('./pages/monitors/MonitorsPage'), 'MonitorsPage');
 const MonitorFormPage = lazyPage(() => import('./pages/monitors/MonitorFormPage'), 'MonitorFormPage');
 const MonitorDetailPage = lazyPage(() => import('./pages/monitors/MonitorDetailPage'), 'MonitorDetailPage');
@@ -66,6 +67,7 @@ export function App() {
         <Route path="workflows/:id" element={WorkflowDetailPage} />
         <Route path="webhooks" element={WebhooksPage} />
         <Route path="webhooks/:id" element={WebhookDetailPage} />
+        <Route path="alerts" element={AlertsPage} />
         <Route path="monitors" element={MonitorsPage} />
         <Route path="monitors/new" element={MonitorFormPage} />
         <Route path="monitors/:name" element={MonitorDetailPage} />

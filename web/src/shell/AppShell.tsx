@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { NavLink, Outlet, useNavigate } from 'react-router';
 import { useQueryClient } from '@tanstack/react-query';
 import {
-  CalendarClock, Clock, Cpu, Gauge, HeartPulse, Keyboard, KeyRound, Layers, ListChecks, LogOut, Monitor, Moon, ScrollText, Settings, Sun, User, Users, Webhook, Workflow,
+  BellRing, CalendarClock, Clock, Cpu, Gauge, HeartPulse, Keyboard, KeyRound, Layers, ListChecks, LogOut, Monitor, Moon, ScrollText, Settings, Sun, User, Users, Webhook, Workflow,
 } from 'lucide-react';
 import { Toaster } from '@/components/Toaster';
 import { createShortcutHandler } from '@/lib/shortcuts';
@@ -26,6 +26,7 @@ const nav = [
   { to: '/schedules', label: 'Schedules', icon: CalendarClock, end: false },
   { to: '/workflows', label: 'Workflows', icon: Workflow, end: false },
   { to: '/monitors', label: 'Monitors', icon: HeartPulse, end: false },
+  { to: '/alerts', label: 'Alerts', icon: BellRing, end: false },
 ];
 
 const settingsNav = [
