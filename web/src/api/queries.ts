@@ -138,6 +138,7 @@ export function useWebhookDelivery(id: string, delivery: string | null) {
     queryKey: keys.webhookDelivery(id, delivery ?? ''),
     queryFn: () => unwrap(api.GET('/api/v1/webhooks/{id}/deliveries/{deliveryId}', { params: { path: { id, deliveryId: delivery! } } })),
     enabled: !!delivery,
+    refetchInterval: (q) => (q.state.data?.state === 'pending' ? 5000 : false),
   });
 }
 

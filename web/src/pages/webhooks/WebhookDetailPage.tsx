@@ -14,7 +14,7 @@ import { ConfirmDialog } from '@/components/ui/dialog';
 import { DataTable } from '@/components/ui/table';
 import { toast } from '@/lib/toast';
 import { formatDuration, formatTime, relativeTime } from '@/lib/utils';
-import { statusText } from './webhookForm';
+import { deliveryBadge, statusText } from './webhookForm';
 import { disabledBadge, enabledBadge, useWebhookActions } from './WebhooksPage';
 
 /** One delivery opened: its body and every attempt with status, duration, response and request headers. */
@@ -109,7 +109,7 @@ export function WebhookDetailPage() {
                   </button>
                 </td>
                 <td className="px-4 py-2 font-mono text-xs">{d.event_type}</td>
-                <td className="px-4 py-2"><StateBadge state={d.state === 'pending' ? 'retrying' : d.state} /></td>
+                <td className="px-4 py-2"><StateBadge state={deliveryBadge(d.state, d.attempts)} /></td>
                 <td className="px-4 py-2 text-right tabular-nums">{d.attempts}</td>
                 <td className="px-4 py-2 text-right tabular-nums">{d.last_status ?? '—'}</td>
                 <td className="px-4 py-2 whitespace-nowrap" title={formatTime(d.created_at)}>{relativeTime(d.created_at)}</td>

@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { parseEventTypes, statusText } from './webhookForm';
+import { deliveryBadge, parseEventTypes, statusText } from './webhookForm';
 
 describe('the webhook form', () => {
   it('reads event types separated by commas or spaces, without blanks or repeats', () => {
     expect(parseEventTypes(' job.failed,monitor.*  job.failed ,, alert.fired ')).toEqual(['job.failed', 'monitor.*', 'alert.fired']);
     expect(parseEventTypes('  ')).toEqual([]);
+  });
+
+  it('shows a pending delivery as queued before its first attempt, retrying after', () => {
+    expect([deliveryBadge('pending', 0), deliveryBadge('pending', 2), deliveryBadge('succeeded', 1)]).toEqual(['queued', 'retrying', 'succeeded']);
   });
 
   it('says how an attempt ended: its status, or no answer', () => {
