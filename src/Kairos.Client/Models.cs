@@ -178,6 +178,12 @@ public sealed class Job
     /// <summary>True when an enqueue with a unique key found this existing job instead of creating one.</summary>
     public bool? Deduplicated { get; init; }
 
+    /// <summary>The workflow the job is a step of, if any.</summary>
+    public Guid? WorkflowId { get; init; }
+
+    /// <summary>The job's step id within its workflow.</summary>
+    public string? WorkflowStep { get; init; }
+
     /// <summary>The payload read as <typeparamref name="T"/> (snake_case names by default).</summary>
     public T? PayloadAs<T>(JsonSerializerOptions? options = null) => Payload.Deserialize<T>(options ?? KairosJson.PayloadDefaults);
 

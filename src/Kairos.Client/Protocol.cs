@@ -62,6 +62,15 @@ public sealed class FetchedJob
     public DateTimeOffset LeaseExpiresAt { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset RunAt { get; init; }
+
+    /// <summary>The workflow the job is a step of, if any.</summary>
+    public Guid? WorkflowId { get; init; }
+
+    /// <summary>The job's step id within its workflow.</summary>
+    public string? WorkflowStep { get; init; }
+
+    /// <summary>A workflow step's parents by step id, with their state and result (absent for roots and jobs of no workflow).</summary>
+    public IReadOnlyDictionary<string, WorkflowParent>? Parents { get; init; }
 }
 
 internal sealed class FetchResponse

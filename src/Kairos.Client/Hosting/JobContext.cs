@@ -43,6 +43,38 @@ public sealed class JobContext
     /// <summary>The worker running the job.</summary>
     public Guid WorkerId { get; }
 
+    /// <summary>The workflow the job is a step of; null for a job of no workflow.</summary>
+    public Guid? WorkflowId => _run.Job.WorkflowId;
+
+    /// <summary>The job's step id within its workflow.</summary>
+    public string? WorkflowStep => _run.Job.WorkflowStep;
+
+    /// <summary>
+    /// A workflow step's parents by step id, each with its state and result as of the fetch:
+    /// <c>context.Parents["extract"].ResultAs&lt;Extracted&gt;()</c>. Empty for a root step and a job of no workflow.
+    /// </summary>
+    public IReadOnlyDictionary<string, WorkflowParent> Parents => _parents ??= ReadParents();
+
+    private IReadOnlyDictionary<string, WorkflowParent>? _parents;
+
+    /// <summary>The result of parent step <paramref name="step"/> read as <typeparamref name="T"/> (the client's payload options); throws <see cref="KeyNotFoundException"/> when it is not a parent.</summary>
+    public T? ParentResult<T>(string step) =>
+        Parents.TryGetValue(step, out var parent)
+            ? parent.ResultAs<T>()
+            : throw new KeyNotFoundException($"step \"{step}\" is not a parent of this job (its parents: {string.Join(", ", Parents.Keys)})");
+
+    private Dictionary<string, WorkflowParent> ReadParents()
+    {
+        var parents = new Dictionary<string, WorkflowParent>(StringComparer.Ordinal);
+        if (_run.Job.Parents is not { } given) return parents;
+        foreach (var (step, parent) in given)
+        {
+            parent.PayloadOptions = _client.Options.PayloadSerializerOptions;
+            parents[step] = parent;
+        }
+        return parents;
+    }
+
     /// <summary>The lease this attempt holds; an outcome under another token does not count.</summary>
     public Guid LeaseToken => _run.Job.LeaseToken;
 
