@@ -58,6 +58,26 @@ public sealed class AlertsApiTests() : ApiTest(fakeTime: true, options: o => o w
         return job.Str("id");
     }
 
+    /// <summary>A job in <paramref name="queue"/> that succeeds.</summary>
+    private async Task SucceedJobAsync(string queue = "mail")
+    {
+        await EnqueueAsync(new { queue, type = "email.send", max_attempts = 1 });
+        var worker = await RegisterWorkerAsync(null, queue);
+        var leased = Assert.Single(await FetchAsync(worker, queue, 1));
+        await Admin.PostJsonAsync($"/api/v1/jobs/{leased.Str("id")}/ack", new { lease_token = leased.Str("lease_token") }).Expect(HttpStatusCode.OK);
+    }
+
+    /// <summary>The headlines the fake Slack got, in order.</summary>
+    private List<string> SlackTexts() => _slack.Received.Select(r => JsonDocument.Parse(r.Body).RootElement.Str("text")).ToList();
+
+    /// <summary>The one incident of a rule, through the API.</summary>
+    private async Task<JsonElement> IncidentOfAsync(string rule) =>
+        Assert.Single((await Admin.GetAsync($"/api/v1/incidents?rule={rule}").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
+
+    /// <summary>The kinds of an incident's history, oldest first.</summary>
+    private async Task<List<string>> HistoryAsync(string incident) =>
+        (await Admin.GetAsync($"/api/v1/incidents/{incident}").Expect(HttpStatusCode.OK)).GetProperty("events").EnumerateArray().Select(e => e.Str("kind")).ToList();
+
     [Fact]
     public async Task Each_channel_kind_gets_its_own_payload_on_a_test_send()
     {
@@ -258,6 +278,161 @@ public sealed class AlertsApiTests() : ApiTest(fakeTime: true, options: o => o w
         await viewer.GetAsync("/api/v1/alert-rules").Expect(HttpStatusCode.OK);
         await viewer.GetAsync("/api/v1/alert-channels").ExpectProblem(HttpStatusCode.Forbidden);
         await viewer.PostJsonAsync("/api/v1/alert-rules", new { name = "v", kind = "worker_lost", channels = new[] { "slack" } }).ExpectProblem(HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task A_failure_rate_above_its_percentage_fires_once_stays_quiet_in_the_cooldown_and_resolves()
+    {
+        await SlackAsync();
+        await Admin.PostJsonAsync("/api/v1/alert-rules", new { name = "mail-rate", kind = "failure_rate", queue = "mail", rate_percent = 50, min_jobs = 4,
+            window_ms = 300_000, cooldown_ms = 600_000, channels = new[] { "slack" } }).Expect(HttpStatusCode.Created);
+
+        // 2 of 4 is 50%: not above it. Other queues do not count.
+        await SucceedJobAsync();
+        await SucceedJobAsync();
+        await FailJobAsync();
+        await FailJobAsync();
+        await FailJobAsync("other");
+        await FailJobAsync("other");
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        Assert.Empty((await Admin.GetAsync("/api/v1/incidents").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
+
+        // 3 of 5 is 60%: fires.
+        await FailJobAsync();
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        await _slack.WaitForAsync(1);
+        Assert.Equal(["[FIRING] 60% of jobs failed in queue mail in the last 5 min"], SlackTexts());
+        var incident = await IncidentOfAsync("mail-rate");
+        Assert.Equal("rate", incident.Str("key"));
+        Assert.Contains("3 failed, 2 succeeded", incident.Str("summary"), StringComparison.Ordinal);
+
+        // Still above inside the cool-down: the incident is updated, nobody hears of it again.
+        Time.Advance(TimeSpan.FromMinutes(2));
+        await FailJobAsync();
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        incident = await IncidentOfAsync("mail-rate");
+        Assert.Equal("open", incident.Str("state"));
+        Assert.StartsWith("66.7% of jobs failed", incident.Str("title"), StringComparison.Ordinal);
+        Assert.Single(SlackTexts());
+
+        // The window passes without jobs: resolved with a notice.
+        Time.Advance(TimeSpan.FromMinutes(6));
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        await _slack.WaitForAsync(2);
+        Assert.Equal("[RESOLVED] 66.7% of jobs failed in queue mail in the last 5 min", SlackTexts()[1]);
+        Assert.Equal(2, _slack.Received.Count);
+        Assert.Equal(["opened", "notified", "resolved", "notified"], await HistoryAsync(incident.Str("id")));
+    }
+
+    [Fact]
+    public async Task N_job_failures_within_the_window_fire_once_stay_quiet_in_the_cooldown_and_resolve_when_they_age_out()
+    {
+        await SlackAsync();
+        await Admin.PostJsonAsync("/api/v1/alert-rules", new { name = "three", kind = "job_failed", queue = "mail", threshold = 3, window_ms = 300_000,
+            cooldown_ms = 600_000, channels = new[] { "slack" } }).Expect(HttpStatusCode.Created);
+
+        // Two failures, then a third after they left the window: never three within it.
+        await FailJobAsync();
+        await FailJobAsync();
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        Time.Advance(TimeSpan.FromMinutes(6));
+        await FailJobAsync();
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        Assert.Empty((await Admin.GetAsync("/api/v1/incidents").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
+
+        // Two more within the window: three, fires.
+        Time.Advance(TimeSpan.FromMinutes(1));
+        await FailJobAsync();
+        await FailJobAsync();
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        await _slack.WaitForAsync(1);
+        Assert.StartsWith("[FIRING] 3 jobs failed in queue mail in the last 5 min", SlackTexts()[0], StringComparison.Ordinal);
+
+        // A fourth inside the cool-down: updated, quiet.
+        Time.Advance(TimeSpan.FromMinutes(1));
+        await FailJobAsync();
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        var incident = await IncidentOfAsync("three");
+        Assert.StartsWith("4 jobs failed", incident.Str("title"), StringComparison.Ordinal);
+        Assert.Single(SlackTexts());
+
+        // 4.5 minutes on, only the fourth is left in the window (1 < 3): resolved.
+        Time.Advance(TimeSpan.FromMinutes(4.5));
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        await _slack.WaitForAsync(2);
+        Assert.Equal(2, _slack.Received.Count);
+        Assert.StartsWith("[RESOLVED] 4 jobs failed", SlackTexts()[1], StringComparison.Ordinal);
+        Assert.Equal("resolved", (await IncidentOfAsync("three")).Str("state"));
+    }
+
+    [Fact]
+    public async Task A_lost_worker_fires_once_stays_quiet_in_the_cooldown_and_resolves_when_it_comes_back()
+    {
+        await SlackAsync();
+        await Admin.PostJsonAsync("/api/v1/alert-rules", new { name = "lost", kind = "worker_lost", cooldown_ms = 600_000, channels = new[] { "slack" } })
+            .Expect(HttpStatusCode.Created);
+        var worker = await RegisterWorkerAsync(null, "mail");
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        Assert.Empty((await Admin.GetAsync("/api/v1/incidents").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
+
+        // Silent past the heartbeat timeout: the maintenance pass declares it lost.
+        Time.Advance(TimeSpan.FromSeconds(31));
+        await Factory.Services.GetRequiredService<Kairos.Core.Dispatch.Dispatcher>().RunMaintenanceAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+        Assert.Equal("lost", (await Admin.GetAsync($"/api/v1/workers/{worker}").Expect(HttpStatusCode.OK)).Str("state"));
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        await _slack.WaitForAsync(1);
+        Assert.Equal(["[FIRING] Worker worker-1 is lost"], SlackTexts());
+        var incident = await IncidentOfAsync("lost");
+        Assert.Equal($"worker:{worker}", incident.Str("key"));
+        Assert.Contains("host host-a, queues mail", incident.Str("summary"), StringComparison.Ordinal);
+
+        // Still lost two minutes later: quiet.
+        Time.Advance(TimeSpan.FromMinutes(2));
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        Assert.Single(SlackTexts());
+        Assert.True((await IncidentOfAsync("lost")).GetProperty("fire_count").GetInt64() >= 2);
+
+        // A heartbeat brings it back: resolved with a notice.
+        await Admin.PostAsync($"/api/v1/workers/{worker}/heartbeat", null).Expect(HttpStatusCode.OK);
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        await _slack.WaitForAsync(2);
+        Assert.Equal(["[FIRING] Worker worker-1 is lost", "[RESOLVED] Worker worker-1 is lost"], SlackTexts());
+        Assert.Equal("resolved", (await IncidentOfAsync("lost")).Str("state"));
+    }
+
+    [Fact]
+    public async Task A_real_schedule_misfire_fires_once_stays_quiet_in_the_cooldown_and_resolves_after_a_quiet_window()
+    {
+        await SlackAsync();
+        await Admin.PostJsonAsync("/api/v1/alert-rules", new { name = "misfires", kind = "schedule_misfire", schedule = "minutely", window_ms = 1_800_000,
+            cooldown_ms = 3_600_000, channels = new[] { "slack" } }).Expect(HttpStatusCode.Created);
+        await Admin.PostJsonAsync("/api/v1/schedules", new { name = "minutely", cron = "* * * * *", job = new { queue = "reports", type = "report.build" } })
+            .Expect(HttpStatusCode.Created);
+        using var deadline = Deadline(30);
+
+        // The server stalls for ten minutes (the clock jumps): the scheduler on the leader misses nine fire times beyond
+        // the tolerance and says so; the leader's evaluation opens the incident and notifies once.
+        Time.Advance(TimeSpan.FromMinutes(10));
+        await _slack.WaitForAsync(1);
+        Assert.Equal(["[FIRING] Schedule minutely missed 9 fire times"], SlackTexts());
+        var incident = await IncidentOfAsync("misfires");
+        Assert.Equal("schedule:minutely", incident.Str("key"));
+
+        // Another stall inside the cool-down: the incident counts it, nobody is notified.
+        Time.Advance(TimeSpan.FromMinutes(10));
+        while ((await IncidentOfAsync("misfires")).GetProperty("fire_count").GetInt64() < 2)
+        {
+            await Task.Delay(20, deadline.Token); // polls the condition, bounded by the deadline
+        }
+
+        // No misfire for the window (the schedule paused): resolved with a notice, the second and last message.
+        await Admin.PostJsonAsync("/api/v1/schedules/minutely/pause", new { reason = "quiet" }).Expect(HttpStatusCode.OK);
+        Time.Advance(TimeSpan.FromMinutes(31));
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        await _slack.WaitForAsync(2);
+        Assert.Equal(["[FIRING] Schedule minutely missed 9 fire times", "[RESOLVED] Schedule minutely missed 9 fire times"], SlackTexts());
+        Assert.Equal("resolved", (await IncidentOfAsync("misfires")).Str("state"));
+        Assert.Equal(["opened", "notified", "resolved", "notified"], await HistoryAsync(incident.Str("id")));
     }
 }
 #pragma warning restore CA1001
