@@ -9,6 +9,7 @@ root.Subcommands.Add(JobsCommand.Create());
 root.Subcommands.Add(QueuesCommand.Create());
 root.Subcommands.Add(WorkersCommand.Create());
 root.Subcommands.Add(SchedulesCommand.Create());
+root.Subcommands.Add(WorkflowsCommand.Create());
 root.Subcommands.Add(MonitorsCommand.Create());
 root.Subcommands.Add(CheckInCommands.Ping());
 root.Subcommands.Add(CheckInCommands.Exec());
