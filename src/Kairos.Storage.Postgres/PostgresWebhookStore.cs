@@ -89,6 +89,11 @@ internal sealed class PostgresWebhookStore(PostgresStore store) : IWebhookStore
         return delivery with { Attempts = attempts };
     }
 
+    public async Task<IReadOnlyList<WebhookDelivery>> ListOrphanDeliveriesAsync(OrphanDeliveriesParams p, CancellationToken cancellationToken) =>
+        await Db.ManyAsync($"SELECT {AlertRows.DeliveryColumns} FROM webhook_deliveries d WHERE state = 'pending' AND updated_at < @since " +
+                           "AND (job_id IS NULL OR NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = d.job_id)) ORDER BY updated_at, id LIMIT @n",
+            ps => ps.Long("since", p.UnchangedSince.ToUnixTimeMilliseconds()).Int("n", p.Limit), AlertRows.Delivery, cancellationToken);
+
     public async Task<Page<WebhookDelivery>?> ListDeliveriesAsync(ListDeliveriesParams p, CancellationToken cancellationToken)
     {
         if (await GetEndpointAsync(new EndpointParams(p.OrganizationId, p.EndpointId), cancellationToken) is null) return null;

@@ -100,6 +100,11 @@ internal sealed class SqliteWebhookStore(SqliteStore store) : IWebhookStore
         return delivery with { Attempts = attempts };
     }
 
+    public async Task<IReadOnlyList<WebhookDelivery>> ListOrphanDeliveriesAsync(OrphanDeliveriesParams p, CancellationToken cancellationToken) =>
+        await store.ManyAsync($"SELECT {AlertRows.DeliveryColumns} FROM webhook_deliveries d WHERE state = 'pending' AND updated_at < $since " +
+                              "AND (job_id IS NULL OR NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = d.job_id)) ORDER BY updated_at, id LIMIT $n",
+            c => c.Set("$since", Ms(p.UnchangedSince)).Set("$n", p.Limit), AlertRows.Delivery, cancellationToken);
+
     public async Task<Page<WebhookDelivery>?> ListDeliveriesAsync(ListDeliveriesParams p, CancellationToken cancellationToken)
     {
         if (await GetEndpointAsync(new EndpointParams(p.OrganizationId, p.EndpointId), cancellationToken) is null) return null;

@@ -28,6 +28,10 @@ public sealed class FakeReceiver : IAsyncDisposable
     private FakeReceiver(WebApplication app) => _app = app;
 
     public Func<int, int> Status { get; set; } = _ => 200;
+    /// <summary>The body of the answer to request n; null: "ok" or "receiver failure n".</summary>
+    public Func<int, string>? Answer { get; set; }
+    /// <summary>When set, every request is held (no answer) until this task completes or the caller gives up.</summary>
+    public Task? Hold { get; set; }
     public string BaseUrl { get; private set; } = "";
     public string Url => BaseUrl + "/hook";
     public IReadOnlyList<ReceivedRequest> Received => [.. _received];
@@ -47,9 +51,15 @@ public sealed class FakeReceiver : IAsyncDisposable
             var headers = http.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
             var n = Interlocked.Increment(ref count);
             receiver._received.Enqueue(new ReceivedRequest(http.Request.Method, http.Request.Path, headers, body));
+            var held = receiver.Hold;
+            if (held is not null)
+            {
+                receiver._arrived.Release(); // it came, the answer is held
+                try { await held.WaitAsync(http.RequestAborted); } catch (OperationCanceledException) { return; }
+            }
             http.Response.StatusCode = receiver.Status(n);
-            await http.Response.WriteAsync(http.Response.StatusCode < 300 ? "ok" : "receiver failure " + n);
-            receiver._arrived.Release();
+            await http.Response.WriteAsync(receiver.Answer?.Invoke(n) ?? (http.Response.StatusCode < 300 ? "ok" : "receiver failure " + n));
+            if (held is null) receiver._arrived.Release();
         });
         await app.StartAsync();
         receiver.BaseUrl = app.Urls.Single();

@@ -2,7 +2,11 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Kairos.Core.Storage;
+using Kairos.Core.Webhooks;
 using Kairos.Server.Outbound;
+using Kairos.Server.Webhooks;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Kairos.Server.Tests;
 
@@ -112,6 +116,8 @@ public sealed class WebhooksApiTests() : ApiTest(fakeTime: true, options: o => o
     public async Task Test_events_and_redeliveries_are_logged_and_an_endpoint_failing_for_three_days_is_disabled()
     {
         _receiver.Status = _ => 503;
+        await using var owners = await FakeReceiver.StartAsync();
+        await Admin.PostJsonAsync("/api/v1/alert-channels", new { name = "ops-slack", kind = "slack", config = new { url = owners.Url } }).Expect(HttpStatusCode.Created);
         var id = (await CreateAsync("queue.paused")).Str("id");
         var test = await Admin.PostAsync($"/api/v1/webhooks/{id}/test", null).Expect(HttpStatusCode.Accepted);
         Assert.Equal("webhook.test", test.Str("event_type"));
@@ -133,6 +139,10 @@ public sealed class WebhooksApiTests() : ApiTest(fakeTime: true, options: o => o
         Assert.Equal(2, _receiver.Received.Count);
         var disabled = await Admin.GetAsync($"/api/v1/webhooks/{id}").Expect(HttpStatusCode.OK);
         Assert.Contains("3 days", disabled.Str("disabled_reason"), StringComparison.Ordinal);
+        // Its owners hear of it once, on every alert channel of the organization.
+        var notice = JsonDocument.Parse(Assert.Single(await owners.WaitForAsync(1)).Body).RootElement;
+        Assert.Equal($"[FIRING] Webhook endpoint {_receiver.Url} was disabled", notice.Str("text"));
+        Assert.Contains($"PATCH /api/v1/webhooks/{id}", notice.ToString(), StringComparison.Ordinal);
         await Admin.PostAsync($"/api/v1/webhooks/{id}/test", null).ExpectProblem(HttpStatusCode.Conflict);
 
         // Enabled again and answering: the test event's next attempt goes through; a redelivery sends the same event again.
@@ -147,6 +157,89 @@ public sealed class WebhooksApiTests() : ApiTest(fakeTime: true, options: o => o
         Assert.Equal(test.Str("event_id"), JsonDocument.Parse(again.Body).RootElement.Str("id"));
         var done = await WaitForDeliveryAsync(id, test.Str("id"), "succeeded", attempts: delivered.GetProperty("attempts").GetInt32() + 1);
         Assert.Equal(200, done.GetProperty("last_status").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_receiver_that_always_fails_is_retried_with_doubling_waits_for_about_a_day_then_the_delivery_fails()
+    {
+        _receiver.Status = _ => 500;
+        var id = (await CreateAsync("job.enqueued")).Str("id");
+        await EnqueueAsync("billing");
+        await _receiver.WaitForAsync(1);
+        var delivery = Assert.Single((await Admin.GetAsync($"/api/v1/webhooks/{id}/deliveries").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
+        var job = (await WaitForDeliveryAsync(id, delivery.Str("id"), "pending", attempts: 1)).Str("job_id");
+        using var deadline = Deadline(60);
+        for (var n = 1; n < WebhookRetry.MaxAttempts; n++)
+        {
+            // Attempt n failed and its job waits for the next: move the clock to exactly then.
+            while (await GetJobAsync(job) is var j && (j.Str("state") != "retrying" || j.GetProperty("attempt").GetInt32() != n))
+            {
+                await Task.Delay(10, deadline.Token); // polls the job (the condition), bounded by the deadline
+            }
+            Time.Advance(WebhookRetry.Delay(n));
+            await _receiver.WaitForAsync(n + 1);
+        }
+        var failed = await WaitForDeliveryAsync(id, delivery.Str("id"), "failed", attempts: WebhookRetry.MaxAttempts);
+        var at = failed.GetProperty("attempt_log").EnumerateArray().Select(a => a.GetProperty("at").GetDateTimeOffset()).ToList();
+        Assert.Equal(14, at.Count);
+        var waits = at.Zip(at.Skip(1), (a, b) => (b - a).TotalMinutes).ToList();
+        Assert.Equal(new double[] { 1, 2, 4, 8, 16, 32, 64, 128, 240, 240, 240, 240, 240 }, waits);
+        Assert.InRange((at[^1] - at[0]).TotalHours, 23, 25);
+        Assert.Equal("failed", (await GetJobAsync(job)).Str("state"));
+        Assert.Equal(WebhookRetry.MaxAttempts, _receiver.Received.Count);
+
+        // A day of failures is not three: the endpoint stays enabled, failing since the first attempt.
+        var endpoint = await Admin.GetAsync($"/api/v1/webhooks/{id}").Expect(HttpStatusCode.OK);
+        Assert.True(endpoint.GetProperty("enabled").GetBoolean());
+        Assert.Equal(at[0], endpoint.GetProperty("failing_since").GetDateTimeOffset());
+    }
+
+    [Fact]
+    public async Task A_delivery_whose_job_vanished_is_enqueued_again_and_delivered_once()
+    {
+        _receiver.Status = n => n == 1 ? 500 : 200;
+        var id = (await CreateAsync("job.enqueued")).Str("id");
+        var store = Factory.Services.GetRequiredService<IKairosStore>();
+        var org = Kairos.Core.Auth.Organizations.Default;
+
+        // A delivery whose job a user deleted while it waited for its second attempt.
+        await EnqueueAsync("billing");
+        await _receiver.WaitForAsync(1);
+        var deleted = Assert.Single((await Admin.GetAsync($"/api/v1/webhooks/{id}/deliveries").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
+        var firstJob = (await WaitForDeliveryAsync(id, deleted.Str("id"), "pending", attempts: 1)).Str("job_id");
+        using (var deadline = Deadline())
+        {
+            while ((await GetJobAsync(firstJob)).Str("state") != "retrying") await Task.Delay(10, deadline.Token); // polls the condition
+        }
+        await Admin.DeleteAsync($"/api/v1/jobs/{firstJob}").Expect(HttpStatusCode.NoContent);
+
+        // And one the node made but stopped before it made its job.
+        var endpoint = Guid.Parse(id);
+        var unlinked = await store.Webhooks.CreateDeliveryAsync(new CreateDeliveryParams(org, endpoint, "evt_unlinked", "job.enqueued",
+            WebhookService.Envelope("evt_unlinked", "job.enqueued", Time.GetUtcNow(), org, new { job_id = "x" })), CancellationToken.None);
+
+        // The deliverer's next look (every 30 s) finds both unchanged for over a minute and gives each a new job.
+        Time.Advance(TimeSpan.FromMinutes(2));
+        var got = await _receiver.WaitForAsync(3);
+        var again = await WaitForDeliveryAsync(id, deleted.Str("id"), "succeeded", attempts: 2);
+        Assert.NotEqual(firstJob, again.Str("job_id"));
+        var made = await WaitForDeliveryAsync(id, unlinked.Id.ToString(), "succeeded");
+        Assert.Equal("succeeded", (await GetJobAsync(made.Str("job_id"))).Str("state"));
+        Assert.Single(got, r => r.Header("Kairos-Event-Id") == "evt_unlinked");
+        Assert.Equal(2, got.Count(r => r.Header("Kairos-Event-Id") == deleted.Str("event_id")));
+        Assert.Empty(await store.Webhooks.ListOrphanDeliveriesAsync(new OrphanDeliveriesParams(Time.GetUtcNow()), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_huge_answer_is_read_up_to_the_cap_and_only_its_start_is_logged()
+    {
+        _receiver.Answer = _ => new string('x', 1_000_000);
+        var id = (await CreateAsync("job.failed")).Str("id");
+        var test = await Admin.PostAsync($"/api/v1/webhooks/{id}/test", null).Expect(HttpStatusCode.Accepted);
+        var delivered = await WaitForDeliveryAsync(id, test.Str("id"), "succeeded");
+        var attempt = Assert.Single(delivered.GetProperty("attempt_log").EnumerateArray());
+        Assert.Equal(200, attempt.GetProperty("status").GetInt32());
+        Assert.Equal(new string('x', 1024), attempt.Str("response"));
     }
 
     [Fact]
@@ -215,5 +308,38 @@ public sealed class OutboundRefusalTests : ApiTest
         {
             Assert.False(OutboundHttp.IsInternal(IPAddress.Parse(outside)), outside);
         }
+    }
+}
+
+/// <summary>The limits of every outbound call: at most <see cref="OutboundHttp.MaxResponseBytes"/> of an answer, and a timeout.</summary>
+public sealed class OutboundLimitsTests
+{
+    [Fact]
+    public async Task An_answer_is_read_up_to_the_cap_and_a_receiver_that_does_not_answer_times_out()
+    {
+        await using var receiver = await FakeReceiver.StartAsync();
+        using var outbound = new OutboundHttp(new ServerOptions { OutboundAllowPrivate = true, OutboundTimeout = TimeSpan.FromMilliseconds(500) }, TimeProvider.System);
+        HttpRequestMessage Post() => new(HttpMethod.Post, receiver.Url) { Content = new StringContent("{}") };
+
+        receiver.Answer = _ => new string('y', 5_000_000);
+        using (var request = Post())
+        {
+            var big = await outbound.SendAsync(request, CancellationToken.None);
+            Assert.Equal(200, big.Status);
+            Assert.Equal(OutboundHttp.MaxResponseBytes, big.Body!.Length);
+        }
+
+        // Held without an answer: the call gives up after its timeout (the receiver sees the request go away).
+        var release = new TaskCompletionSource();
+        receiver.Hold = release.Task;
+        using (var request = Post())
+        {
+            var slow = await outbound.SendAsync(request, CancellationToken.None);
+            Assert.Null(slow.Status);
+            Assert.Equal("timed out after 0.5 s", slow.Error);
+            Assert.False(slow.Succeeded);
+        }
+        release.SetResult();
+        Assert.Equal(2, receiver.Received.Count);
     }
 }

@@ -103,6 +103,38 @@ public abstract partial class StoreConformance
     }
 
     [SkippableFact]
+    public async Task Pending_deliveries_whose_job_is_gone_are_listed_as_orphans_once_unchanged_for_a_while()
+    {
+        var endpoint = await CreateEndpointAsync();
+        var other = await CreateEndpointAsync(OrgB);
+        Task<WebhookDelivery> DeliveryAsync(WebhookEndpoint e, string evt) =>
+            Store.Webhooks.CreateDeliveryAsync(new CreateDeliveryParams(e.OrganizationId, e.Id, evt, "job.failed", "{}"), None);
+        var unlinked = await DeliveryAsync(endpoint, "evt_unlinked");     // the node stopped before its job was made
+        var deleted = await DeliveryAsync(other, "evt_deleted");          // its job deleted by a user (another organization)
+        var running = await DeliveryAsync(endpoint, "evt_running");       // its job is there
+        var done = await DeliveryAsync(endpoint, "evt_done");             // no job, but finished
+        var deletedJob = await EnqueueAsync(MakeJob("kairos.webhooks"), OrgB);
+        var liveJob = await EnqueueAsync(MakeJob("kairos.webhooks"));
+        await Store.Webhooks.SetDeliveryJobAsync(new DeliveryJobParams(OrgB, deleted.Id, deletedJob.Id), None);
+        await Store.Webhooks.SetDeliveryJobAsync(new DeliveryJobParams(OrgA, running.Id, liveJob.Id), None);
+        await Store.Webhooks.RecordAttemptAsync(new RecordAttemptParams(OrgA, done.Id, Attempt(1, Start, 200), false, TimeSpan.FromDays(3)), None);
+        Assert.Equal(CommandStatus.Applied, (await Store.Jobs.DeleteAsync(new JobCommandParams(OrgB, deletedJob.Id), None)).Status);
+
+        // Too fresh: a delivery is linked to its job right after it is made.
+        Assert.Empty(await Store.Webhooks.ListOrphanDeliveriesAsync(new OrphanDeliveriesParams(Time.GetUtcNow() - TimeSpan.FromMinutes(1)), None));
+        Time.Advance(TimeSpan.FromMinutes(2));
+        var orphans = await Store.Webhooks.ListOrphanDeliveriesAsync(new OrphanDeliveriesParams(Time.GetUtcNow() - TimeSpan.FromMinutes(1)), None);
+        Assert.Equal(new[] { unlinked.Id, deleted.Id }.Order(), orphans.Select(d => d.Id).Order());
+        Assert.Single(await Store.Webhooks.ListOrphanDeliveriesAsync(new OrphanDeliveriesParams(Time.GetUtcNow() - TimeSpan.FromMinutes(1), Limit: 1), None));
+
+        // Given a new job, it is no orphan any more.
+        var again = await EnqueueAsync(MakeJob("kairos.webhooks"));
+        await Store.Webhooks.SetDeliveryJobAsync(new DeliveryJobParams(OrgA, unlinked.Id, again.Id), None);
+        Time.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal([deleted.Id], (await Store.Webhooks.ListOrphanDeliveriesAsync(new OrphanDeliveriesParams(Time.GetUtcNow() - TimeSpan.FromMinutes(1)), None)).Select(d => d.Id));
+    }
+
+    [SkippableFact]
     public void The_key_ring_keeps_each_key_once_in_the_order_stored()
     {
         Assert.Empty(Store.KeyRing.ReadAll());

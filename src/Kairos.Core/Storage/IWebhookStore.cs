@@ -23,6 +23,12 @@ public interface IWebhookStore
     Task<bool> SetDeliveryJobAsync(DeliveryJobParams p, CancellationToken cancellationToken);
     /// <summary>A delivery with its attempts; null when unknown.</summary>
     Task<WebhookDelivery?> GetDeliveryAsync(DeliveryParams p, CancellationToken cancellationToken);
+    /// <summary>
+    /// Maintenance, all organizations: pending deliveries unchanged since <see cref="OrphanDeliveriesParams.UnchangedSince"/>
+    /// whose job is gone (deleted by a user, or never linked: the node stopped between the delivery and its job), oldest
+    /// first. Nothing would ever run them again.
+    /// </summary>
+    Task<IReadOnlyList<WebhookDelivery>> ListOrphanDeliveriesAsync(OrphanDeliveriesParams p, CancellationToken cancellationToken);
     /// <summary>An endpoint's deliveries, newest first; null when the endpoint is unknown.</summary>
     Task<Page<WebhookDelivery>?> ListDeliveriesAsync(ListDeliveriesParams p, CancellationToken cancellationToken);
 
@@ -55,6 +61,7 @@ public sealed record ListEndpointsParams(Guid OrganizationId)
 public sealed record CreateDeliveryParams(Guid OrganizationId, Guid EndpointId, string EventId, string EventType, string Body);
 public sealed record DeliveryJobParams(Guid OrganizationId, Guid DeliveryId, Guid JobId);
 public sealed record DeliveryParams(Guid OrganizationId, Guid DeliveryId);
+public sealed record OrphanDeliveriesParams(DateTimeOffset UnchangedSince, int Limit = 100);
 
 public sealed record ListDeliveriesParams(Guid OrganizationId, Guid EndpointId)
 {

@@ -11,7 +11,8 @@ namespace Kairos.Server.Webhooks;
 /// Runs webhook deliveries on every node, as a worker of Kairos' own queue in each organization that has endpoints
 /// (registered as <c>kairos-webhooks</c>, labelled <see cref="AlertEvaluator.InternalLabel"/>, deregistered at
 /// shutdown): long-polls the queue like any worker and runs each delivery job through <see cref="WebhookService.RunAsync"/>.
-/// Being ordinary jobs, deliveries survive restarts, are spread over nodes, and come back when a node dies (lease expiry).
+/// Being ordinary jobs, deliveries survive restarts, are spread over nodes, and come back when a node dies (lease expiry);
+/// every <see cref="Refresh"/> it also gives orphan deliveries (their job deleted, or never made) a new job.
 /// </summary>
 internal sealed class WebhookDeliverer(IKairosStore store, Dispatcher dispatcher, WebhookService service, TimeProvider time, ServerOptions options,
     ILogger<WebhookDeliverer> logger) : BackgroundService
@@ -35,10 +36,11 @@ internal sealed class WebhookDeliverer(IKairosStore store, Dispatcher dispatcher
                 try
                 {
                     foreach (var org in await store.Webhooks.ListOrganizationsWithEndpointsAsync(stoppingToken)) Start(org);
+                    await service.RequeueOrphansAsync(stoppingToken);
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
-                    logger.LogWarning("Could not list the organizations with webhooks: {Message}", ex.Message);
+                    logger.LogWarning("Could not list the organizations with webhooks or their orphan deliveries: {Message}", ex.Message);
                 }
                 await Task.Delay(Refresh, time, stoppingToken);
             }

@@ -95,6 +95,25 @@ public sealed class WebhookService(
         return delivery with { JobId = job.Job.Id, State = DeliveryState.Pending };
     }
 
+    /// <summary>Pending deliveries are linked to their job right away; one unchanged this long without a job is an orphan.</summary>
+    public static readonly TimeSpan OrphanAfter = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Gives each orphan delivery (pending, its job deleted or never made because a node stopped in between) a new job,
+    /// so it is delivered after all. Safe on every node at once: a delivery runs only under the job it is linked to.
+    /// Answers how many were started again.
+    /// </summary>
+    public async Task<int> RequeueOrphansAsync(CancellationToken cancellationToken)
+    {
+        var orphans = await store.Webhooks.ListOrphanDeliveriesAsync(new OrphanDeliveriesParams(time.GetUtcNow() - OrphanAfter), cancellationToken);
+        foreach (var orphan in orphans)
+        {
+            logger.LogWarning("Webhook delivery {Delivery} had no job (deleted, or a node stopped before making it): enqueued again", orphan.Id);
+            await StartAsync(orphan, cancellationToken);
+        }
+        return orphans.Count;
+    }
+
     /// <summary>One attempt of the delivery a leased job carries: POST, log, then ack, or fail with the next backoff (or for good).</summary>
     public async Task RunAsync(LeasedJob leased, CancellationToken cancellationToken)
     {
@@ -106,6 +125,14 @@ public sealed class WebhookService(
         if (delivery is null)
         {
             await dispatcher.AckAsync(new AckParams(org, job.Id, leased.LeaseToken, """{"skipped":"the delivery or its endpoint was deleted"}"""), cancellationToken);
+            return;
+        }
+        if (delivery.JobId is { } current && current != job.Id &&
+            await store.Jobs.GetAsync(new GetJobParams(org, current), cancellationToken) is { } other && !other.State.IsTerminal())
+        {
+            // Another live job runs the delivery (made for it as an orphan while this one was not linked yet): that one sends it.
+            // (A finished one is a redelivery's earlier job: this job, just made, is not linked yet.)
+            await dispatcher.AckAsync(new AckParams(org, job.Id, leased.LeaseToken, """{"skipped":"another job runs the delivery"}"""), cancellationToken);
             return;
         }
         var endpoint = await store.Webhooks.GetEndpointAsync(new EndpointParams(org, delivery.EndpointId), cancellationToken);
