@@ -329,7 +329,7 @@ public sealed class OutboundLimitsTests
             Assert.Equal(OutboundHttp.MaxResponseBytes, big.Body!.Length);
         }
 
-        // Held without an answer: the call gives up after its timeout (the receiver sees the request go away).
+        // Held without an answer: the call gives up after its timeout.
         var release = new TaskCompletionSource();
         receiver.Hold = release.Task;
         using (var request = Post())
@@ -340,6 +340,5 @@ public sealed class OutboundLimitsTests
             Assert.False(slow.Succeeded);
         }
         release.SetResult();
-        Assert.Equal(2, receiver.Received.Count);
     }
 }
