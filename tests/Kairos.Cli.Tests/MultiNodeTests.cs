@@ -474,10 +474,10 @@ public sealed partial class MultiNodeTests(PublishedKairos kairos, ITestOutputHe
         return schema;
     }
 
-    private async Task<KairosProcess> StartNodeAsync(string name, string connectionString)
+    private async Task<KairosProcess> StartNodeAsync(string name, string connectionString, IReadOnlyDictionary<string, string>? environment = null)
     {
         var folder = Path.Combine(_root, name.Split(' ')[1] + "-" + Guid.NewGuid().ToString("N")[..8]);
-        var process = KairosNodes.StartPostgresNode(kairos, name, folder, connectionString, AdminKey);
+        var process = KairosNodes.StartPostgresNode(kairos, name, folder, connectionString, AdminKey, environment);
         lock (_processes) _processes.Add(process);
         return await process.WaitUntilReadyAsync(AdminKey, StartTimeout);
     }
