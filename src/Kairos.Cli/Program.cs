@@ -18,6 +18,7 @@ root.Subcommands.Add(AccessCommands.WhoAmI());
 root.Subcommands.Add(AccessCommands.Keys());
 root.Subcommands.Add(AccessCommands.Audit());
 root.Subcommands.Add(WebhooksCommand.Create());
+root.Subcommands.Add(AlertsCommand.Create());
 root.Subcommands.Add(Kairos.Cli.Agent.AgentCommand.Create());
 // No response files: an argument that starts with @ is itself (cron macros such as @daily, --payload @file).
 var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
