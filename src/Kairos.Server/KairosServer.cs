@@ -213,6 +213,7 @@ public static class KairosServer
         api.MapSchedulesApi();
         api.MapMonitorsApi();
         api.MapWorkflowsApi();
+        api.MapWorkflowTemplatesApi();
         api.MapSystemApi();
         api.MapEventsApi();
         api.MapLiveApi();

@@ -2,6 +2,7 @@ using Kairos.Core;
 using Kairos.Core.Jobs;
 using Kairos.Core.Schedules;
 using Kairos.Core.Storage;
+using Kairos.Core.Workflows;
 using Npgsql;
 using static Kairos.Storage.Postgres.Rows;
 
@@ -39,7 +40,7 @@ internal sealed class PostgresScheduleStore(PostgresStore store) : IScheduleStor
 
     private static NpgsqlParameterCollection SetDefinition(NpgsqlParameterCollection p, ScheduleDefinition d) =>
         p.Text("name", d.Name).Text("cron", d.Cron).Long("every", d.EveryMs).Text("tz", d.TimeZone).Text("kind", d.TemplateKind.ToWire())
-            .Text("template", d.Job.ToJson()).Text("overlap", d.Overlap.ToWire()).Text("catch_up", d.CatchUp.ToWire()).Int("limit", d.CatchUpLimit)
+            .Text("template", d.TemplateJson()).Text("overlap", d.Overlap.ToWire()).Text("catch_up", d.CatchUp.ToWire()).Int("limit", d.CatchUpLimit)
             .Int("jitter", d.JitterMs).Long("start", d.StartAt is { } s ? Ms(s) : null).Long("end", d.EndAt is { } e ? Ms(e) : null);
 
     public async Task<Schedule?> CreateAsync(CreateScheduleParams p, CancellationToken cancellationToken)
@@ -171,7 +172,16 @@ internal sealed class PostgresScheduleStore(PostgresStore store) : IScheduleStor
             await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
             while (await r.ReadAsync(cancellationToken)) jobs.Add(Job(r));
         }
-        return ScheduleCursor.PageBySeq(ScheduleRows.WithJobs(runs, jobs), p.Limit);
+        var workflows = new List<Workflow>();
+        var workflowIds = ScheduleRows.WorkflowIds(runs);
+        if (workflowIds.Count > 0)
+        {
+            await using var cmd = Db.CreateCommand($"SELECT {WorkflowRows.Columns} FROM workflows WHERE organization_id = @org AND id = ANY(@ids)");
+            cmd.Parameters.Uuid("org", p.OrganizationId).Uuids("ids", [.. workflowIds]);
+            await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+            while (await r.ReadAsync(cancellationToken)) workflows.Add(WorkflowRows.Read(r));
+        }
+        return ScheduleCursor.PageBySeq(ScheduleRows.WithWorkflows(ScheduleRows.WithJobs(runs, jobs), workflows), p.Limit);
     }
 
     /// <summary>Runs <paramref name="work"/> on the locked schedule in one transaction; null when there is no such schedule.</summary>
@@ -245,17 +255,40 @@ internal sealed class PostgresScheduleStore(PostgresStore store) : IScheduleStor
             return await held.ReadAsync(cancellationToken) ? Job(held) : throw new InvalidOperationException($"Unique key '{job.UniqueKey}' is held but its job is gone.");
         }
 
-        public async ValueTask RecordRunAsync(long run, Guid? jobId, bool skipped, CancellationToken cancellationToken)
+        public async ValueTask<WorkflowTemplate?> WorkflowTemplateAsync(string name, CancellationToken cancellationToken) =>
+            await PostgresWorkflowTemplateStore.FindAsync(c, s.OrganizationId, name, cancellationToken);
+
+        public async ValueTask<WorkflowState?> WorkflowStateAsync(Guid workflowId, CancellationToken cancellationToken)
         {
-            await using var cmd = new NpgsqlCommand("UPDATE schedule_runs SET job_id = @job, skipped = @skipped WHERE seq = @seq", c);
-            cmd.Parameters.Uuid("job", jobId).Bool("skipped", skipped).Long("seq", run);
+            await using var cmd = new NpgsqlCommand($"SELECT {WorkflowRows.Columns} FROM workflows WHERE id = @id AND organization_id = @org", c);
+            cmd.Parameters.Uuid("id", workflowId).Uuid("org", s.OrganizationId);
+            await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+            return await r.ReadAsync(cancellationToken) ? WorkflowRows.Read(r).State : null;
+        }
+
+        public async ValueTask<IReadOnlyList<JobChange>> CancelWorkflowAsync(Guid workflowId, CancellationToken cancellationToken) =>
+            await PostgresWorkflowStore.CancelInTransactionAsync(c, new WorkflowParams(s.OrganizationId, workflowId), time.GetUtcNow(), cancellationToken)
+                is { Applied: true } result ? result.Changes : [];
+
+        public async ValueTask<Workflow> CreateWorkflowAsync(WorkflowDefinition definition, CancellationToken cancellationToken)
+        {
+            var id = await PostgresWorkflowStore.InsertAsync(c, new CreateWorkflowParams(s.OrganizationId, definition, s.Id), time, cancellationToken);
+            return (await PostgresWorkflowStore.LoadAsync(c, s.OrganizationId, id, lockRow: false, cancellationToken))!;
+        }
+
+        public async ValueTask RecordRunAsync(long run, Guid? jobId, Guid? workflowId, bool skipped, CancellationToken cancellationToken)
+        {
+            await using var cmd = new NpgsqlCommand("UPDATE schedule_runs SET job_id = @job, workflow_id = @workflow, skipped = @skipped WHERE seq = @seq", c);
+            cmd.Parameters.Uuid("job", jobId).Uuid("workflow", workflowId).Bool("skipped", skipped).Long("seq", run);
             await cmd.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        public async ValueTask SaveAsync(DateTimeOffset? nextFireAt, DateTimeOffset? lastFireAt, Guid? lastJobId, CancellationToken cancellationToken)
+        public async ValueTask SaveAsync(DateTimeOffset? nextFireAt, DateTimeOffset? lastFireAt, Guid? lastJobId, Guid? lastWorkflowId, CancellationToken cancellationToken)
         {
-            await using var cmd = new NpgsqlCommand("UPDATE schedules SET next_fire_at = @next, last_fire_at = @last, last_job_id = @job WHERE id = @id", c);
-            cmd.Parameters.Long("next", nextFireAt is { } n ? Ms(n) : null).Long("last", lastFireAt is { } l ? Ms(l) : null).Uuid("job", lastJobId).Uuid("id", s.Id);
+            await using var cmd = new NpgsqlCommand(
+                "UPDATE schedules SET next_fire_at = @next, last_fire_at = @last, last_job_id = @job, last_workflow_id = @workflow WHERE id = @id", c);
+            cmd.Parameters.Long("next", nextFireAt is { } n ? Ms(n) : null).Long("last", lastFireAt is { } l ? Ms(l) : null).Uuid("job", lastJobId)
+                .Uuid("workflow", lastWorkflowId).Uuid("id", s.Id);
             await cmd.ExecuteNonQueryAsync(cancellationToken);
         }
     }

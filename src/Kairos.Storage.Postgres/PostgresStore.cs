@@ -44,6 +44,7 @@ public sealed class PostgresStore : IKairosStore
         Identity = new PostgresIdentityStore(this);
         Schedules = new PostgresScheduleStore(this);
         Workflows = new PostgresWorkflowStore(this);
+        WorkflowTemplates = new PostgresWorkflowTemplateStore(this);
         Monitors = new PostgresMonitorStore(this);
         Metrics = new PostgresMetricsStore(this);
         Audit = new PostgresAuditStore(this);
@@ -66,6 +67,7 @@ public sealed class PostgresStore : IKairosStore
     public IIdentityStore Identity { get; }
     public IScheduleStore Schedules { get; }
     public IWorkflowStore Workflows { get; }
+    public IWorkflowTemplateStore WorkflowTemplates { get; }
     public IMonitorStore Monitors { get; }
     public IMetricsStore Metrics { get; }
     public IAuditStore Audit { get; }

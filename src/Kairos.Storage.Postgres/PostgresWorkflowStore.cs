@@ -25,16 +25,24 @@ internal sealed class PostgresWorkflowStore(PostgresStore store) : IWorkflowStor
 
     public async Task<Workflow> CreateAsync(CreateWorkflowParams p, CancellationToken cancellationToken)
     {
-        var steps = p.Definition.Steps;
-        var order = WorkflowGraph.TopologicalOrder(steps);
-        var now = Now;
-        var nowMs = Ms(now);
-        var id = Ids.New(store.Time);
-        var jobIds = new Dictionary<string, Guid>(StringComparer.Ordinal);
-        foreach (var i in order) jobIds[steps[i].Id] = Ids.New(store.Time);
-        var ordered = order.Select(i => steps[i]).ToList();
         await using var connection = await Db.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        var id = await InsertAsync(connection, p, store.Time, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return (await LoadAsync(connection, p.OrganizationId, id, lockRow: false, cancellationToken))!;
+    }
+
+    /// <summary>Creates the workflow and its jobs inside the caller's transaction (a schedule's firing, or <see cref="CreateAsync"/>); its id.</summary>
+    internal static async Task<Guid> InsertAsync(NpgsqlConnection connection, CreateWorkflowParams p, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var steps = p.Definition.Steps;
+        var order = WorkflowGraph.TopologicalOrder(steps);
+        var now = time.GetUtcNow();
+        var nowMs = Ms(now);
+        var id = Ids.New(time);
+        var jobIds = new Dictionary<string, Guid>(StringComparer.Ordinal);
+        foreach (var i in order) jobIds[steps[i].Id] = Ids.New(time);
+        var ordered = order.Select(i => steps[i]).ToList();
         await using (var cmd = new NpgsqlCommand(
             "INSERT INTO workflows (id, organization_id, name, steps_total, unfinished_steps, schedule_id, created_at, updated_at) " +
             "VALUES (@id, @org, @name, @n, @n, @schedule, @now, @now)", connection))
@@ -81,8 +89,7 @@ internal sealed class PostgresWorkflowStore(PostgresStore store) : IWorkflowStor
             cmd.Parameters.Uuids("parents", [.. edges.Select(e => e.Parent)]).Uuids("children", [.. edges.Select(e => e.Child)]);
             await cmd.ExecuteNonQueryAsync(cancellationToken);
         }
-        await tx.CommitAsync(cancellationToken);
-        return (await LoadAsync(connection, p.OrganizationId, id, lockRow: false, cancellationToken))!;
+        return id;
     }
 
     public async Task<Workflow?> GetAsync(WorkflowParams p, CancellationToken cancellationToken)
@@ -92,7 +99,7 @@ internal sealed class PostgresWorkflowStore(PostgresStore store) : IWorkflowStor
     }
 
     /// <summary>The workflow with its steps and their jobs; with <paramref name="lockRow"/> the workflow row is locked (inside a transaction).</summary>
-    private static async Task<Workflow?> LoadAsync(NpgsqlConnection c, Guid org, Guid id, bool lockRow, CancellationToken cancellationToken)
+    internal static async Task<Workflow?> LoadAsync(NpgsqlConnection c, Guid org, Guid id, bool lockRow, CancellationToken cancellationToken)
     {
         Workflow w;
         await using (var cmd = new NpgsqlCommand($"SELECT {Columns} FROM workflows WHERE id = @id AND organization_id = @org" + (lockRow ? " FOR UPDATE" : ""), c))
@@ -155,6 +162,15 @@ internal sealed class PostgresWorkflowStore(PostgresStore store) : IWorkflowStor
     {
         await using var connection = await Db.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        var result = await CancelInTransactionAsync(connection, p, Now, cancellationToken);
+        if (result is { Applied: true }) await tx.CommitAsync(cancellationToken);
+        return result;
+    }
+
+    /// <summary>Cancels the workflow's unfinished steps inside the caller's transaction (a schedule's replace, or <see cref="CancelAsync"/>).</summary>
+    internal static async Task<WorkflowCommandResult?> CancelInTransactionAsync(NpgsqlConnection connection, WorkflowParams p, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
         // The unfinished steps' jobs first (the order every transaction of a workflow locks in), then the workflow.
         List<Row> rows;
         await using (var select = new NpgsqlCommand($"SELECT {PostgresJobStore.RowColumnsOf("j")} FROM workflow_steps s JOIN jobs j ON j.id = s.job_id " +
@@ -177,7 +193,7 @@ internal sealed class PostgresWorkflowStore(PostgresStore store) : IWorkflowStor
             (decision.To == JobState.Running ? requested : ended).Add(row.Seq);
             changes.Add(PostgresJobStore.Change(row, decision));
         }
-        var nowMs = Ms(Now);
+        var nowMs = Ms(now);
         await using (var cmd = new NpgsqlCommand(
             "WITH e AS (UPDATE jobs SET state = 'cancelled', finished_at = @now WHERE seq = ANY(@ended)), " +
             "r AS (UPDATE jobs SET cancel_requested = true WHERE seq = ANY(@requested)) " +
@@ -189,7 +205,6 @@ internal sealed class PostgresWorkflowStore(PostgresStore store) : IWorkflowStor
             await cmd.ExecuteNonQueryAsync(cancellationToken);
         }
         var after = (await LoadAsync(connection, p.OrganizationId, p.WorkflowId, lockRow: false, cancellationToken))!;
-        await tx.CommitAsync(cancellationToken);
         if (after.State != WorkflowState.Running && ended.Count > 0 && changes.Count > 0)
         {
             var last = changes.FindLastIndex(c => c.To == JobState.Cancelled);
@@ -234,7 +249,6 @@ internal sealed class PostgresWorkflowStore(PostgresStore store) : IWorkflowStor
             await cmd.ExecuteNonQueryAsync(cancellationToken);
         }
         var after = (await LoadAsync(connection, p.OrganizationId, p.WorkflowId, lockRow: false, cancellationToken))!;
-        await tx.CommitAsync(cancellationToken);
         return new WorkflowCommandResult(true, after, changes);
     }
 

@@ -2,6 +2,7 @@ using System.Text;
 using Kairos.Core.Jobs;
 using Kairos.Core.Schedules;
 using Kairos.Core.Storage;
+using Kairos.Core.Workflows;
 using Microsoft.Data.Sqlite;
 using static Kairos.Storage.Sqlite.Rows;
 
@@ -27,7 +28,7 @@ internal sealed class SqliteScheduleStore(SqliteStore store) : IScheduleStore
     /// <summary>Writes every column of the definition (with $id, $org, $now, $next set by the caller).</summary>
     private static SqliteCommand SetDefinition(SqliteCommand cmd, ScheduleDefinition d) =>
         cmd.Set("$name", d.Name).Set("$cron", d.Cron).Set("$every", d.EveryMs).Set("$tz", d.TimeZone).Set("$kind", d.TemplateKind.ToWire())
-            .Set("$template", d.Job.ToJson()).Set("$overlap", d.Overlap.ToWire()).Set("$catch_up", d.CatchUp.ToWire()).Set("$limit", d.CatchUpLimit)
+            .Set("$template", d.TemplateJson()).Set("$overlap", d.Overlap.ToWire()).Set("$catch_up", d.CatchUp.ToWire()).Set("$limit", d.CatchUpLimit)
             .Set("$jitter", d.JitterMs).Set("$start", d.StartAt is { } s ? Ms(s) : null).Set("$end", d.EndAt is { } e ? Ms(e) : null);
 
     public Task<Schedule?> CreateAsync(CreateScheduleParams p, CancellationToken cancellationToken) =>
@@ -186,7 +187,17 @@ internal sealed class SqliteScheduleStore(SqliteStore store) : IScheduleStore
                 using var r = cmd.ExecuteReader();
                 while (r.Read()) jobs.Add(Job(r));
             }
-            return ScheduleCursor.PageBySeq(ScheduleRows.WithJobs(runs, jobs), p.Limit);
+            var workflows = new List<Kairos.Core.Workflows.Workflow>();
+            var workflowIds = ScheduleRows.WorkflowIds(runs);
+            if (workflowIds.Count > 0)
+            {
+                using var cmd = c.CreateCommand();
+                cmd.CommandText = $"SELECT {WorkflowRows.Columns} FROM workflows WHERE organization_id = $org AND id IN (SELECT value FROM json_each($ids))";
+                cmd.Set("$org", org).Set("$ids", System.Text.Json.JsonSerializer.Serialize(workflowIds.ConvertAll(w => w.ToString())));
+                using var r = cmd.ExecuteReader();
+                while (r.Read()) workflows.Add(WorkflowRows.Read(r));
+            }
+            return ScheduleCursor.PageBySeq(ScheduleRows.WithWorkflows(ScheduleRows.WithJobs(runs, jobs), workflows), p.Limit);
         }, cancellationToken);
     }
 
@@ -220,18 +231,35 @@ internal sealed class SqliteScheduleStore(SqliteStore store) : IScheduleStore
         public ValueTask<Job> EnqueueAsync(NewJob job, CancellationToken cancellationToken) =>
             ValueTask.FromResult(SqliteJobStore.Insert(ctx, s.OrganizationId, job).Job);
 
-        public ValueTask RecordRunAsync(long run, Guid? jobId, bool skipped, CancellationToken cancellationToken)
+        public ValueTask<WorkflowTemplate?> WorkflowTemplateAsync(string name, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(SqliteWorkflowTemplateStore.Find(ctx.Connection, _org, name));
+
+        public ValueTask<WorkflowState?> WorkflowStateAsync(Guid workflowId, CancellationToken cancellationToken)
         {
-            ctx.Cmd("UPDATE schedule_runs SET job_id = $job, skipped = $skipped WHERE seq = $seq")
-                .Set("$job", jobId?.ToString()).Set("$skipped", skipped ? 1 : 0).Set("$seq", run).ExecuteNonQuery();
+            using var r = ctx.Cmd($"SELECT {WorkflowRows.Columns} FROM workflows WHERE id = $id AND organization_id = $org")
+                .Set("$id", workflowId.ToString()).Set("$org", _org).ExecuteReader();
+            return ValueTask.FromResult(r.Read() ? WorkflowRows.Read(r).State : (WorkflowState?)null);
+        }
+
+        public ValueTask<IReadOnlyList<JobChange>> CancelWorkflowAsync(Guid workflowId, CancellationToken cancellationToken) =>
+            ValueTask.FromResult<IReadOnlyList<JobChange>>(
+                SqliteWorkflowStore.Cancel(ctx, new WorkflowParams(s.OrganizationId, workflowId)) is { Applied: true } result ? result.Changes : []);
+
+        public ValueTask<Workflow> CreateWorkflowAsync(WorkflowDefinition definition, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(SqliteWorkflowStore.Create(ctx, new CreateWorkflowParams(s.OrganizationId, definition, s.Id)));
+
+        public ValueTask RecordRunAsync(long run, Guid? jobId, Guid? workflowId, bool skipped, CancellationToken cancellationToken)
+        {
+            ctx.Cmd("UPDATE schedule_runs SET job_id = $job, workflow_id = $workflow, skipped = $skipped WHERE seq = $seq")
+                .Set("$job", jobId?.ToString()).Set("$workflow", workflowId?.ToString()).Set("$skipped", skipped ? 1 : 0).Set("$seq", run).ExecuteNonQuery();
             return ValueTask.CompletedTask;
         }
 
-        public ValueTask SaveAsync(DateTimeOffset? nextFireAt, DateTimeOffset? lastFireAt, Guid? lastJobId, CancellationToken cancellationToken)
+        public ValueTask SaveAsync(DateTimeOffset? nextFireAt, DateTimeOffset? lastFireAt, Guid? lastJobId, Guid? lastWorkflowId, CancellationToken cancellationToken)
         {
-            ctx.Cmd("UPDATE schedules SET next_fire_at = $next, last_fire_at = $last, last_job_id = $job WHERE id = $id")
+            ctx.Cmd("UPDATE schedules SET next_fire_at = $next, last_fire_at = $last, last_job_id = $job, last_workflow_id = $workflow WHERE id = $id")
                 .Set("$next", nextFireAt is { } n ? Ms(n) : null).Set("$last", lastFireAt is { } l ? Ms(l) : null).Set("$job", lastJobId?.ToString())
-                .Set("$id", s.Id.ToString()).ExecuteNonQuery();
+                .Set("$workflow", lastWorkflowId?.ToString()).Set("$id", s.Id.ToString()).ExecuteNonQuery();
             return ValueTask.CompletedTask;
         }
     }

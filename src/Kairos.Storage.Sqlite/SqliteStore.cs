@@ -55,6 +55,7 @@ public sealed class SqliteStore : IKairosStore
         Webhooks = new SqliteWebhookStore(this);
         KeyRing = new SqliteKeyRingStore(this);
         Workflows = new SqliteWorkflowStore(this);
+        WorkflowTemplates = new SqliteWorkflowTemplateStore(this);
         Monitors = new SqliteMonitorStore(this);
         Metrics = new SqliteMetricsStore(this);
     }
@@ -78,6 +79,7 @@ public sealed class SqliteStore : IKairosStore
     public IWebhookStore Webhooks { get; }
     public IKeyRingStore KeyRing { get; }
     public IWorkflowStore Workflows { get; }
+    public IWorkflowTemplateStore WorkflowTemplates { get; }
     public IMonitorStore Monitors { get; }
     public IMetricsStore Metrics { get; }
 

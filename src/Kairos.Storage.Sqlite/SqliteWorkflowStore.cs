@@ -20,57 +20,61 @@ internal sealed class SqliteWorkflowStore(SqliteStore store) : IWorkflowStore
 
     public Task<Workflow> CreateAsync(CreateWorkflowParams p, CancellationToken cancellationToken)
     {
+        var order = WorkflowGraph.TopologicalOrder(p.Definition.Steps);
+        return store.WriteAsync(ctx => Create(ctx, p, order), cancellationToken);
+    }
+
+    /// <summary>Creates the workflow and its jobs inside the caller's write (a schedule's firing, or <see cref="CreateAsync"/>).</summary>
+    internal static Workflow Create(WriteContext ctx, CreateWorkflowParams p, int[]? order = null)
+    {
         var steps = p.Definition.Steps;
-        var order = WorkflowGraph.TopologicalOrder(steps);
-        return store.WriteAsync(ctx =>
+        order ??= WorkflowGraph.TopologicalOrder(steps);
+        var org = p.OrganizationId.ToString();
+        var now = ctx.Now;
+        var nowMs = Ms(now);
+        var id = Ids.New(ctx.Time);
+        ctx.Cmd("INSERT INTO workflows (id, organization_id, name, steps_total, unfinished_steps, schedule_id, created_at, updated_at) " +
+                "VALUES ($id, $org, $name, $n, $n, $schedule, $now, $now)")
+            .Set("$id", id.ToString()).Set("$org", org).Set("$name", p.Definition.Name).Set("$n", steps.Count)
+            .Set("$schedule", p.ScheduleId?.ToString()).Set("$now", nowMs).ExecuteNonQuery();
+        var jobIds = new Dictionary<string, Guid>(StringComparer.Ordinal);
+        var insertJob = ctx.Cmd(
+            "INSERT INTO jobs (id, organization_id, queue, type, payload, priority, state, run_at, max_attempts, timeout_ms, tags, created_at, workflow_id, workflow_step) " +
+            "VALUES ($id, $org, $queue, $type, $payload, $priority, $state, $now, $max_attempts, $timeout_ms, $tags, $now, $workflow, $step) RETURNING seq");
+        var insertTag = ctx.Cmd("INSERT OR IGNORE INTO job_tags (organization_id, tag, job_seq) VALUES ($org, $tag, $seq)");
+        var insertStep = ctx.Cmd(
+            "INSERT INTO workflow_steps (workflow_id, step_id, organization_id, position, depends_on, continue_on_failure, unfinished_parents, job_id) " +
+            "VALUES ($workflow, $step, $org, $position, $depends_on, $cof, $waiting, $job)");
+        var insertEdge = ctx.Cmd("INSERT INTO workflow_edges (parent_job_id, child_job_id) VALUES ($parent, $child)");
+        foreach (var i in order)
         {
-            var org = p.OrganizationId.ToString();
-            var now = ctx.Now;
-            var nowMs = Ms(now);
-            var id = Ids.New(ctx.Time);
-            ctx.Cmd("INSERT INTO workflows (id, organization_id, name, steps_total, unfinished_steps, schedule_id, created_at, updated_at) " +
-                    "VALUES ($id, $org, $name, $n, $n, $schedule, $now, $now)")
-                .Set("$id", id.ToString()).Set("$org", org).Set("$name", p.Definition.Name).Set("$n", steps.Count)
-                .Set("$schedule", p.ScheduleId?.ToString()).Set("$now", nowMs).ExecuteNonQuery();
-            var jobIds = new Dictionary<string, Guid>(StringComparer.Ordinal);
-            var insertJob = ctx.Cmd(
-                "INSERT INTO jobs (id, organization_id, queue, type, payload, priority, state, run_at, max_attempts, timeout_ms, tags, created_at, workflow_id, workflow_step) " +
-                "VALUES ($id, $org, $queue, $type, $payload, $priority, $state, $now, $max_attempts, $timeout_ms, $tags, $now, $workflow, $step) RETURNING seq");
-            var insertTag = ctx.Cmd("INSERT OR IGNORE INTO job_tags (organization_id, tag, job_seq) VALUES ($org, $tag, $seq)");
-            var insertStep = ctx.Cmd(
-                "INSERT INTO workflow_steps (workflow_id, step_id, organization_id, position, depends_on, continue_on_failure, unfinished_parents, job_id) " +
-                "VALUES ($workflow, $step, $org, $position, $depends_on, $cof, $waiting, $job)");
-            var insertEdge = ctx.Cmd("INSERT INTO workflow_edges (parent_job_id, child_job_id) VALUES ($parent, $child)");
-            foreach (var i in order)
+            var step = steps[i];
+            var job = step.Job;
+            var queue = SqliteQueueStore.Ensure(ctx, org, job.Queue);
+            var jobId = Ids.New(ctx.Time);
+            jobIds[step.Id] = jobId;
+            var seq = (long)insertJob.Set("$id", jobId.ToString()).Set("$org", org).Set("$queue", job.Queue).Set("$type", job.Type)
+                .Set("$payload", job.Payload).Set("$priority", job.Priority).Set("$state", WorkflowRules.Initial(step).ToWire()).Set("$now", nowMs)
+                .Set("$max_attempts", job.MaxAttempts ?? queue.DefaultMaxAttempts ?? RetryPolicy.DefaultMaxAttempts)
+                .Set("$timeout_ms", job.TimeoutMs ?? queue.DefaultTimeoutMs).Set("$tags", TagsJson(job.Tags))
+                .Set("$workflow", id.ToString()).Set("$step", step.Id).ExecuteScalar()!;
+            foreach (var tag in job.Tags) insertTag.Set("$org", org).Set("$tag", tag).Set("$seq", seq).ExecuteNonQuery();
+            insertStep.Set("$workflow", id.ToString()).Set("$step", step.Id).Set("$org", org).Set("$position", i)
+                .Set("$depends_on", WorkflowRows.DependsOnJson(step)).Set("$cof", step.ContinueOnFailure ? 1 : 0)
+                .Set("$waiting", step.DependsOn.Count).Set("$job", jobId.ToString()).ExecuteNonQuery();
+            foreach (var parent in step.DependsOn)
             {
-                var step = steps[i];
-                var job = step.Job;
-                var queue = SqliteQueueStore.Ensure(ctx, org, job.Queue);
-                var jobId = Ids.New(ctx.Time);
-                jobIds[step.Id] = jobId;
-                var seq = (long)insertJob.Set("$id", jobId.ToString()).Set("$org", org).Set("$queue", job.Queue).Set("$type", job.Type)
-                    .Set("$payload", job.Payload).Set("$priority", job.Priority).Set("$state", WorkflowRules.Initial(step).ToWire()).Set("$now", nowMs)
-                    .Set("$max_attempts", job.MaxAttempts ?? queue.DefaultMaxAttempts ?? RetryPolicy.DefaultMaxAttempts)
-                    .Set("$timeout_ms", job.TimeoutMs ?? queue.DefaultTimeoutMs).Set("$tags", TagsJson(job.Tags))
-                    .Set("$workflow", id.ToString()).Set("$step", step.Id).ExecuteScalar()!;
-                foreach (var tag in job.Tags) insertTag.Set("$org", org).Set("$tag", tag).Set("$seq", seq).ExecuteNonQuery();
-                insertStep.Set("$workflow", id.ToString()).Set("$step", step.Id).Set("$org", org).Set("$position", i)
-                    .Set("$depends_on", WorkflowRows.DependsOnJson(step)).Set("$cof", step.ContinueOnFailure ? 1 : 0)
-                    .Set("$waiting", step.DependsOn.Count).Set("$job", jobId.ToString()).ExecuteNonQuery();
-                foreach (var parent in step.DependsOn)
-                {
-                    insertEdge.Set("$parent", jobIds[parent].ToString()).Set("$child", jobId.ToString()).ExecuteNonQuery();
-                }
+                insertEdge.Set("$parent", jobIds[parent].ToString()).Set("$child", jobId.ToString()).ExecuteNonQuery();
             }
-            return Load(ctx.Connection, org, id)!;
-        }, cancellationToken);
+        }
+        return Load(ctx.Connection, org, id)!;
     }
 
     public Task<Workflow?> GetAsync(WorkflowParams p, CancellationToken cancellationToken) =>
         store.ReadAsync(c => Load(c, p.OrganizationId.ToString(), p.WorkflowId), cancellationToken);
 
     /// <summary>The workflow with its steps and their jobs, read on the given connection.</summary>
-    private static Workflow? Load(SqliteConnection c, string org, Guid id)
+    internal static Workflow? Load(SqliteConnection c, string org, Guid id)
     {
         Workflow w;
         using (var cmd = c.CreateCommand())
@@ -120,25 +124,28 @@ internal sealed class SqliteWorkflowStore(SqliteStore store) : IWorkflowStore
     }
 
     public Task<WorkflowCommandResult?> CancelAsync(WorkflowParams p, CancellationToken cancellationToken) =>
-        store.WriteAsync<WorkflowCommandResult?>(ctx =>
+        store.WriteAsync(ctx => Cancel(ctx, p), cancellationToken);
+
+    /// <summary>Cancels the workflow's unfinished steps inside the caller's write (a schedule's replace, or <see cref="CancelAsync"/>).</summary>
+    internal static WorkflowCommandResult? Cancel(WriteContext ctx, WorkflowParams p)
+    {
+        var org = p.OrganizationId.ToString();
+        if (Load(ctx.Connection, org, p.WorkflowId) is not { } w) return null;
+        if (w.State != WorkflowState.Running) return new WorkflowCommandResult(false, w, []);
+        var changes = new List<JobChange>();
+        var cancelled = 0;
+        foreach (var step in w.Steps)
         {
-            var org = p.OrganizationId.ToString();
-            if (Load(ctx.Connection, org, p.WorkflowId) is not { } w) return null;
-            if (w.State != WorkflowState.Running) return new WorkflowCommandResult(false, w, []);
-            var changes = new List<JobChange>();
-            var cancelled = 0;
-            foreach (var step in w.Steps)
-            {
-                if (step.Job is not { } job || job.State.IsTerminal()) continue;
-                var result = SqliteJobStore.CancelInWorkflow(ctx, p.OrganizationId, job.Id);
-                if (result.Change is not { } change) continue;
-                changes.Add(change);
-                if (change.To == JobState.Cancelled) cancelled++;
-            }
-            var outcome = Count(ctx, p.WorkflowId, finished: cancelled, failed: 0, cancelled: cancelled, cancelRequested: true);
-            if (outcome is not null && changes.Count > 0) changes[^1] = changes[^1] with { WorkflowOutcome = outcome };
-            return new WorkflowCommandResult(true, Load(ctx.Connection, org, p.WorkflowId)!, changes);
-        }, cancellationToken);
+            if (step.Job is not { } job || job.State.IsTerminal()) continue;
+            var result = SqliteJobStore.CancelInWorkflow(ctx, p.OrganizationId, job.Id);
+            if (result.Change is not { } change) continue;
+            changes.Add(change);
+            if (change.To == JobState.Cancelled) cancelled++;
+        }
+        var outcome = Count(ctx, p.WorkflowId, finished: cancelled, failed: 0, cancelled: cancelled, cancelRequested: true);
+        if (outcome is not null && changes.Count > 0) changes[^1] = changes[^1] with { WorkflowOutcome = outcome };
+        return new WorkflowCommandResult(true, Load(ctx.Connection, org, p.WorkflowId)!, changes);
+    }
 
     public Task<WorkflowCommandResult?> RetryAsync(WorkflowParams p, CancellationToken cancellationToken) =>
         store.WriteAsync<WorkflowCommandResult?>(ctx =>

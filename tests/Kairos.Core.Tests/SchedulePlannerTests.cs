@@ -111,11 +111,42 @@ public class SchedulePlannerTests
             });
         }
 
-        public ValueTask RecordRunAsync(long run, Guid? jobId, bool skipped, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+        /// <summary>Workflow instances by id with their derived state (a workflow schedule's runs).</summary>
+        public Dictionary<Guid, Kairos.Core.Workflows.WorkflowState> Workflows { get; } = [];
 
-        public ValueTask SaveAsync(DateTimeOffset? nextFireAt, DateTimeOffset? lastFireAt, Guid? lastJobId, CancellationToken cancellationToken)
+        public ValueTask<Kairos.Core.Workflows.WorkflowTemplate?> WorkflowTemplateAsync(string name, CancellationToken cancellationToken) =>
+            ValueTask.FromResult<Kairos.Core.Workflows.WorkflowTemplate?>(new Kairos.Core.Workflows.WorkflowTemplate
+            {
+                Id = Guid.Empty, OrganizationId = Guid.Empty, Name = name, CreatedAt = Time.GetUtcNow(), UpdatedAt = Time.GetUtcNow(),
+                Steps = [new Kairos.Core.Workflows.WorkflowTemplateStep { Id = "only", Job = new JobTemplate { Queue = "q", Type = "t" } }],
+            });
+
+        public ValueTask<Kairos.Core.Workflows.WorkflowState?> WorkflowStateAsync(Guid workflowId, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(Workflows.TryGetValue(workflowId, out var s) ? s : (Kairos.Core.Workflows.WorkflowState?)null);
+
+        public ValueTask<IReadOnlyList<JobChange>> CancelWorkflowAsync(Guid workflowId, CancellationToken cancellationToken)
         {
-            Schedule = Schedule with { NextFireAt = nextFireAt, LastFireAt = lastFireAt, LastJobId = lastJobId };
+            if (Workflows[workflowId] != Kairos.Core.Workflows.WorkflowState.Running) return ValueTask.FromResult<IReadOnlyList<JobChange>>([]);
+            Workflows[workflowId] = Kairos.Core.Workflows.WorkflowState.Cancelled;
+            return ValueTask.FromResult<IReadOnlyList<JobChange>>([new JobChange(Guid.Empty, workflowId, "q", "t", JobState.Queued, JobState.Cancelled, 0)]);
+        }
+
+        public ValueTask<Kairos.Core.Workflows.Workflow> CreateWorkflowAsync(Kairos.Core.Workflows.WorkflowDefinition definition, CancellationToken cancellationToken)
+        {
+            var id = Ids.New(Time);
+            Workflows[id] = Kairos.Core.Workflows.WorkflowState.Running;
+            return ValueTask.FromResult(new Kairos.Core.Workflows.Workflow
+            {
+                Id = id, OrganizationId = Guid.Empty, Name = definition.Name, StepsTotal = definition.Steps.Count, UnfinishedSteps = definition.Steps.Count,
+                ScheduleId = Schedule.Id, CreatedAt = Time.GetUtcNow(), UpdatedAt = Time.GetUtcNow(),
+            });
+        }
+
+        public ValueTask RecordRunAsync(long run, Guid? jobId, Guid? workflowId, bool skipped, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask SaveAsync(DateTimeOffset? nextFireAt, DateTimeOffset? lastFireAt, Guid? lastJobId, Guid? lastWorkflowId, CancellationToken cancellationToken)
+        {
+            Schedule = Schedule with { NextFireAt = nextFireAt, LastFireAt = lastFireAt, LastJobId = lastJobId, LastWorkflowId = lastWorkflowId };
             return ValueTask.CompletedTask;
         }
     }
@@ -330,7 +361,7 @@ public class SchedulePlannerTests
         var d = Every(TimeSpan.FromMinutes(1));
         var s = new Schedule { Id = Guid.NewGuid(), OrganizationId = Guid.Empty, Definition = d, NextFireAt = Monday, CreatedAt = Monday, UpdatedAt = Monday };
         var now = Monday.AddSeconds(30);
-        Assert.Equal(Monday, SchedulePlanner.Reschedule(s, d with { JitterMs = 5, Job = d.Job with { Priority = 3 } }, now));
+        Assert.Equal(Monday, SchedulePlanner.Reschedule(s, d with { JitterMs = 5, Job = d.Job! with { Priority = 3 } }, now));
         Assert.Equal(Monday.AddHours(1), SchedulePlanner.Reschedule(s, d with { EveryMs = 3_600_000 }, now));
         Assert.Equal(Monday.AddHours(8), SchedulePlanner.Reschedule(s, d with { EveryMs = null, Cron = "0 9 * * *", TimeZone = "Europe/Berlin" }, now));
     }

@@ -27,15 +27,6 @@ public sealed class SchedulesApiTests() : ApiTest(fakeTime: true)
 
     private EventBus.Subscription Subscribe() => Factory.Services.GetRequiredService<EventBus>().Subscribe(Organizations.Default);
 
-    private static async Task<DomainEvent> NextEventAsync(EventBus.Subscription sub, string type, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var e = await sub.Reader.ReadAsync(cancellationToken);
-            if (e.Type == type) return e;
-        }
-    }
-
     [Fact]
     public async Task A_schedule_is_created_read_listed_replaced_patched_and_deleted()
     {
@@ -196,7 +187,7 @@ public sealed class SchedulesApiTests() : ApiTest(fakeTime: true)
         var fired = (ScheduleFiredData)(await NextEventAsync(sub, "schedule.fired", deadline.Token)).Data;
         Assert.Equal(new DateTimeOffset(2031, 3, 14, 9, 27, 0, TimeSpan.Zero), fired.FireTime);
         Assert.False(fired.Late);
-        var job = await GetJobAsync(fired.JobId.ToString());
+        var job = await GetJobAsync(fired.JobId!.Value.ToString());
         Assert.Equal("report.build", job.Str("type"));
 
         // Ten minutes pass at once (a stalled server): the nine fire times before the last minute are misfires, and

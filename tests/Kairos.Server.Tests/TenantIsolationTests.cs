@@ -25,14 +25,14 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         string OrgId, string OrgName, string JobId, string LeaseToken, string Queue, string WorkerId, string WorkerName, string KeyId,
         string KeyName, string KeyPrefix, string MemberId, string MemberEmail, string InviteId, string InviteEmail, string AuditId, string Payload,
         string Schedule, string ScheduleId, string Monitor, string MonitorId, string MonitorPingKey, string WorkflowId, string Channel, string ChannelHost,
-        string Rule, string IncidentId, string WindowId, string WebhookId, string WebhookHost, string DeliveryId)
+        string Rule, string IncidentId, string WindowId, string WebhookId, string WebhookHost, string DeliveryId, string Template)
     {
         /// <summary>Everything of A that B must never see.</summary>
         public IEnumerable<string> Secrets =>
         [
             OrgId, OrgName, JobId, LeaseToken, Queue, WorkerId, WorkerName, KeyId, KeyName, KeyPrefix, MemberId, MemberEmail, InviteId, InviteEmail,
             AuditId, Payload, Schedule, ScheduleId, Monitor, MonitorId, MonitorPingKey, WorkflowId, Channel, ChannelHost, Rule, IncidentId, WindowId,
-            WebhookId, WebhookHost, DeliveryId,
+            WebhookId, WebhookHost, DeliveryId, Template,
         ];
     }
 
@@ -50,6 +50,7 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         ["schedules/{name}"] = a => a.Schedule,
         ["monitors/{name}"] = a => a.Monitor,
         ["workflows/{id}"] = a => a.WorkflowId,
+        ["workflow-templates/{name}"] = a => a.Template,
         ["alert-channels/{name}"] = a => a.Channel,
         ["alert-rules/{name}"] = a => a.Rule,
         ["incidents/{id}"] = a => a.IncidentId,
@@ -85,6 +86,7 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         ["PatchSchedule"] = _ => new { cron = "5 * * * *" },
         ["PauseSchedule"] = _ => new { reason = "paused by b" },
         ["CreateWorkflow"] = _ => new { name = "b-workflow", steps = new[] { new { id = "b", job = new { queue = "b-queue", type = "b.step" } } } },
+        ["PutWorkflowTemplate"] = _ => new { steps = new[] { new { id = "b", job = new { queue = "b-queue", type = "b.step" } } } },
         ["BulkRetryJobs"] = a => new { ids = new[] { a.JobId } },
         ["BulkCancelJobs"] = a => new { ids = new[] { a.JobId } },
         ["BulkDeleteJobs"] = a => new { ids = new[] { a.JobId } },
@@ -121,6 +123,7 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         ["CreateMonitor"] = [HttpStatusCode.Created],
         ["RegenerateOrganizationPingKey"] = [HttpStatusCode.OK],
         ["CreateWorkflow"] = [HttpStatusCode.Created],
+        ["PutWorkflowTemplate"] = [HttpStatusCode.Created],
         ["CreateJob"] = [HttpStatusCode.Created],
         ["CreateJobs"] = [HttpStatusCode.Created],
         ["RegisterWorker"] = [HttpStatusCode.Created],
@@ -258,6 +261,10 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
             name = "alpha-workflow-7c1e",
             steps = new object[] { new { id = "first", job = new { queue, type = "alpha.step" } }, new { id = "second", job = new { queue, type = "alpha.step" }, depends_on = new[] { "first" } } },
         }).Expect(HttpStatusCode.Created);
+        await Admin.PutJsonAsync("/api/v1/workflow-templates/alpha-template-7c1e", new
+        {
+            steps = new object[] { new { id = "first", job = new { queue, type = "alpha.step" } }, new { id = "second", job = new { queue, type = "alpha.step" }, depends_on = new[] { "first" } } },
+        }).Expect(HttpStatusCode.Created);
         var audit = (await Admin.GetAsync("/api/v1/audit?action=api_key.create").Expect(HttpStatusCode.OK)).GetProperty("items")[0].Str("id");
         await Admin.PostJsonAsync("/api/v1/alert-channels", new { name = "alpha-channel-7c1e", kind = "webhook", config = new { url = "https://alpha-hook-7c1e.example.com/x" } })
             .Expect(HttpStatusCode.Created);
@@ -274,7 +281,7 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
             key.Str("id"), "alpha-key-7c1e", key.Str("prefix"), member.UserId, "alpha-member-7c1e@example.com", invite.Str("id"),
             "alpha-invite-7c1e@example.com", audit, "alpha-payload-7c1e", "alpha-schedule-7c1e", schedule.Str("id"),
             "alpha-monitor-7c1e", monitor.Str("id"), monitor.Str("ping_key"), workflow.Str("id"), "alpha-channel-7c1e", "alpha-hook-7c1e",
-            "alpha-rule-7c1e", incident.Incident.Id.ToString(), window.Str("id"), webhook.Str("id"), "alpha-webhook-7c1e", delivery.Str("id"));
+            "alpha-rule-7c1e", incident.Incident.Id.ToString(), window.Str("id"), webhook.Str("id"), "alpha-webhook-7c1e", delivery.Str("id"), "alpha-template-7c1e");
     }
 
     /// <summary>An admin key of a second organization, made by a user who owns both (the owner switches to B and back).</summary>
@@ -415,6 +422,10 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         Assert.Equal("running", workflow.Str("state"));
         Assert.False(workflow.GetProperty("cancel_requested").GetBoolean());
         Assert.Equal(2, workflow.GetProperty("unfinished_steps").GetInt32());
+        var template = await Admin.GetAsync($"/api/v1/workflow-templates/{a.Template}").Expect(HttpStatusCode.OK);
+        Assert.Equal(["first", "second"], template.GetProperty("steps").EnumerateArray().Select(s => s.Str("id")));
+        // B's run of A's template's name made nothing in A.
+        Assert.Equal(0, (await Admin.GetAsync($"/api/v1/workflows?name={a.Template}").Expect(HttpStatusCode.OK)).GetProperty("items").GetArrayLength());
         var channel = await Admin.GetAsync($"/api/v1/alert-channels/{a.Channel}").Expect(HttpStatusCode.OK);
         Assert.Equal("https://alpha-hook-7c1e.example.com/x", channel.GetProperty("config").Str("url"));
         Assert.Equal("schedule_misfire", (await Admin.GetAsync($"/api/v1/alert-rules/{a.Rule}").Expect(HttpStatusCode.OK)).Str("kind"));

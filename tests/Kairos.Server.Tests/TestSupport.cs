@@ -135,6 +135,16 @@ public abstract class ApiTest : IAsyncLifetime
     /// <summary>Bounds every wait of a test: a hang fails the test instead of the run.</summary>
     protected static CancellationTokenSource Deadline(int seconds = 15) => new(TimeSpan.FromSeconds(seconds));
 
+    /// <summary>The next event of <paramref name="type"/> on the subscription (the others are passed over).</summary>
+    protected static async Task<Kairos.Core.Events.DomainEvent> NextEventAsync(Kairos.Core.Events.EventBus.Subscription sub, string type, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var e = await sub.Reader.ReadAsync(cancellationToken);
+            if (e.Type == type) return e;
+        }
+    }
+
     public Task InitializeAsync()
     {
         Admin = Client(KairosFactory.AdminKey);

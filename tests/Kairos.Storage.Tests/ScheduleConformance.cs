@@ -48,8 +48,8 @@ public abstract partial class StoreConformance
         Assert.Equal(Start, created.CreatedAt);
         Assert.Equal(CatchUpPolicy.All, created.Definition.CatchUp);
         Assert.Equal(3, created.Definition.CatchUpLimit);
-        AssertJsonEqual("""{"kind":"daily"}""", created.Definition.Job.Payload);
-        Assert.Equal(["scheduled"], created.Definition.Job.Tags);
+        AssertJsonEqual("""{"kind":"daily"}""", created.Definition.Job!.Payload);
+        Assert.Equal(["scheduled"], created.Definition.Job!.Tags);
 
         Assert.Null(await Store.Schedules.CreateAsync(new CreateScheduleParams(OrgA, EveryMinute("b-report")), None));
         await CreateScheduleAsync(EveryMinute("a-cleanup") with { Cron = "0 9 * * 1-5", EveryMs = null, TimeZone = "Europe/Berlin" });
@@ -74,9 +74,9 @@ public abstract partial class StoreConformance
 
         // A change of the template keeps the next fire time; a change of the timing computes it anew from now.
         Time.Advance(TimeSpan.FromSeconds(30));
-        var kept = await Store.Schedules.UpdateAsync(new UpdateScheduleParams(OrgA, created.Definition with { Job = created.Definition.Job with { Priority = 9 } }), None);
+        var kept = await Store.Schedules.UpdateAsync(new UpdateScheduleParams(OrgA, created.Definition with { Job = created.Definition.Job! with { Priority = 9 } }), None);
         Assert.NotNull(kept);
-        Assert.Equal(9, kept.Definition.Job.Priority);
+        Assert.Equal(9, kept.Definition.Job!.Priority);
         Assert.Equal(Start, kept.NextFireAt);
         Assert.Equal(Start.AddSeconds(30), kept.UpdatedAt);
         var moved = await Store.Schedules.UpdateAsync(new UpdateScheduleParams(OrgA, kept.Definition with { EveryMs = 3_600_000 }), None);

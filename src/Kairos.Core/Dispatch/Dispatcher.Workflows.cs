@@ -15,6 +15,13 @@ public sealed partial class Dispatcher
     public async Task<Workflow> CreateWorkflowAsync(CreateWorkflowParams p, CancellationToken cancellationToken)
     {
         var workflow = await store.Workflows.CreateAsync(p, cancellationToken);
+        AnnounceCreated(workflow);
+        return workflow;
+    }
+
+    /// <summary>Announces a workflow created (here or by a schedule's firing): <c>workflow.created</c>, its jobs' <c>job.enqueued</c>, and wakes fetchers.</summary>
+    public void AnnounceCreated(Workflow workflow)
+    {
         events.Publish("workflow.created", workflow.OrganizationId, Data(workflow));
         var wake = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var step in workflow.Steps)
@@ -24,7 +31,6 @@ public sealed partial class Dispatcher
             if (job.State == JobState.Queued) wake[job.Queue] = wake.GetValueOrDefault(job.Queue) + 1;
         }
         foreach (var (queue, count) in wake) Wake(workflow.OrganizationId, queue, count);
-        return workflow;
     }
 
     /// <summary>Cancels a workflow's unfinished steps; null when unknown.</summary>

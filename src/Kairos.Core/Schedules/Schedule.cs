@@ -26,10 +26,11 @@ public enum CatchUpPolicy
     All,
 }
 
-/// <summary>The kind of work a schedule starts. Jobs today; a workflow template will be the second kind.</summary>
+/// <summary>The kind of work a schedule starts: a job, or a workflow instance of a stored workflow template.</summary>
 public enum TemplateKind
 {
     Job,
+    Workflow,
 }
 
 /// <summary>The job a schedule enqueues each time it fires.</summary>
@@ -43,6 +44,18 @@ public sealed record JobTemplate
     public int? MaxAttempts { get; init; }
     public int? TimeoutMs { get; init; }
     public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>The template of a validated job (its run time and unique key are not kept).</summary>
+    public static JobTemplate From(NewJob job) => new()
+    {
+        Queue = job.Queue,
+        Type = job.Type,
+        Payload = job.Payload,
+        Priority = job.Priority,
+        MaxAttempts = job.MaxAttempts,
+        TimeoutMs = job.TimeoutMs,
+        Tags = job.Tags,
+    };
 
     /// <summary>The job of one run.</summary>
     public NewJob ToNewJob(DateTimeOffset runAt, string? uniqueKey) => new()
@@ -111,8 +124,12 @@ public sealed record ScheduleDefinition
     public long? EveryMs { get; init; }
     /// <summary>The IANA time zone the cron expression is read in.</summary>
     public string TimeZone { get; init; } = "UTC";
-    public TemplateKind TemplateKind { get; init; } = TemplateKind.Job;
-    public required JobTemplate Job { get; init; }
+    /// <summary>Derived: <see cref="TemplateKind.Workflow"/> when <see cref="Workflow"/> is set, else <see cref="TemplateKind.Job"/>.</summary>
+    public TemplateKind TemplateKind => Workflow is not null ? TemplateKind.Workflow : TemplateKind.Job;
+    /// <summary>The job each run enqueues (a job schedule); null for a workflow schedule.</summary>
+    public JobTemplate? Job { get; init; }
+    /// <summary>The name of the organization's workflow template each run instantiates (a workflow schedule); null for a job schedule.</summary>
+    public string? Workflow { get; init; }
     public OverlapPolicy Overlap { get; init; } = OverlapPolicy.Allow;
     public CatchUpPolicy CatchUp { get; init; } = CatchUpPolicy.Once;
     /// <summary>With <see cref="CatchUpPolicy.All"/>: at most this many missed fire times run after a downtime.</summary>
@@ -123,6 +140,17 @@ public sealed record ScheduleDefinition
     public DateTimeOffset? StartAt { get; init; }
     /// <summary>No fire time after this.</summary>
     public DateTimeOffset? EndAt { get; init; }
+
+    /// <summary>The stored template: the job template's JSON, or <c>{"workflow": NAME}</c>.</summary>
+    public string TemplateJson() => Workflow is { } name
+        ? JsonSerializer.Serialize(new Dictionary<string, string> { ["workflow"] = name })
+        : (Job ?? throw new InvalidOperationException("A schedule needs a job or a workflow template.")).ToJson();
+
+    /// <summary>The definition's template read back from its stored kind and JSON.</summary>
+    public static (JobTemplate? Job, string? Workflow) ReadTemplate(string kind, string json) =>
+        ScheduleNames.ParseTemplateKind(kind) == TemplateKind.Workflow
+            ? (null, JsonDocument.Parse(json).RootElement.GetProperty("workflow").GetString())
+            : (JobTemplate.FromJson(json), null);
 
     /// <summary>True when <paramref name="other"/> fires at other times (cron, interval, zone, start or end differ).</summary>
     public bool TimingDiffers(ScheduleDefinition other) =>
@@ -141,8 +169,10 @@ public sealed record Schedule
     public DateTimeOffset? NextFireAt { get; init; }
     /// <summary>The latest fire time that ran (or was skipped by the overlap policy).</summary>
     public DateTimeOffset? LastFireAt { get; init; }
-    /// <summary>The job of the latest run, scheduled or triggered: the "previous run" of the overlap policy.</summary>
+    /// <summary>The job of the latest run, scheduled or triggered: the "previous run" of the overlap policy (job schedules).</summary>
     public Guid? LastJobId { get; init; }
+    /// <summary>The workflow instance of the latest run: the "previous run" of the overlap policy (workflow schedules).</summary>
+    public Guid? LastWorkflowId { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
 
@@ -154,9 +184,12 @@ public sealed record Schedule
 /// <param name="FireTime">The fire time it ran for (for a manual trigger: when it was triggered).</param>
 /// <param name="Manual">Started by a trigger, not by the schedule.</param>
 /// <param name="Skipped">The overlap policy skipped it: no job.</param>
-/// <param name="JobId">The job it enqueued.</param>
+/// <param name="JobId">The job it enqueued (a job schedule).</param>
 /// <param name="Job">That job as it is now; null when skipped or since deleted.</param>
-public sealed record ScheduleRun(long Id, DateTimeOffset FireTime, bool Manual, bool Skipped, Guid? JobId, DateTimeOffset CreatedAt, Job? Job);
+/// <param name="WorkflowId">The workflow instance it created (a workflow schedule).</param>
+/// <param name="Workflow">That workflow as it is now (without steps); null when skipped.</param>
+public sealed record ScheduleRun(long Id, DateTimeOffset FireTime, bool Manual, bool Skipped, Guid? JobId, DateTimeOffset CreatedAt, Job? Job,
+    Guid? WorkflowId = null, Workflows.Workflow? Workflow = null);
 
 /// <summary>Wire and storage names of the schedule enums.</summary>
 public static class ScheduleNames
@@ -180,6 +213,7 @@ public static class ScheduleNames
     public static string ToWire(this TemplateKind k) => k switch
     {
         TemplateKind.Job => "job",
+        TemplateKind.Workflow => "workflow",
         _ => throw new ArgumentOutOfRangeException(nameof(k)),
     };
 
@@ -188,7 +222,12 @@ public static class ScheduleNames
 
     public static OverlapPolicy ParseOverlap(string s) => TryParse<OverlapPolicy>(s, out var p) ? p : throw new FormatException($"Unknown overlap policy '{s}'.");
     public static CatchUpPolicy ParseCatchUp(string s) => TryParse<CatchUpPolicy>(s, out var p) ? p : throw new FormatException($"Unknown catch-up policy '{s}'.");
-    public static TemplateKind ParseTemplateKind(string s) => s == "job" ? TemplateKind.Job : throw new FormatException($"Unknown template kind '{s}'.");
+    public static TemplateKind ParseTemplateKind(string s) => s switch
+    {
+        "job" => TemplateKind.Job,
+        "workflow" => TemplateKind.Workflow,
+        _ => throw new FormatException($"Unknown template kind '{s}'."),
+    };
 
     private static bool TryParse<T>(string? s, out T value) where T : struct, Enum
     {

@@ -154,9 +154,15 @@ public static class SchedulePlanner
     /// The overlap policy applied to the previous run: <paramref name="previous"/> is its job's state, or null when there
     /// is none (first run, or its job was deleted). A finished previous run never stands in the way.
     /// </summary>
-    public static OverlapDecision Overlap(OverlapPolicy policy, JobState? previous)
+    public static OverlapDecision Overlap(OverlapPolicy policy, JobState? previous) => Overlap(policy, unfinished: previous is { } s && !s.IsTerminal());
+
+    /// <summary>The overlap policy for a workflow schedule: <paramref name="previous"/> is the previous instance's derived state, or null when there is none.</summary>
+    public static OverlapDecision Overlap(OverlapPolicy policy, Workflows.WorkflowState? previous) =>
+        Overlap(policy, unfinished: previous == Workflows.WorkflowState.Running);
+
+    private static OverlapDecision Overlap(OverlapPolicy policy, bool unfinished)
     {
-        if (previous is not { } state || state.IsTerminal()) return OverlapDecision.Fire;
+        if (!unfinished) return OverlapDecision.Fire;
         return policy switch
         {
             OverlapPolicy.Skip => OverlapDecision.Skip,

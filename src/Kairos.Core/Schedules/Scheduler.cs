@@ -4,8 +4,12 @@ using Kairos.Core.Storage;
 
 namespace Kairos.Core.Schedules;
 
-/// <summary>The data of <c>schedule.fired</c>: a run was made for a fire time (or by a trigger).</summary>
-public sealed record ScheduleFiredData(string Schedule, Guid ScheduleId, DateTimeOffset FireTime, Guid JobId, DateTimeOffset RunAt, bool Manual, bool Late, Guid? ReplacedJobId);
+/// <summary>
+/// The data of <c>schedule.fired</c>: a run was made for a fire time (or by a trigger): a job (<c>job_id</c>), or a
+/// workflow instance (<c>workflow_id</c>; <c>replaced_workflow_id</c> when the replace policy cancelled the previous one).
+/// </summary>
+public sealed record ScheduleFiredData(string Schedule, Guid ScheduleId, DateTimeOffset FireTime, Guid? JobId, DateTimeOffset RunAt, bool Manual, bool Late,
+    Guid? ReplacedJobId, Guid? WorkflowId = null, Guid? ReplacedWorkflowId = null);
 
 /// <summary>The data of <c>schedule.skipped</c>: the overlap policy skipped a fire time while the previous run was unfinished.</summary>
 public sealed record ScheduleSkippedData(string Schedule, Guid ScheduleId, DateTimeOffset FireTime, string Reason);
@@ -129,9 +133,16 @@ public sealed class Scheduler(IKairosStore store, Dispatcher dispatcher, EventBu
                 events.Publish("schedule.fired", firing.OrganizationId,
                     new ScheduleFiredData(firing.Name, firing.ScheduleId, run.FireTime, job.Id, job.RunAt, run.Manual, run.Late, run.Replaced));
             }
+            else if (run.Workflow is { } workflow)
+            {
+                dispatcher.AnnounceCreated(workflow);
+                events.Publish("schedule.fired", firing.OrganizationId,
+                    new ScheduleFiredData(firing.Name, firing.ScheduleId, run.FireTime, null, run.FireTime, run.Manual, run.Late, null, workflow.Id, run.Replaced));
+            }
             else if (run.Skipped)
             {
-                events.Publish("schedule.skipped", firing.OrganizationId, new ScheduleSkippedData(firing.Name, firing.ScheduleId, run.FireTime, "overlap"));
+                events.Publish("schedule.skipped", firing.OrganizationId,
+                    new ScheduleSkippedData(firing.Name, firing.ScheduleId, run.FireTime, run.SkipReason ?? ScheduleFirings.SkippedForOverlap));
             }
         }
     }

@@ -23,6 +23,7 @@ public interface IKairosStore : IAsyncDisposable
     IWebhookStore Webhooks { get; }
     IKeyRingStore KeyRing { get; }
     IWorkflowStore Workflows { get; }
+    IWorkflowTemplateStore WorkflowTemplates { get; }
     IMonitorStore Monitors { get; }
     IMetricsStore Metrics { get; }
 

@@ -92,7 +92,10 @@ public sealed record ScheduleFiring(
     IReadOnlyList<JobChange> Cancelled,
     DateTimeOffset? NextFireAt);
 
-/// <summary>One run made by a firing: a job, or a fire time skipped by the overlap policy.</summary>
+/// <summary>One run made by a firing: a job, a workflow instance, or a fire time skipped (by the overlap policy, or for want of its workflow template).</summary>
 /// <param name="Late">A missed fire time run as catch-up.</param>
-/// <param name="Replaced">The previous run's job that the replace policy cancelled for this one.</param>
-public sealed record FiredRun(DateTimeOffset FireTime, bool Manual, Job? Job, bool Skipped, bool Late, Guid? Replaced);
+/// <param name="Replaced">The previous run's job (or workflow) that the replace policy cancelled for this one.</param>
+/// <param name="Workflow">The workflow instance it created, with its steps (a workflow schedule).</param>
+/// <param name="SkipReason"><c>overlap</c>, or <c>template_missing</c> when the workflow template is gone.</param>
+public sealed record FiredRun(DateTimeOffset FireTime, bool Manual, Job? Job, bool Skipped, bool Late, Guid? Replaced,
+    Workflows.Workflow? Workflow = null, string? SkipReason = null);

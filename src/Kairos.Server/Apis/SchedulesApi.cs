@@ -5,6 +5,7 @@ using Kairos.Core.Events;
 using Kairos.Core.Jobs;
 using Kairos.Core.Schedules;
 using Kairos.Core.Storage;
+using Kairos.Core.Workflows;
 using Kairos.Server.Audit;
 using Kairos.Server.Auth;
 using Kairos.Server.Http;
@@ -30,11 +31,18 @@ public sealed record ScheduleRequest(
     DateTimeOffset? StartAt,
     DateTimeOffset? EndAt,
     bool? Paused,
-    string? PauseReason);
+    string? PauseReason,
+    string? Workflow = null);
 
-public sealed record JobTemplateDto(string Queue, string Type, RawJson Payload, int Priority, int? MaxAttempts, int? TimeoutMs, IReadOnlyList<string> Tags);
+public sealed record JobTemplateDto(string Queue, string Type, RawJson Payload, int Priority, int? MaxAttempts, int? TimeoutMs, IReadOnlyList<string> Tags)
+{
+    public static JobTemplateDto From(JobTemplate j) => new(j.Queue, j.Type, new RawJson(j.Payload), j.Priority, j.MaxAttempts, j.TimeoutMs, j.Tags);
+}
 
-/// <summary>A schedule as the API shows it. <c>next_fire_at</c> is null while paused or after end_at.</summary>
+/// <summary>
+/// A schedule as the API shows it. <c>next_fire_at</c> is null while paused or after end_at. What it starts is
+/// <c>job</c> (a job template) or <c>workflow</c> (the name of a workflow template), the other one null.
+/// </summary>
 public sealed record ScheduleDto(
     Guid Id,
     string Name,
@@ -42,7 +50,7 @@ public sealed record ScheduleDto(
     long? EveryMs,
     string Timezone,
     string Description,
-    JobTemplateDto Job,
+    JobTemplateDto? Job,
     string Overlap,
     string CatchUp,
     int CatchUpLimit,
@@ -55,28 +63,29 @@ public sealed record ScheduleDto(
     DateTimeOffset? LastFireAt,
     Guid? LastJobId,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    string? Workflow,
+    Guid? LastWorkflowId)
 {
     public static ScheduleDto From(Schedule s)
     {
         var d = s.Definition;
-        var j = d.Job;
-        return new ScheduleDto(s.Id, d.Name, d.Cron, d.EveryMs, d.TimeZone, SchedulesApi.Describe(d.Cron, d.EveryMs),
-            new JobTemplateDto(j.Queue, j.Type, new RawJson(j.Payload), j.Priority, j.MaxAttempts, j.TimeoutMs, j.Tags),
+        return new ScheduleDto(s.Id, d.Name, d.Cron, d.EveryMs, d.TimeZone, SchedulesApi.Describe(d.Cron, d.EveryMs), d.Job is { } j ? JobTemplateDto.From(j) : null,
             d.Overlap.ToWire(), d.CatchUp.ToWire(), d.CatchUpLimit, d.JitterMs, d.StartAt, d.EndAt, s.Paused, s.PauseReason,
-            s.Paused ? null : s.NextFireAt, s.LastFireAt, s.LastJobId, s.CreatedAt, s.UpdatedAt);
+            s.Paused ? null : s.NextFireAt, s.LastFireAt, s.LastJobId, s.CreatedAt, s.UpdatedAt, d.Workflow, s.LastWorkflowId);
     }
 }
 
 public sealed record PauseScheduleRequest(string? Reason);
 
-/// <summary>A manual run: its fire time (now) and its job.</summary>
-public sealed record TriggerScheduleResponse(string Schedule, DateTimeOffset FireTime, JobDto Job);
+/// <summary>A manual run: its fire time (now) and its job, or its workflow instance (a workflow schedule).</summary>
+public sealed record TriggerScheduleResponse(string Schedule, DateTimeOffset FireTime, JobDto? Job, WorkflowDto? Workflow);
 
 /// <summary>
-/// One run of a schedule: its fire time, how it was started (<c>schedule</c> or <c>manual</c>), and its job with state,
-/// outcome (<c>succeeded</c>, <c>failed</c>, <c>cancelled</c>; <c>skipped</c> by the overlap policy; <c>deleted</c>
-/// when its job is gone; null while unfinished) and duration.
+/// One run of a schedule: its fire time, how it was started (<c>schedule</c> or <c>manual</c>), and its job (or, for a
+/// workflow schedule, its workflow instance: <c>workflow_id</c>, the workflow's derived state) with state, outcome
+/// (<c>succeeded</c>, <c>failed</c>, <c>cancelled</c>; <c>skipped</c> by the overlap policy or for want of its workflow
+/// template; <c>deleted</c> when its job is gone; null while unfinished) and duration.
 /// </summary>
 public sealed record ScheduleRunDto(
     long Id,
@@ -91,15 +100,25 @@ public sealed record ScheduleRunDto(
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
     long? DurationMs,
-    DateTimeOffset CreatedAt)
+    DateTimeOffset CreatedAt,
+    Guid? WorkflowId)
 {
     public static ScheduleRunDto From(ScheduleRun r)
     {
+        if (r.WorkflowId is { } workflowId)
+        {
+            var w = r.Workflow;
+            var state = w?.State.ToWire();
+            var wOutcome = w is null ? "deleted" : w.State == Kairos.Core.Workflows.WorkflowState.Running ? null : state;
+            long? took = w?.FinishedAt is { } done ? (long)(done - w.CreatedAt).TotalMilliseconds : null;
+            return new ScheduleRunDto(r.Id, r.FireTime, r.Manual ? "manual" : "schedule", r.Skipped, null, state, wOutcome, null, w?.CreatedAt, w?.CreatedAt,
+                w?.FinishedAt, took, r.CreatedAt, workflowId);
+        }
         var j = r.Job;
         var outcome = r.Skipped ? "skipped" : j is null ? "deleted" : j.State.IsTerminal() ? j.State.ToWire() : null;
         long? duration = j is { StartedAt: { } s, FinishedAt: { } f } ? (long)(f - s).TotalMilliseconds : null;
         return new ScheduleRunDto(r.Id, r.FireTime, r.Manual ? "manual" : "schedule", r.Skipped, r.JobId, j?.State.ToWire(), outcome, j?.Attempt,
-            j?.RunAt, j?.StartedAt, j?.FinishedAt, duration, r.CreatedAt);
+            j?.RunAt, j?.StartedAt, j?.FinishedAt, duration, r.CreatedAt, null);
     }
 }
 
@@ -167,6 +186,7 @@ public static class SchedulesApi
         if (tooLarge is not null) return Problems.TooLarge(tooLarge);
         if (d is null) return Problems.Invalid(v);
         var org = http.User.OrganizationId();
+        if (await MissingTemplateAsync(d, org, deps, http.RequestAborted) is { } missing) return missing;
         var created = await deps.Store.Schedules.CreateAsync(new CreateScheduleParams(org, d, request.Paused ?? false, request.PauseReason), http.RequestAborted);
         if (created is null) return Problems.Conflict($"A schedule named '{d.Name}' exists already; PUT /api/v1/schedules/{d.Name} replaces it.");
         Changed(deps, "schedule.created", created);
@@ -183,6 +203,7 @@ public static class SchedulesApi
         if (tooLarge is not null) return Problems.TooLarge(tooLarge);
         if (d is null) return Problems.Invalid(v);
         var org = http.User.OrganizationId();
+        if (await MissingTemplateAsync(d, org, deps, http.RequestAborted) is { } missing) return missing;
         // Update first; when there is none, create (and if another request created it in between, update that).
         for (var round = 0; round < 2; round++)
         {
@@ -226,6 +247,7 @@ public static class SchedulesApi
         var d = ToDefinition(request, name, v, deps, ref tooLarge);
         if (tooLarge is not null) return Problems.TooLarge(tooLarge);
         if (d is null) return Problems.Invalid(v);
+        if (await MissingTemplateAsync(d, org, deps, http.RequestAborted) is { } missing) return missing;
         var updated = await deps.Store.Schedules.UpdateAsync(new UpdateScheduleParams(org, d, paused, reason), http.RequestAborted);
         if (updated is null) return NotFound(name);
         Changed(deps, "schedule.updated", updated);
@@ -255,12 +277,22 @@ public static class SchedulesApi
         return TypedResults.NoContent();
     }
 
-    public static async Task<Results<Created<TriggerScheduleResponse>, ProblemHttpResult>> Trigger(string name, HttpContext http, Scheduler scheduler)
+    public static async Task<Results<Created<TriggerScheduleResponse>, ProblemHttpResult>> Trigger(string name, HttpContext http, Scheduler scheduler, IKairosStore store)
     {
-        var firing = await scheduler.TriggerAsync(http.User.OrganizationId(), name, http.RequestAborted);
-        if (firing is null) return NotFound(name);
+        var org = http.User.OrganizationId();
+        var firing = await scheduler.TriggerAsync(org, name, http.RequestAborted);
+        if (firing is null)
+        {
+            return await store.Schedules.GetAsync(new ScheduleParams(org, name), http.RequestAborted) is { Definition.Workflow: { } template }
+                ? Problems.Conflict($"Schedule '{name}' starts workflow template '{template}', which no longer exists.")
+                : NotFound(name);
+        }
         var run = firing.Runs[0];
-        return TypedResults.Created($"/api/v1/jobs/{run.Job!.Id}", new TriggerScheduleResponse(firing.Name, run.FireTime, JobDto.From(run.Job)));
+        if (run.Workflow is { } w)
+        {
+            return TypedResults.Created($"/api/v1/workflows/{w.Id}", new TriggerScheduleResponse(firing.Name, run.FireTime, null, WorkflowDto.From(w, full: true)));
+        }
+        return TypedResults.Created($"/api/v1/jobs/{run.Job!.Id}", new TriggerScheduleResponse(firing.Name, run.FireTime, JobDto.From(run.Job), null));
     }
 
     public static Task<Results<Ok<ScheduleDto>, ValidationProblem, ProblemHttpResult>> Pause(
@@ -360,12 +392,8 @@ public static class SchedulesApi
     {
         var name = r.Name ?? pathName;
         if (pathName is not null && r.Name is not null && r.Name != pathName) v.Add("name", $"must be \"{pathName}\" as in the path, or left out (a schedule is not renamed)");
-        if (string.IsNullOrEmpty(name)) v.Add("name", "is required");
-        else if (name.Length > 200 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':') || !char.IsAsciiLetterOrDigit(name[0]))
-        {
-            v.Add("name", "must be 1 to 200 letters, digits, '-', '_', '.' or ':', starting with a letter or digit");
-        }
-        else if (name == "preview") v.Add("name", "\"preview\" is reserved");
+        v.PathName("name", name);
+        if (name == "preview") v.Add("name", "\"preview\" is reserved");
         var zone = string.IsNullOrEmpty(r.Timezone) ? "UTC" : r.Timezone;
         ValidateTiming(r.Cron, r.EveryMs, zone, deps.Time.GetUtcNow(), v, out _);
 
@@ -379,29 +407,27 @@ public static class SchedulesApi
         if (r.PauseReason is { Length: > 500 }) v.Add("pause_reason", "must be at most 500 characters");
 
         NewJob? job = null;
-        if (r.Job is not { } t) v.Add("job", "is required: {queue, type, payload?, priority?, max_attempts?, timeout_ms?, tags?}");
+        if (r.Workflow is not null)
+        {
+            if (r.Job is not null) v.Add("workflow", "give job (a job template) or workflow (a workflow template's name), not both");
+            else v.PathName("workflow", r.Workflow);
+            if (r.JitterMs is > 0) v.Add("jitter_ms", "applies to job templates only: a workflow's root steps start when it fires");
+        }
+        else if (r.Job is not { } t) v.Add("job", "is required: {queue, type, payload?, priority?, max_attempts?, timeout_ms?, tags?}, or workflow: a workflow template's name");
         else
         {
             var asJob = new CreateJobRequest(t.Queue, t.Type, t.Payload, t.Priority, null, null, t.MaxAttempts, t.TimeoutMs, null, t.Tags);
             job = asJob.ToNewJob("job.", deps.Time.GetUtcNow(), v, deps.Options.MaxPayloadBytes, ref tooLarge);
         }
-        if (!v.Ok || job is null || tooLarge is not null) return null;
+        if (!v.Ok || (job is null && r.Workflow is null) || tooLarge is not null) return null;
         return new ScheduleDefinition
         {
             Name = name!,
             Cron = r.EveryMs is null ? r.Cron!.Trim() : null,
             EveryMs = r.EveryMs,
             TimeZone = zone,
-            Job = new JobTemplate
-            {
-                Queue = job.Queue,
-                Type = job.Type,
-                Payload = job.Payload,
-                Priority = job.Priority,
-                MaxAttempts = job.MaxAttempts,
-                TimeoutMs = job.TimeoutMs,
-                Tags = job.Tags,
-            },
+            Job = job is null ? null : JobTemplate.From(job),
+            Workflow = r.Workflow,
             Overlap = overlap,
             CatchUp = catchUp,
             CatchUpLimit = r.CatchUpLimit ?? ScheduleDefinition.DefaultCatchUpLimit,
@@ -410,6 +436,12 @@ public static class SchedulesApi
             EndAt = r.EndAt,
         };
     }
+
+    /// <summary>A 400 naming <c>workflow</c> when the definition starts a workflow template the organization does not have.</summary>
+    private static async Task<ValidationProblem?> MissingTemplateAsync(ScheduleDefinition d, Guid org, Deps deps, CancellationToken cancellationToken) =>
+        d.Workflow is { } name && await deps.Store.WorkflowTemplates.GetAsync(new WorkflowTemplateParams(org, name), cancellationToken) is null
+            ? Problems.Invalid("workflow", $"no workflow template '{name}' (PUT /api/v1/workflow-templates/{name} makes one)")
+            : null;
 
     private static void Changed(Deps deps, string type, Schedule s)
     {

@@ -176,7 +176,7 @@ public static class WorkflowsApi
     }
 
     /// <summary>Field errors go to <paramref name="v"/> (400); errors of the graph itself to <paramref name="graph"/> (422).</summary>
-    private static WorkflowDefinition? ToDefinition(WorkflowRequest r, Validation v, ServerOptions options, TimeProvider time, ref string? tooLarge,
+    internal static WorkflowDefinition? ToDefinition(WorkflowRequest r, Validation v, ServerOptions options, TimeProvider time, ref string? tooLarge,
         out Validation graph)
     {
         graph = new Validation();
@@ -227,7 +227,7 @@ public static class WorkflowsApi
         return v.Ok && graph.Ok ? new WorkflowDefinition { Name = r.Name!, Steps = steps } : null;
     }
 
-    private static ProblemHttpResult Unprocessable(Validation graph) =>
+    internal static ProblemHttpResult Unprocessable(Validation graph) =>
         TypedResults.Problem(new Microsoft.AspNetCore.Mvc.ValidationProblemDetails(graph.Errors)
         {
             Status = StatusCodes.Status422UnprocessableEntity,

@@ -52,6 +52,16 @@ public sealed class Validation
         if (value is { } v && (v < min || v > max)) Add(field, $"must be between {min} and {max}");
     }
 
+    /// <summary>A name that addresses an object in a path (schedules, workflow templates): 1 to 200 letters, digits, '-', '_', '.' or ':', starting with a letter or digit.</summary>
+    public void PathName(string field, string? value)
+    {
+        if (string.IsNullOrEmpty(value)) Add(field, "is required");
+        else if (value.Length > 200 || !value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':') || !char.IsAsciiLetterOrDigit(value[0]))
+        {
+            Add(field, "must be 1 to 200 letters, digits, '-', '_', '.' or ':', starting with a letter or digit");
+        }
+    }
+
     public void Name(string field, string? value, int maxLength = 200)
     {
         if (value is null) return;

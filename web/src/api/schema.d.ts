@@ -724,6 +724,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workflow-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["ListWorkflowTemplates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workflow-templates/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["GetWorkflowTemplate"];
+        put: operations["PutWorkflowTemplate"];
+        post?: never;
+        delete: operations["DeleteWorkflowTemplate"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workflow-templates/{name}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["RunWorkflowTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats": {
         parameters: {
             query?: never;
@@ -1934,6 +1982,10 @@ export interface components {
             items: components["schemas"]["WorkflowDto"][];
             next_cursor: null | string;
         };
+        ListResponseOfWorkflowTemplateDto: {
+            items: components["schemas"]["WorkflowTemplateDto"][];
+            next_cursor: null | string;
+        };
         LogLineDto: {
             /** Format: date-time */
             at: unknown;
@@ -2202,7 +2254,7 @@ export interface components {
             every_ms: null | number;
             timezone: string;
             description: string;
-            job: components["schemas"]["JobTemplateDto"];
+            job: null | components["schemas"]["JobTemplateDto"];
             overlap: string;
             catch_up: string;
             /** Format: int32 */
@@ -2225,6 +2277,9 @@ export interface components {
             created_at: unknown;
             /** Format: date-time */
             updated_at: unknown;
+            workflow: null | string;
+            /** Format: uuid */
+            last_workflow_id: null | string;
         };
         SchedulePreviewDto: {
             description: string;
@@ -2251,6 +2306,7 @@ export interface components {
             end_at: unknown;
             paused: null | boolean;
             pause_reason: null | string;
+            workflow?: null | string;
         };
         ScheduleRunDto: {
             /** Format: int64 */
@@ -2275,6 +2331,8 @@ export interface components {
             duration_ms: null | number;
             /** Format: date-time */
             created_at: unknown;
+            /** Format: uuid */
+            workflow_id: null | string;
         };
         SetupRequest: {
             token: null | string;
@@ -2316,7 +2374,8 @@ export interface components {
             schedule: string;
             /** Format: date-time */
             fire_time: unknown;
-            job: components["schemas"]["JobDto"];
+            job: null | components["schemas"]["JobDto"];
+            workflow: null | components["schemas"]["WorkflowDto"];
         };
         UpsertQueueRequest: {
             /** Format: int32 */
@@ -2482,6 +2541,24 @@ export interface components {
             job: null | components["schemas"]["JobTemplateRequest"];
             depends_on: null | string[];
             continue_on_failure: null | boolean;
+        };
+        WorkflowTemplateDto: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            steps: components["schemas"]["WorkflowTemplateStepDto"][];
+            edges: components["schemas"]["WorkflowEdgeDto"][];
+            managed_by: null | string;
+            /** Format: date-time */
+            created_at: unknown;
+            /** Format: date-time */
+            updated_at: unknown;
+        };
+        WorkflowTemplateStepDto: {
+            id: string;
+            job: components["schemas"]["JobTemplateDto"];
+            depends_on: string[];
+            continue_on_failure: boolean;
         };
     };
     responses: never;
@@ -4264,6 +4341,146 @@ export interface operations {
         responses: {
             /** @description OK */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowDto"];
+                };
+            };
+        };
+    };
+    ListWorkflowTemplates: {
+        parameters: {
+            query?: {
+                limit?: string;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponseOfWorkflowTemplateDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    GetWorkflowTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowTemplateDto"];
+                };
+            };
+        };
+    };
+    PutWorkflowTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkflowRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowTemplateDto"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowTemplateDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    DeleteWorkflowTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    RunWorkflowTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Created */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -85,26 +85,40 @@ export function ScheduleDetailPage() {
               </dl>
             </CardContent>
           </Card>
-          <Card>
-            <CardHeader><CardTitle>Job</CardTitle></CardHeader>
-            <CardContent className="space-y-3">
-              <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-2 text-sm">
-                <dt className="text-zinc-500">Type</dt><dd>{s.job.type}</dd>
-                <dt className="text-zinc-500">Queue</dt><dd><Link className="hover:underline" to={`/queues/${encodeURIComponent(s.job.queue)}`}>{s.job.queue}</Link></dd>
-                {s.job.priority !== 0 && <><dt className="text-zinc-500">Priority</dt><dd>{s.job.priority}</dd></>}
-                {s.job.max_attempts != null && <><dt className="text-zinc-500">Max attempts</dt><dd>{s.job.max_attempts}</dd></>}
-                {s.job.timeout_ms != null && <><dt className="text-zinc-500">Timeout</dt><dd>{formatDuration(s.job.timeout_ms)}</dd></>}
-                {s.job.tags.length > 0 && <><dt className="text-zinc-500">Tags</dt><dd>{s.job.tags.join(', ')}</dd></>}
-              </dl>
-              <JsonView label="Payload" value={s.job.payload} />
-            </CardContent>
-          </Card>
+          {s.job ? (
+            <Card>
+              <CardHeader><CardTitle>Job</CardTitle></CardHeader>
+              <CardContent className="space-y-3">
+                <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-2 text-sm">
+                  <dt className="text-zinc-500">Type</dt><dd>{s.job.type}</dd>
+                  <dt className="text-zinc-500">Queue</dt><dd><Link className="hover:underline" to={`/queues/${encodeURIComponent(s.job.queue)}`}>{s.job.queue}</Link></dd>
+                  {s.job.priority !== 0 && <><dt className="text-zinc-500">Priority</dt><dd>{s.job.priority}</dd></>}
+                  {s.job.max_attempts != null && <><dt className="text-zinc-500">Max attempts</dt><dd>{s.job.max_attempts}</dd></>}
+                  {s.job.timeout_ms != null && <><dt className="text-zinc-500">Timeout</dt><dd>{formatDuration(s.job.timeout_ms)}</dd></>}
+                  {s.job.tags.length > 0 && <><dt className="text-zinc-500">Tags</dt><dd>{s.job.tags.join(', ')}</dd></>}
+                </dl>
+                <JsonView label="Payload" value={s.job.payload} />
+              </CardContent>
+            </Card>
+          ) : (
+            <Card data-testid="schedule-workflow">
+              <CardHeader><CardTitle>Workflow</CardTitle></CardHeader>
+              <CardContent>
+                <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-2 text-sm">
+                  <dt className="text-zinc-500">Template</dt>
+                  <dd><Link className="hover:underline" to={`/workflows?name=${encodeURIComponent(s.workflow ?? '')}`}>{s.workflow}</Link></dd>
+                  {s.last_workflow_id && <><dt className="text-zinc-500">Latest</dt><dd><Link className="font-mono text-xs hover:underline" to={`/workflows/${s.last_workflow_id}`}>{s.last_workflow_id.slice(0, 13)}…</Link></dd></>}
+                </dl>
+                <p className="mt-2 text-xs text-zinc-500">Each run makes a workflow instance from the template as it is at that moment.</p>
+              </CardContent>
+            </Card>
+          )}
         </div>
         <div className="min-w-0 space-y-2 lg:col-span-2">
           <h2 className="text-sm font-semibold">Run history</h2>
           <ErrorNote error={runs.error} />
           <DataTable
-            columns={['Fire time', 'Trigger', 'Outcome', { label: 'Duration', numeric: true }, 'Job']}
+            columns={['Fire time', 'Trigger', 'Outcome', { label: 'Duration', numeric: true }, s.workflow ? 'Workflow' : 'Job']}
             empty={runs.data?.items.length === 0 && <Empty>No runs yet{s.paused ? '' : `: the first is due ${relativeTime(s.next_fire_at)}`}.</Empty>}
           >
             {runs.isPending && <tr><td colSpan={5} className="px-4 py-3"><Skeleton /></td></tr>}
@@ -113,11 +127,13 @@ export function ScheduleDetailPage() {
                 <td className="px-4 py-2 whitespace-nowrap" title={relativeTime(r.fire_time)}>{formatTime(r.fire_time)}</td>
                 <td className="px-4 py-2">{r.trigger}</td>
                 <td className="px-4 py-2">
-                  {r.skipped ? <span className="text-zinc-500">skipped (previous run unfinished)</span> : r.state ? <StateBadge state={r.state} /> : '—'}
+                  {r.skipped ? <span className="text-zinc-500">skipped (previous run unfinished, or no template)</span> : r.state ? <StateBadge state={r.state} /> : '—'}
                 </td>
                 <td className="px-4 py-2 text-right tabular-nums">{r.duration_ms != null ? formatDuration(r.duration_ms) : '—'}</td>
                 <td className="px-4 py-2">
-                  {r.job_id ? <Link to={`/jobs/${r.job_id}`} className="font-mono text-xs hover:underline" aria-label={`Open job ${r.job_id}`}>{r.job_id.slice(0, 13)}…</Link> : '—'}
+                  {r.job_id ? <Link to={`/jobs/${r.job_id}`} className="font-mono text-xs hover:underline" aria-label={`Open job ${r.job_id}`}>{r.job_id.slice(0, 13)}…</Link>
+                    : r.workflow_id ? <Link to={`/workflows/${r.workflow_id}`} className="font-mono text-xs hover:underline" aria-label={`Open workflow ${r.workflow_id}`}>{r.workflow_id.slice(0, 13)}…</Link>
+                    : '—'}
                 </td>
               </tr>
             ))}

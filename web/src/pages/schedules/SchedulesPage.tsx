@@ -61,7 +61,7 @@ export function SchedulesPage() {
               <td className="px-4 py-2 font-medium">
                 <Link to={`/schedules/${encodeURIComponent(s.name)}`} className="hover:underline">{s.name}</Link>
                 {s.paused && <Badge className={`ml-2 ${pausedBadge}`} title={s.pause_reason ?? undefined}>paused</Badge>}
-                <div className="text-xs font-normal text-zinc-500">{s.job.type} on {s.job.queue}</div>
+                <div className="text-xs font-normal text-zinc-500">{s.job ? `${s.job.type} on ${s.job.queue}` : `workflow ${s.workflow ?? ''}`}</div>
               </td>
               <td className="px-4 py-2">
                 <span className="font-mono text-xs">{timingOf(s)}</span>

@@ -25,6 +25,8 @@ export interface ScheduleForm extends JobTemplateForm {
   end_at: string;
   paused: boolean;
   pause_reason: string;
+  /** The workflow template each run starts; '' when the schedule enqueues the job template. */
+  workflow: string;
 }
 
 export function browserTimeZone(): string {
@@ -38,7 +40,7 @@ export function browserTimeZone(): string {
 export const emptyScheduleForm = (): ScheduleForm => ({
   name: '', kind: 'cron', cron: '0 9 * * 1-5', every: '15', unit: 'minutes', timezone: browserTimeZone(), queue: 'default', type: '',
   payload: '{}', priority: '', max_attempts: '', timeout_ms: '', tags: '', overlap: 'allow', catch_up: 'once', catch_up_limit: '',
-  jitter_ms: '', start_at: '', end_at: '', paused: false, pause_reason: '',
+  jitter_ms: '', start_at: '', end_at: '', paused: false, pause_reason: '', workflow: '',
 });
 
 /** The biggest unit an interval is a whole number of. */
@@ -66,13 +68,14 @@ export function formFromSchedule(s: Schedule): ScheduleForm {
     cron: s.cron ?? '',
     ...interval,
     timezone: s.timezone,
-    queue: s.job.queue,
-    type: s.job.type,
-    payload: JSON.stringify(s.job.payload ?? null, null, 2),
-    priority: s.job.priority ? String(s.job.priority) : '',
-    max_attempts: s.job.max_attempts != null ? String(s.job.max_attempts) : '',
-    timeout_ms: s.job.timeout_ms != null ? String(s.job.timeout_ms) : '',
-    tags: s.job.tags.join(', '),
+    queue: s.job?.queue ?? 'default',
+    type: s.job?.type ?? '',
+    payload: JSON.stringify(s.job?.payload ?? {}, null, 2),
+    priority: s.job?.priority ? String(s.job.priority) : '',
+    max_attempts: s.job?.max_attempts != null ? String(s.job.max_attempts) : '',
+    timeout_ms: s.job?.timeout_ms != null ? String(s.job.timeout_ms) : '',
+    tags: (s.job?.tags ?? []).join(', '),
+    workflow: s.workflow ?? '',
     overlap: s.overlap as ScheduleForm['overlap'],
     catch_up: s.catch_up as ScheduleForm['catch_up'],
     catch_up_limit: String(s.catch_up_limit),
@@ -109,12 +112,14 @@ export function scheduleRequestFrom(f: ScheduleForm): { body: Request; errors?: 
   if (f.kind === 'cron' && !f.cron.trim()) errors.cron = ['is required'];
   const every = f.kind === 'every' ? intervalMs(f) : null;
   if (f.kind === 'every' && every === null) errors.every_ms = ['must be a positive number'];
+  const workflow = f.workflow.trim();
   const body: Request = {
     name: f.name.trim(),
     cron: f.kind === 'cron' ? f.cron.trim() : null,
     every_ms: every,
     timezone: f.timezone.trim() || 'UTC',
-    job: templateFrom(f, errors, 'job.'),
+    job: workflow ? null : templateFrom(f, errors, 'job.'),
+    workflow: workflow || null,
     overlap: f.overlap,
     catch_up: f.catch_up,
     catch_up_limit: parseWhole(f.catch_up_limit, 'catch_up_limit', errors, 1),

@@ -13,7 +13,7 @@ export function useScheduleActions() {
   };
   const trigger = useMutation({
     mutationFn: (name: string) => unwrap(api.POST('/api/v1/schedules/{name}/trigger', { params: { path: { name } } })),
-    onSuccess: (r) => { refresh(r.schedule); toast.success('Run started', `${r.schedule}: job ${r.job.id}`); },
+    onSuccess: (r) => { refresh(r.schedule); toast.success('Run started', r.job ? `${r.schedule}: job ${r.job.id}` : `${r.schedule}: workflow ${r.workflow?.id ?? ''}`); },
     onError: (e) => toast.error(e),
   });
   const pause = useMutation({

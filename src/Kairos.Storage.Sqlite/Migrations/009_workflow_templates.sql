@@ -1,0 +1,19 @@
+-- Workflow templates: named, stored workflows per organization. A template's steps are one JSON document
+-- ([{id, job: {queue, type, payload, ...}, depends_on, continue_on_failure}]); every run copies them into a new
+-- workflow instance, so a template change never reaches instances already made. managed_by marks templates that
+-- something else owns (manifests: 'manifest'); NULL for templates made by hand.
+CREATE TABLE workflow_templates (
+    id               TEXT PRIMARY KEY,
+    organization_id  TEXT NOT NULL,
+    name             TEXT NOT NULL CHECK (length(name) > 0),
+    steps            TEXT NOT NULL,
+    managed_by       TEXT,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX workflow_templates_name ON workflow_templates (organization_id, name);
+
+-- A schedule may start a workflow template (template_kind 'workflow', template {"workflow": NAME}): its latest
+-- instance is the previous run of the overlap policy, and each run records the instance it created.
+ALTER TABLE schedules ADD COLUMN last_workflow_id TEXT;
+ALTER TABLE schedule_runs ADD COLUMN workflow_id TEXT;
