@@ -69,6 +69,7 @@ export const keys = {
   alertRules: ['alerts', 'rules'] as const,
   alertChannels: ['alerts', 'channels'] as const,
   incidents: (state: string) => ['alerts', 'incidents', state] as const,
+  incident: (id: string) => ['alerts', 'incident', id] as const,
   maintenanceWindows: ['alerts', 'maintenance-windows'] as const,
   monitors: ['monitors'] as const,
   monitor: (name: string) => ['monitors', 'detail', name] as const,

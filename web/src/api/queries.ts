@@ -158,6 +158,11 @@ export function useIncidents(state: string) {
   });
 }
 
+/** One incident with its history (its timeline). */
+export function useIncident(id: string, enabled = true) {
+  return useQuery({ queryKey: keys.incident(id), queryFn: () => unwrap(api.GET('/api/v1/incidents/{id}', { params: { path: { id } } })), enabled: enabled && !!id });
+}
+
 export function useMaintenanceWindows() {
   return useQuery({ queryKey: keys.maintenanceWindows, queryFn: () => unwrap(api.GET('/api/v1/maintenance-windows', { params: { query: { all: true } } })) });
 }

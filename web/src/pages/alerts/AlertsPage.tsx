@@ -1,9 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { BellRing, Check, Plus, Send, Trash2 } from 'lucide-react';
+import { BellRing, Check, History, Pencil, Plus, Send, Trash2 } from 'lucide-react';
 import { api, ApiError, unwrap } from '@/api/client';
-import { useAlertChannels, useAlertRules, useCan, useIncidents, useMaintenanceWindows } from '@/api/queries';
+import { useAlertChannels, useAlertRules, useCan, useIncident, useIncidents, useMaintenanceWindows } from '@/api/queries';
 import { Empty, ErrorNote, PageHeader, Skeleton } from '@/components/PageHeader';
 import { Badge } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
@@ -13,7 +13,10 @@ import { Input, Select } from '@/components/ui/input';
 import { DataTable } from '@/components/ui/table';
 import { toast } from '@/lib/toast';
 import { cn, formatDuration, formatTime, relativeTime } from '@/lib/utils';
-import { CHANNEL_KINDS, channelConfigFrom, describeRule, emptyRuleForm, RULE_KINDS, ruleRequestFrom, type ChannelKind, type RuleForm, type RuleKind } from './alertForm';
+import {
+  CHANNEL_FIELDS, CHANNEL_KINDS, channelConfigFrom, channelFieldsFrom, channelUpdateFrom, describeRule, emptyRuleForm, RULE_KINDS, ruleFormFrom, ruleRequestFrom,
+  windowRequestFrom, type AlertChannel, type AlertRule, type ChannelKind, type RuleForm, type RuleKind, type WindowForm,
+} from './alertForm';
 
 const TABS = [
   { id: 'incidents', label: 'Incidents' },
@@ -35,6 +38,37 @@ function useAlertMutation<T, R>(fn: (input: T) => Promise<R>, done: string) {
     onSuccess: () => { void qc.invalidateQueries({ queryKey: ['alerts'] }); toast.success(done); },
     onError: (e) => toast.error(e),
   });
+}
+
+const eventTone: Record<string, string> = { opened: 'text-red-600 dark:text-red-400', resolved: 'text-emerald-600 dark:text-emerald-400', notify_failed: 'text-amber-700 dark:text-amber-400' };
+
+/** An incident's timeline: opened, each notification (and failure), suppressed repeats, resolved. */
+function IncidentHistory({ id, title }: { id: string; title: string }) {
+  const [open, setOpen] = useState(false);
+  const incident = useIncident(id, open);
+  const events = incident.data?.events ?? [];
+  return (
+    <Modal
+      trigger={<Button variant="ghost" size="sm" aria-label={`History of ${title}`} title="History"><History className="h-3.5 w-3.5" /></Button>}
+      open={open} onOpenChange={setOpen} title={title}
+      description={incident.data ? `${incident.data.rule} · ${incident.data.key} · fired ${incident.data.fire_count} times` : undefined}
+    >
+      {incident.isPending && <Skeleton />}
+      <ErrorNote error={incident.error} />
+      {incident.data?.summary && <p className="mb-3 text-sm text-zinc-600 dark:text-zinc-400">{incident.data.summary}</p>}
+      <ol className="space-y-2 border-l border-zinc-200 pl-4 text-sm dark:border-zinc-800" aria-label="Timeline">
+        {events.map((e, n) => (
+          <li key={n} data-incident-event={e.kind}>
+            <div className="flex flex-wrap items-baseline gap-x-2">
+              <span className={cn('font-medium', eventTone[e.kind])}>{e.kind.replace('_', ' ')}</span>
+              <span className="text-xs text-zinc-500" title={formatTime(e.at)}>{formatTime(e.at)}</span>
+            </div>
+            {e.message && <div className="text-xs text-zinc-600 dark:text-zinc-400">{e.message}</div>}
+          </li>
+        ))}
+      </ol>
+    </Modal>
+  );
 }
 
 function Incidents({ canManage }: { canManage: boolean }) {
@@ -62,7 +96,8 @@ function Incidents({ canManage }: { canManage: boolean }) {
             <td className="px-4 py-2"><Badge className={i.state === 'open' ? openBadge : okBadge}>{i.state}</Badge></td>
             <td className="px-4 py-2 whitespace-nowrap" title={formatTime(i.opened_at)}>{relativeTime(i.opened_at)}{i.resolved_at ? <div className="text-xs text-zinc-500">resolved {relativeTime(i.resolved_at)}</div> : null}</td>
             <td className="px-4 py-2 text-right tabular-nums" title={`last ${formatTime(i.last_fired_at)}`}>{i.fire_count}</td>
-            <td className="px-4 py-2 text-right">
+            <td className="px-4 py-2 text-right whitespace-nowrap">
+              <IncidentHistory id={i.id} title={i.title} />
               {canManage && i.state === 'open' && (
                 <Button variant="ghost" size="sm" aria-label={`Resolve ${i.title}`} title="Resolve by hand" disabled={resolve.isPending} onClick={() => resolve.mutate(i.id)}><Check className="h-3.5 w-3.5" /></Button>
               )}
@@ -74,15 +109,21 @@ function Incidents({ canManage }: { canManage: boolean }) {
   );
 }
 
-function NewRule({ channels }: { channels: string[] }) {
+/** Creates a rule, or (given <code>rule</code>) edits it: same name, PUT. */
+function RuleDialog({ channels, rule }: { channels: string[]; rule?: AlertRule }) {
   const [open, setOpen] = useState(false);
   const [form, setForm] = useState<RuleForm>(emptyRuleForm);
   const [local, setLocal] = useState<Record<string, string[]>>({});
   const qc = useQueryClient();
   const create = useMutation({
-    mutationFn: (body: NonNullable<ReturnType<typeof ruleRequestFrom>['body']>) => unwrap(api.POST('/api/v1/alert-rules', { body })),
-    onSuccess: (r) => { void qc.invalidateQueries({ queryKey: ['alerts'] }); toast.success('Rule created', r.name); setOpen(false); setForm(emptyRuleForm()); },
+    mutationFn: (body: NonNullable<ReturnType<typeof ruleRequestFrom>['body']>) =>
+      rule ? unwrap(api.PUT('/api/v1/alert-rules/{name}', { params: { path: { name: rule.name } }, body })) : unwrap(api.POST('/api/v1/alert-rules', { body })),
+    onSuccess: (r) => { void qc.invalidateQueries({ queryKey: ['alerts'] }); toast.success(rule ? 'Rule saved' : 'Rule created', r.name); setOpen(false); setForm(emptyRuleForm()); },
   });
+  const openWith = (o: boolean) => {
+    if (o) { setForm(rule ? ruleFormFrom(rule) : emptyRuleForm()); setLocal({}); create.reset(); }
+    setOpen(o);
+  };
   const errs = (...n: string[]) => [...n.flatMap((x) => local[x] ?? []), ...fieldErrors(create.error, ...n)];
   const set = (k: keyof RuleForm) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [k]: e.target.value }));
   const submit = (e: FormEvent) => {
@@ -98,9 +139,14 @@ function NewRule({ channels }: { channels: string[] }) {
     </FormField>
   );
   return (
-    <Modal trigger={<Button size="sm"><Plus className="h-4 w-4" /> New rule</Button>} open={open} onOpenChange={setOpen} title="New alert rule">
+    <Modal
+      trigger={rule
+        ? <Button variant="ghost" size="sm" aria-label={`Edit ${rule.name}`} title="Edit"><Pencil className="h-3.5 w-3.5" /></Button>
+        : <Button size="sm"><Plus className="h-4 w-4" /> New rule</Button>}
+      open={open} onOpenChange={openWith} title={rule ? `Edit ${rule.name}` : 'New alert rule'}
+    >
       <form onSubmit={submit} noValidate className="grid gap-3 sm:grid-cols-2">
-        {field('name', 'Name')}
+        {!rule && field('name', 'Name')}
         <FormField id="r-kind" label="Fires on" errors={errs('kind')}>
           <Select id="r-kind" value={k} onChange={(e) => setForm((f) => ({ ...f, kind: e.target.value as RuleKind }))}>
             {Object.entries(RULE_KINDS).map(([v, l]) => <option key={v} value={v}>{l}</option>)}
@@ -132,10 +178,14 @@ function NewRule({ channels }: { channels: string[] }) {
           </div>
           {errs('channels').map((m) => <p key={m} className="text-xs text-red-600 dark:text-red-400">{m}</p>)}
         </fieldset>
+        <label className="flex items-center gap-2 text-sm sm:col-span-2">
+          <input type="checkbox" className="h-4 w-4 accent-indigo-600" checked={form.enabled} onChange={(e) => setForm((f) => ({ ...f, enabled: e.target.checked }))} />
+          Enabled (a disabled rule fires no more)
+        </label>
         {create.error instanceof ApiError && !create.error.errors && <div className="sm:col-span-2"><ErrorNote error={create.error} /></div>}
         <div className="flex justify-end gap-2 sm:col-span-2">
           <Button type="button" variant="outline" onClick={() => setOpen(false)}>Back</Button>
-          <Button type="submit" disabled={create.isPending}>Create rule</Button>
+          <Button type="submit" disabled={create.isPending}>{rule ? 'Save rule' : 'Create rule'}</Button>
         </div>
       </form>
     </Modal>
@@ -147,9 +197,10 @@ function Rules({ canManage }: { canManage: boolean }) {
   const channels = useAlertChannels(canManage);
   const remove = useAlertMutation(async (name: string) => unwrap(api.DELETE('/api/v1/alert-rules/{name}', { params: { path: { name } } })), 'Rule deleted');
   const items = rules.data?.items ?? [];
+  const channelNames = channels.data?.items.map((c) => c.name) ?? [];
   return (
     <>
-      {canManage && <div className="mb-3 flex justify-end"><NewRule channels={channels.data?.items.map((c) => c.name) ?? []} /></div>}
+      {canManage && <div className="mb-3 flex justify-end"><RuleDialog channels={channelNames} /></div>}
       <ErrorNote error={rules.error} />
       <DataTable columns={['Name', 'Watches', 'Channels', 'Cool-down', '']} empty={rules.data && items.length === 0 && <Empty>No alert rules yet.</Empty>}>
         {rules.isPending && <tr><td colSpan={5} className="px-4 py-3"><Skeleton /></td></tr>}
@@ -159,7 +210,8 @@ function Rules({ canManage }: { canManage: boolean }) {
             <td className="px-4 py-2 text-xs"><span className="font-medium">{RULE_KINDS[r.kind as RuleKind] ?? r.kind}</span><div className="text-zinc-500">{describeRule(r)}</div></td>
             <td className="px-4 py-2 text-xs">{r.channels.join(', ') || '—'}</td>
             <td className="px-4 py-2 whitespace-nowrap">{formatDuration(r.cooldown_ms)}</td>
-            <td className="px-4 py-2 text-right">
+            <td className="px-4 py-2 text-right whitespace-nowrap">
+              {canManage && <RuleDialog channels={channelNames} rule={r} />}
               {canManage && (
                 <ConfirmDialog
                   trigger={<Button variant="ghost" size="sm" aria-label={`Delete ${r.name}`} title="Delete"><Trash2 className="h-3.5 w-3.5" /></Button>}
@@ -175,45 +227,51 @@ function Rules({ canManage }: { canManage: boolean }) {
   );
 }
 
-const CHANNEL_FIELDS: Record<ChannelKind, { key: string; label: string; secret?: boolean; hint?: string }[]> = {
-  slack: [{ key: 'url', label: 'Incoming webhook URL', secret: true }],
-  webhook: [{ key: 'url', label: 'URL' }, { key: 'secret', label: 'Signing secret', secret: true, hint: 'optional: signs as webhooks do' }],
-  email: [
-    { key: 'host', label: 'SMTP host' }, { key: 'port', label: 'Port', hint: 'default 587' }, { key: 'tls', label: 'TLS', hint: 'none, starttls (default) or tls' },
-    { key: 'username', label: 'User name' }, { key: 'password', label: 'Password', secret: true }, { key: 'from', label: 'From' }, { key: 'to', label: 'To', hint: 'comma-separated' },
-  ],
-  pagerduty: [{ key: 'routing_key', label: 'Routing key', secret: true }, { key: 'severity', label: 'Severity', hint: 'critical, error, warning (default) or info' }],
-};
-
-function NewChannel() {
+/** Creates a channel, or (given <code>channel</code>) edits it: its kind stays, secret fields left empty keep what is stored. */
+function ChannelDialog({ channel }: { channel?: AlertChannel }) {
   const [open, setOpen] = useState(false);
   const [name, setName] = useState('');
   const [kind, setKind] = useState<ChannelKind>('slack');
   const [fields, setFields] = useState<Record<string, string>>({});
   const qc = useQueryClient();
   const create = useMutation({
-    mutationFn: () => unwrap(api.POST('/api/v1/alert-channels', { body: { name: name.trim(), kind, config: channelConfigFrom(kind, fields) } })),
-    onSuccess: (c) => { void qc.invalidateQueries({ queryKey: ['alerts'] }); toast.success('Channel created', c.name); setOpen(false); setName(''); setFields({}); },
+    mutationFn: () => channel
+      ? unwrap(api.PUT('/api/v1/alert-channels/{name}', { params: { path: { name: channel.name } }, body: { name: null, kind: channel.kind, config: channelUpdateFrom(channel, fields) } }))
+      : unwrap(api.POST('/api/v1/alert-channels', { body: { name: name.trim(), kind, config: channelConfigFrom(kind, fields) } })),
+    onSuccess: (c) => { void qc.invalidateQueries({ queryKey: ['alerts'] }); toast.success(channel ? 'Channel saved' : 'Channel created', c.name); setOpen(false); setName(''); setFields({}); },
   });
+  const openWith = (o: boolean) => {
+    if (o) { setFields(channel ? channelFieldsFrom(channel) : {}); setKind((channel?.kind as ChannelKind) ?? 'slack'); create.reset(); }
+    setOpen(o);
+  };
   const submit = (e: FormEvent) => { e.preventDefault(); create.mutate(); };
   return (
-    <Modal trigger={<Button size="sm"><Plus className="h-4 w-4" /> New channel</Button>} open={open} onOpenChange={setOpen} title="New alert channel" description="Secrets are stored encrypted and never shown again.">
+    <Modal
+      trigger={channel
+        ? <Button variant="ghost" size="sm" aria-label={`Edit ${channel.name}`} title="Edit"><Pencil className="h-3.5 w-3.5" /></Button>
+        : <Button size="sm"><Plus className="h-4 w-4" /> New channel</Button>}
+      open={open} onOpenChange={openWith} title={channel ? `Edit ${channel.name}` : 'New alert channel'}
+      description={channel ? 'Secret fields are not shown: leave them empty to keep them.' : 'Secrets are stored encrypted and never shown again.'}
+    >
       <form onSubmit={submit} noValidate className="grid gap-3 sm:grid-cols-2">
-        <FormField id="c-name" label="Name" errors={fieldErrors(create.error, 'name')}><Input id="c-name" value={name} onChange={(e) => setName(e.target.value)} /></FormField>
-        <FormField id="c-kind" label="Kind" errors={fieldErrors(create.error, 'kind')}>
-          <Select id="c-kind" value={kind} onChange={(e) => setKind(e.target.value as ChannelKind)}>
-            {Object.entries(CHANNEL_KINDS).map(([v, l]) => <option key={v} value={v}>{l}</option>)}
-          </Select>
-        </FormField>
+        {!channel && <FormField id="c-name" label="Name" errors={fieldErrors(create.error, 'name')}><Input id="c-name" value={name} onChange={(e) => setName(e.target.value)} /></FormField>}
+        {!channel && (
+          <FormField id="c-kind" label="Kind" errors={fieldErrors(create.error, 'kind')}>
+            <Select id="c-kind" value={kind} onChange={(e) => setKind(e.target.value as ChannelKind)}>
+              {Object.entries(CHANNEL_KINDS).map(([v, l]) => <option key={v} value={v}>{l}</option>)}
+            </Select>
+          </FormField>
+        )}
         {CHANNEL_FIELDS[kind].map((f) => (
           <FormField key={f.key} id={`c-${f.key}`} label={f.label} hint={f.hint} errors={fieldErrors(create.error, `config.${f.key}`, f.key)}>
-            <Input id={`c-${f.key}`} type={f.secret ? 'password' : 'text'} autoComplete="off" value={fields[f.key] ?? ''} onChange={(e) => setFields((x) => ({ ...x, [f.key]: e.target.value }))} />
+            <Input id={`c-${f.key}`} type={f.secret ? 'password' : 'text'} autoComplete="off" value={fields[f.key] ?? ''}
+              placeholder={channel && f.secret ? 'unchanged' : undefined} onChange={(e) => setFields((x) => ({ ...x, [f.key]: e.target.value }))} />
           </FormField>
         ))}
         {create.error instanceof ApiError && !create.error.errors && <div className="sm:col-span-2"><ErrorNote error={create.error} /></div>}
         <div className="flex justify-end gap-2 sm:col-span-2">
           <Button type="button" variant="outline" onClick={() => setOpen(false)}>Back</Button>
-          <Button type="submit" disabled={create.isPending}>Create channel</Button>
+          <Button type="submit" disabled={create.isPending}>{channel ? 'Save channel' : 'Create channel'}</Button>
         </div>
       </form>
     </Modal>
@@ -231,7 +289,7 @@ function Channels() {
   const items = channels.data?.items ?? [];
   return (
     <>
-      <div className="mb-3 flex justify-end"><NewChannel /></div>
+      <div className="mb-3 flex justify-end"><ChannelDialog /></div>
       <ErrorNote error={channels.error} />
       <DataTable columns={['Name', 'Kind', 'Sends to', '']} empty={channels.data && items.length === 0 && <Empty>No channels yet.</Empty>}>
         {channels.isPending && <tr><td colSpan={4} className="px-4 py-3"><Skeleton /></td></tr>}
@@ -242,6 +300,7 @@ function Channels() {
             <td className="max-w-sm truncate px-4 py-2 font-mono text-xs">{c.config.url ?? c.config.to?.join(', ') ?? c.config.routing_key ?? '—'}</td>
             <td className="px-4 py-2 text-right whitespace-nowrap">
               <Button variant="ghost" size="sm" aria-label={`Test ${c.name}`} title="Send a test notification" disabled={test.isPending} onClick={() => test.mutate(c.name)}><Send className="h-3.5 w-3.5" /></Button>
+              <ChannelDialog channel={c} />
               <ConfirmDialog
                 trigger={<Button variant="ghost" size="sm" aria-label={`Delete ${c.name}`} title="Delete"><Trash2 className="h-3.5 w-3.5" /></Button>}
                 title={`Delete ${c.name}?`} description="Rules that name it send nothing to it any more." confirmLabel="Delete channel" destructive
@@ -258,34 +317,42 @@ function Channels() {
 function Maintenance({ canManage }: { canManage: boolean }) {
   const windows = useMaintenanceWindows();
   const rules = useAlertRules();
-  const [rule, setRule] = useState('');
-  const [hours, setHours] = useState('1');
-  const [reason, setReason] = useState('');
+  const [form, setForm] = useState<WindowForm>({ rule: '', starts: '', hours: '1', reason: '' });
+  const [local, setLocal] = useState<Record<string, string[]>>({});
+  const set = (k: keyof WindowForm) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [k]: e.target.value }));
   const create = useAlertMutation(
-    () => unwrap(api.POST('/api/v1/maintenance-windows', { body: { rule: rule || null, starts_at: null, ends_at: null, duration_ms: Math.round(Number(hours) * 3_600_000), reason: reason.trim() || null } })),
-    'Maintenance window started',
+    (body: NonNullable<ReturnType<typeof windowRequestFrom>['body']>) => unwrap(api.POST('/api/v1/maintenance-windows', { body })),
+    'Maintenance window planned',
   );
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const r = windowRequestFrom(form, new Date());
+    setLocal(r.errors ?? {});
+    if (r.body) create.mutate(r.body, { onSuccess: () => setForm((f) => ({ ...f, starts: '', reason: '' })) });
+  };
+  const errs = (...n: string[]) => [...n.flatMap((x) => local[x] ?? []), ...fieldErrors(create.error, ...n)];
   const remove = useAlertMutation(async (id: string) => unwrap(api.DELETE('/api/v1/maintenance-windows/{id}', { params: { path: { id } } })), 'Maintenance window ended');
   const items = windows.data?.items ?? [];
   return (
     <>
       {canManage && (
-        <form className="mb-3 flex flex-wrap items-end gap-3" onSubmit={(e) => { e.preventDefault(); create.mutate(undefined); }}>
-          <FormField id="mw-rule" label="Silence"><Select id="mw-rule" value={rule} onChange={(e) => setRule(e.target.value)} className="w-48"><option value="">every rule</option>{rules.data?.items.map((r) => <option key={r.id} value={r.name}>{r.name}</option>)}</Select></FormField>
-          <FormField id="mw-hours" label="For (hours)"><Input id="mw-hours" inputMode="decimal" value={hours} onChange={(e) => setHours(e.target.value)} className="w-24" /></FormField>
-          <FormField id="mw-reason" label="Reason"><Input id="mw-reason" value={reason} onChange={(e) => setReason(e.target.value)} className="w-64" placeholder="database upgrade" /></FormField>
-          <Button type="submit" disabled={create.isPending}>Start now</Button>
+        <form className="mb-3 flex flex-wrap items-start gap-3" onSubmit={submit} noValidate>
+          <FormField id="mw-rule" label="Silence" errors={errs('rule')}><Select id="mw-rule" value={form.rule} onChange={set('rule')} className="w-48"><option value="">every rule</option>{rules.data?.items.map((r) => <option key={r.id} value={r.name}>{r.name}</option>)}</Select></FormField>
+          <FormField id="mw-starts" label="Starts" hint="empty: now" errors={errs('starts_at')}><Input id="mw-starts" type="datetime-local" value={form.starts} onChange={set('starts')} className="w-56" /></FormField>
+          <FormField id="mw-hours" label="For (hours)" errors={errs('duration_ms', 'ends_at')}><Input id="mw-hours" inputMode="decimal" value={form.hours} onChange={set('hours')} className="w-24" /></FormField>
+          <FormField id="mw-reason" label="Reason" errors={errs('reason')}><Input id="mw-reason" value={form.reason} onChange={set('reason')} className="w-64" placeholder="database upgrade" /></FormField>
+          <Button type="submit" className="mt-6" disabled={create.isPending}>{form.starts ? 'Plan window' : 'Start now'}</Button>
         </form>
       )}
       <ErrorNote error={windows.error} />
       <DataTable columns={['Silences', 'From', 'Until', 'Reason', '']} empty={windows.data && items.length === 0 && <Empty>No maintenance windows.</Empty>}>
         {items.map((m) => (
           <tr key={m.id} data-window={m.rule ?? '*'}>
-            <td className="px-4 py-2">{m.rule ?? 'every rule'}{m.active && <Badge className={cn('ml-2', openBadge)}>now</Badge>}</td>
+            <td className="px-4 py-2">{m.rule ?? 'every rule'}{m.active ? <Badge className={cn('ml-2', openBadge)}>now</Badge> : new Date(String(m.starts_at)) > new Date() && <Badge className={cn('ml-2', greyBadge)}>planned</Badge>}</td>
             <td className="px-4 py-2 whitespace-nowrap">{formatTime(m.starts_at)}</td>
             <td className="px-4 py-2 whitespace-nowrap">{formatTime(m.ends_at)}</td>
             <td className="px-4 py-2 text-xs">{m.reason ?? '—'}</td>
-            <td className="px-4 py-2 text-right">{canManage && <Button variant="ghost" size="sm" aria-label="Delete the window" onClick={() => remove.mutate(m.id)}><Trash2 className="h-3.5 w-3.5" /></Button>}</td>
+            <td className="px-4 py-2 text-right">{canManage && <Button variant="ghost" size="sm" aria-label="Delete the window" title={m.active ? 'End it now' : 'Delete'} onClick={() => remove.mutate(m.id)}><Trash2 className="h-3.5 w-3.5" /></Button>}</td>
           </tr>
         ))}
       </DataTable>

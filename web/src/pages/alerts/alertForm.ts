@@ -2,8 +2,10 @@ import type { Schemas } from '@/api/client';
 import { parseWhole } from '@/lib/forms';
 
 export type AlertRule = Schemas['AlertRuleDto'];
+export type AlertChannel = Schemas['AlertChannelDto'];
 type RuleRequest = Schemas['AlertRuleRequest'];
 type ChannelConfig = Schemas['AlertChannelConfig'];
+type WindowRequest = Schemas['MaintenanceWindowRequest'];
 
 export const RULE_KINDS = {
   job_failed: 'Jobs failed',
@@ -34,12 +36,38 @@ export interface RuleForm {
   schedule: string;
   channels: string[];
   cooldown_minutes: string;
+  enabled: boolean;
 }
 
 export const emptyRuleForm = (): RuleForm => ({
   name: '', kind: 'job_failed', queue: '', type: '', threshold: '', window_minutes: '5', rate_percent: '10', min_jobs: '', max_age_minutes: '',
-  monitor: '', monitor_states: 'late, down', schedule: '', channels: [], cooldown_minutes: '15',
+  monitor: '', monitor_states: 'late, down', schedule: '', channels: [], cooldown_minutes: '15', enabled: true,
 });
+
+/** Minutes as the form shows them: 5, 1.5; empty for none. */
+const asMinutes = (ms: number | null | undefined) => (ms == null ? '' : String(Math.round((ms / 60_000) * 1000) / 1000));
+
+/** The form of a stored rule, to edit it (the fields of other kinds take their empty values). */
+export function ruleFormFrom(r: AlertRule): RuleForm {
+  return {
+    ...emptyRuleForm(),
+    name: r.name,
+    kind: r.kind as RuleKind,
+    queue: r.queue ?? '',
+    type: r.type ?? '',
+    threshold: r.threshold == null ? '' : String(r.threshold),
+    window_minutes: asMinutes(r.window_ms),
+    rate_percent: r.rate_percent == null ? '' : String(r.rate_percent),
+    min_jobs: String(r.min_jobs),
+    max_age_minutes: asMinutes(r.max_age_ms),
+    monitor: r.monitor ?? '',
+    monitor_states: r.monitor_states.join(', '),
+    schedule: r.schedule ?? '',
+    channels: [...r.channels],
+    cooldown_minutes: asMinutes(r.cooldown_ms),
+    enabled: r.enabled,
+  };
+}
 
 function minutes(text: string, field: string, errors: Record<string, string[]>): number | null {
   const t = text.trim();
@@ -75,7 +103,7 @@ export function ruleRequestFrom(f: RuleForm): { body: RuleRequest; errors?: unde
     schedule: k === 'schedule_misfire' ? text(f.schedule) : null,
     channels: f.channels,
     cooldown_ms: minutes(f.cooldown_minutes, 'cooldown_ms', errors),
-    enabled: true,
+    enabled: f.enabled,
   };
   if (k === 'queue_backlog' && body.threshold === null && body.max_age_ms === null && !errors.threshold && !errors.max_age_ms) {
     errors.threshold = ['give a depth, an oldest age, or both'];
@@ -110,4 +138,63 @@ export function channelConfigFrom(kind: ChannelKind, f: Record<string, string>):
     };
     case 'pagerduty': return { routing_key: t('routing_key'), severity: t('severity') };
   }
+}
+
+/** The fields of each channel kind; the secret ones are stored encrypted and never shown back. */
+export const CHANNEL_FIELDS: Record<ChannelKind, { key: string; label: string; secret?: boolean; hint?: string }[]> = {
+  slack: [{ key: 'url', label: 'Incoming webhook URL', secret: true }],
+  webhook: [{ key: 'url', label: 'URL' }, { key: 'secret', label: 'Signing secret', secret: true, hint: 'optional: signs as webhooks do' }],
+  email: [
+    { key: 'host', label: 'SMTP host' }, { key: 'port', label: 'Port', hint: 'default 587' }, { key: 'tls', label: 'TLS', hint: 'none, starttls (default) or tls' },
+    { key: 'username', label: 'User name' }, { key: 'password', label: 'Password', secret: true }, { key: 'from', label: 'From' }, { key: 'to', label: 'To', hint: 'comma-separated' },
+  ],
+  pagerduty: [{ key: 'routing_key', label: 'Routing key', secret: true }, { key: 'severity', label: 'Severity', hint: 'critical, error, warning (default) or info' }],
+};
+
+/**
+ * The channel form of a stored channel, to edit it: its plain fields as they are, its secret fields empty (the server
+ * answers them masked; left empty, the stored secret stays).
+ */
+export function channelFieldsFrom(c: AlertChannel): Record<string, string> {
+  const kind = c.kind as ChannelKind;
+  const config = c.config as Record<string, unknown>;
+  const fields: Record<string, string> = {};
+  for (const f of CHANNEL_FIELDS[kind] ?? []) {
+    const v = config[f.key];
+    if (f.secret || v == null) continue;
+    fields[f.key] = Array.isArray(v) ? v.join(', ') : String(v);
+  }
+  return fields;
+}
+
+/** The maintenance window form as typed: the rule (empty: every rule), a start (empty: now; a local date-time), hours, a reason. */
+export interface WindowForm {
+  rule: string;
+  starts: string;
+  hours: string;
+  reason: string;
+}
+
+/** The request of the maintenance window form, or what is wrong with it (named as the server names it). */
+export function windowRequestFrom(f: WindowForm, now: Date): { body: WindowRequest; errors?: undefined } | { body?: undefined; errors: Record<string, string[]> } {
+  const errors: Record<string, string[]> = {};
+  const hours = Number(f.hours.trim());
+  if (!f.hours.trim() || !Number.isFinite(hours) || hours <= 0) errors.duration_ms = ['must be a positive number of hours'];
+  let startsAt: string | null = null;
+  if (f.starts.trim()) {
+    const start = new Date(f.starts);
+    if (Number.isNaN(start.getTime())) errors.starts_at = ['is not a date and time'];
+    else if (start.getTime() + hours * 3_600_000 <= now.getTime()) errors.starts_at = ['the window would be over already'];
+    else startsAt = start.toISOString();
+  }
+  if (Object.keys(errors).length) return { errors };
+  return { body: { rule: f.rule || null, starts_at: startsAt, ends_at: null, duration_ms: Math.round(hours * 3_600_000), reason: f.reason.trim() || null } };
+}
+
+/**
+ * The config to PUT when a channel is edited: what is stored (settings the form does not show, such as a webhook's
+ * headers, and the masked secrets, which the server keeps) under the form's fields (an empty secret is null: kept).
+ */
+export function channelUpdateFrom(c: AlertChannel, fields: Record<string, string>): ChannelConfig {
+  return { ...c.config, ...channelConfigFrom(c.kind as ChannelKind, fields) };
 }

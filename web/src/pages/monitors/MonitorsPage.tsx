@@ -12,6 +12,7 @@ import { Select } from '@/components/ui/input';
 import { DataTable } from '@/components/ui/table';
 import { formatTime, relativeTime } from '@/lib/utils';
 import { MonitorStateBadge } from './MonitorStateBadge';
+import { OrganizationPingKey } from './OrganizationPingKey';
 import { Sparkline } from './Sparkline';
 import { useMonitorActions } from './useMonitorActions';
 
@@ -100,6 +101,7 @@ export function MonitorsPage() {
           </tr>
         ))}
       </DataTable>
+      {canWrite && <OrganizationPingKey />}
     </>
   );
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emptyMonitorForm, formFromMonitor, monitorPreviewQuery, monitorRequestFrom, splitSeconds, type Monitor, type MonitorRun } from './monitorForm';
-import { crontabTiming, pingUrls, shellQuote, snippets } from './snippets';
+import { crontabTiming, pingUrls, shellQuote, slugPingUrls, snippets } from './snippets';
 import { sparklineBars, successRate } from './sparkline';
 
 const form = () => ({ ...emptyMonitorForm(), name: 'nightly-backup', timezone: 'Europe/Berlin' });
@@ -86,5 +86,16 @@ describe('the sparkline', () => {
   it('counts the success rate of finished runs only', () => {
     expect(successRate([run(1, 'success', 1), run(2, 'fail', 1), run(3, 'running', null), run(4, 'success', 1)])).toBeCloseTo(2 / 3);
     expect(successRate([run(1, 'running', null)])).toBeNull();
+  });
+});
+
+describe('slug ping URLs', () => {
+  it('put the slug after the organization key, the placeholder when none is given', () => {
+    expect(slugPingUrls('https://k.example.com/ping/kp_org/', 'nightly-backup')).toMatchObject({
+      success: 'https://k.example.com/ping/kp_org/nightly-backup', start: 'https://k.example.com/ping/kp_org/nightly-backup/start',
+      fail: 'https://k.example.com/ping/kp_org/nightly-backup/fail', curl: 'curl -fsS -m 10 --retry 5 https://k.example.com/ping/kp_org/nightly-backup',
+    });
+    expect(slugPingUrls('https://k.example.com/ping/kp_org').exitCode).toBe('https://k.example.com/ping/kp_org/{slug}/{exit_code}');
+    expect(slugPingUrls('http://h/ping/k', 'a b').success).toBe('http://h/ping/k/a%20b');
   });
 });

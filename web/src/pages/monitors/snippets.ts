@@ -45,3 +45,12 @@ export function snippets(m: { name: string; cron: string | null; period_seconds:
     cli: `kairos exec --monitor ${q(m.name)} -- ${command}`,
   };
 }
+
+/**
+ * The slug form of the ping URLs (healthchecks.io's): `{base}/ping/{organization ping key}/{slug}`, for each monitor
+ * by its slug, with one key for all; `{slug}` stands in when no slug is given.
+ */
+export function slugPingUrls(prefix: string, slug = '{slug}') {
+  const base = `${prefix.replace(/\/+$/, '')}/${slug === '{slug}' ? slug : encodeURIComponent(slug)}`;
+  return { ...pingUrls(base), curl: `curl -fsS -m 10 --retry 5 ${shellQuote(base)}` };
+}

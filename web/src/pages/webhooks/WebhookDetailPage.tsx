@@ -1,8 +1,8 @@
-import { Fragment, useState } from 'react';
+import { Fragment, useState, type FormEvent } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { ChevronDown, ChevronRight, Power, RotateCcw, Send, Trash2 } from 'lucide-react';
-import { api, unwrap } from '@/api/client';
+import { ChevronDown, ChevronRight, Pencil, Power, RotateCcw, Send, Trash2 } from 'lucide-react';
+import { api, ApiError, unwrap, type Schemas } from '@/api/client';
 import { keys } from '@/api/keys';
 import { useWebhook, useWebhookDeliveries, useWebhookDelivery } from '@/api/queries';
 import { JsonView } from '@/components/JsonView';
@@ -10,11 +10,13 @@ import { BackLink, Empty, ErrorNote, PageHeader, Skeleton } from '@/components/P
 import { StateBadge } from '@/components/StateBadge';
 import { Badge } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
-import { ConfirmDialog } from '@/components/ui/dialog';
+import { ConfirmDialog, Modal } from '@/components/ui/dialog';
+import { fieldErrors, FormField } from '@/components/ui/form';
+import { Input } from '@/components/ui/input';
 import { DataTable } from '@/components/ui/table';
 import { toast } from '@/lib/toast';
 import { formatDuration, formatTime, relativeTime } from '@/lib/utils';
-import { deliveryBadge, statusText } from './webhookForm';
+import { deliveryBadge, statusText, WEBHOOK_EVENT_HINT, webhookEditForm, webhookPatchFrom, type WebhookEditForm } from './webhookForm';
 import { disabledBadge, enabledBadge, useWebhookActions } from './WebhooksPage';
 
 /** One delivery opened: its body and every attempt with status, duration, response and request headers. */
@@ -40,6 +42,45 @@ function DeliveryDetail({ webhook, delivery }: { webhook: string; delivery: stri
         {d.data.attempt_log?.length === 0 && <li className="text-zinc-500">No attempt yet.</li>}
       </ol>
     </div>
+  );
+}
+
+/** Changes an endpoint's URL, event types and description (its signing secret stays). */
+function EditWebhook({ webhook }: { webhook: Schemas['WebhookDto'] }) {
+  const qc = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const [form, setForm] = useState<WebhookEditForm>(() => webhookEditForm(webhook));
+  const [local, setLocal] = useState<Record<string, string[]>>({});
+  const save = useMutation({
+    mutationFn: (body: NonNullable<ReturnType<typeof webhookPatchFrom>['body']>) => unwrap(api.PATCH('/api/v1/webhooks/{id}', { params: { path: { id: webhook.id } }, body })),
+    onSuccess: (w) => { qc.setQueryData(keys.webhook(webhook.id), w); void qc.invalidateQueries({ queryKey: keys.webhooks }); toast.success('Webhook saved'); setOpen(false); },
+  });
+  const openWith = (o: boolean) => {
+    if (o) { setForm(webhookEditForm(webhook)); setLocal({}); save.reset(); }
+    setOpen(o);
+  };
+  const errs = (n: string) => [...(local[n] ?? []), ...fieldErrors(save.error, n)];
+  const set = (k: keyof WebhookEditForm) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [k]: e.target.value }));
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const r = webhookPatchFrom(form);
+    setLocal(r.errors ?? {});
+    if (r.body) save.mutate(r.body);
+  };
+  return (
+    <Modal trigger={<Button variant="outline" size="sm"><Pencil className="h-4 w-4" /> Edit</Button>} open={open} onOpenChange={openWith} title="Edit webhook"
+      description="The signing secret stays the same.">
+      <form onSubmit={submit} noValidate className="space-y-4">
+        <FormField id="whe-url" label="URL" errors={errs('url')}><Input id="whe-url" value={form.url} onChange={set('url')} /></FormField>
+        <FormField id="whe-types" label="Event types" hint={WEBHOOK_EVENT_HINT} errors={errs('event_types')}><Input id="whe-types" value={form.types} onChange={set('types')} spellCheck={false} /></FormField>
+        <FormField id="whe-desc" label="Description" errors={errs('description')}><Input id="whe-desc" value={form.description} onChange={set('description')} placeholder="optional" /></FormField>
+        {save.error instanceof ApiError && !save.error.errors && <ErrorNote error={save.error} />}
+        <div className="flex justify-end gap-2">
+          <Button type="button" variant="outline" onClick={() => setOpen(false)}>Back</Button>
+          <Button type="submit" disabled={save.isPending}>Save webhook</Button>
+        </div>
+      </form>
+    </Modal>
   );
 }
 
@@ -75,6 +116,7 @@ export function WebhookDetailPage() {
         actions={(
           <>
             <Button size="sm" onClick={() => actions.test.mutate(w.id)} disabled={actions.busy}><Send className="h-4 w-4" /> Send test event</Button>
+            <EditWebhook webhook={w} />
             <Button variant="outline" size="sm" onClick={() => enable.mutate(!w.enabled)} disabled={enable.isPending}><Power className="h-4 w-4" /> {w.enabled ? 'Disable' : 'Enable'}</Button>
             <ConfirmDialog
               trigger={<Button variant="outline" size="sm" disabled={actions.busy}><Trash2 className="h-4 w-4" /> Delete</Button>}
