@@ -47,6 +47,9 @@ internal static class SchedulesCommand
 
     private static string When(Schedule s) => s.Cron is { } cron ? $"{cron} ({s.Timezone})" : $"every {Cli.Span(TimeSpan.FromMilliseconds(s.EveryMs ?? 0))}";
 
+    /// <summary>What a run starts: <c>queue/type</c>, or <c>workflow NAME</c>.</summary>
+    private static string What(Schedule s) => s.Job is { } j ? $"{j.Queue}/{j.Type}" : $"workflow {s.Workflow}";
+
     private static int Show(Cli cli, Schedule s, string? verb)
     {
         if (cli.Json)
@@ -58,7 +61,8 @@ internal static class SchedulesCommand
         var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
         grid.AddRow("[bold]Name[/]", Cli.Esc(s.Name));
         grid.AddRow("[bold]When[/]", Cli.Esc($"{s.Description} — {When(s)}"));
-        grid.AddRow("[bold]Job[/]", Cli.Esc($"{s.Job.Type} on queue {s.Job.Queue}" + (s.Job.Payload is { } p ? $", payload {p.GetRawText()}" : "")));
+        if (s.Job is { } job) grid.AddRow("[bold]Job[/]", Cli.Esc($"{job.Type} on queue {job.Queue}" + (job.Payload is { } p ? $", payload {p.GetRawText()}" : "")));
+        else grid.AddRow("[bold]Workflow[/]", Cli.Esc($"template {s.Workflow}" + (s.LastWorkflowId is { } w ? $", latest instance {w}" : "")));
         grid.AddRow("[bold]Overlap[/]", Cli.Esc(s.Overlap));
         grid.AddRow("[bold]Catch-up[/]", Cli.Esc(s.CatchUp == "all" ? $"all (at most {s.CatchUpLimit})" : s.CatchUp));
         if (s.JitterMs > 0) grid.AddRow("[bold]Jitter[/]", Cli.Esc("up to " + Cli.Span(TimeSpan.FromMilliseconds(s.JitterMs))));
@@ -86,10 +90,10 @@ internal static class SchedulesCommand
                 cli.Line("No schedules.");
                 return 0;
             }
-            var table = Cli.NewTable("NAME", "WHEN", "DESCRIPTION", "JOB", "NEXT", "LAST", "PAUSED");
+            var table = Cli.NewTable("NAME", "WHEN", "DESCRIPTION", "RUNS", "NEXT", "LAST", "PAUSED");
             foreach (var s in all)
             {
-                table.AddRow(Cli.Esc(s.Name), Cli.Esc(When(s)), Cli.Esc(s.Description), Cli.Esc($"{s.Job.Queue}/{s.Job.Type}"),
+                table.AddRow(Cli.Esc(s.Name), Cli.Esc(When(s)), Cli.Esc(s.Description), Cli.Esc(What(s)),
                     Cli.Esc(s.NextFireAt is { } n ? Cli.Ago(n) : "-"), Cli.Esc(Cli.Ago(s.LastFireAt)), s.Paused ? "[yellow]yes[/]" : "no");
             }
             cli.Out.Write(table);
@@ -103,7 +107,8 @@ internal static class SchedulesCommand
         var cron = new Option<string?>("--cron") { Description = "A cron expression: 5 fields (minute hour day month weekday), 6 with seconds first, or @daily, @hourly, ..." };
         var every = new Option<string?>("--every") { Description = "A fixed interval instead of --cron, e.g. 30s, 15m, 1h" };
         var zone = new Option<string?>("--timezone", "--tz") { Description = "The IANA time zone of the cron expression (default UTC), e.g. Europe/Berlin" };
-        var type = new Option<string>("--type") { Description = "The job type to enqueue, e.g. report.build", Required = true };
+        var type = new Option<string?>("--type") { Description = "The job type to enqueue, e.g. report.build (or --workflow)" };
+        var workflow = new Option<string?>("--workflow") { Description = "Start an instance of this workflow template each time instead of a job (kairos workflows templates)" };
         var queue = new Option<string?>("--queue", "-q") { Description = "The queue (default: default)" };
         var payload = new Option<string?>("--payload", "-p") { Description = "The payload as JSON; @file reads a file" };
         var priority = new Option<int?>("--priority") { Description = "Higher runs first" };
@@ -120,12 +125,14 @@ internal static class SchedulesCommand
         var replace = new Option<bool>("--replace") { Description = "Replace the schedule of this name if it exists" };
         var command = new Command("create", "Create a schedule that enqueues a job each time it fires.")
         {
-            NameArgument, cron, every, zone, type, queue, payload, priority, maxAttempts, timeout, tags, overlap, catchUp, catchUpLimit, jitter, startAt, endAt,
+            NameArgument, cron, every, zone, type, workflow, queue, payload, priority, maxAttempts, timeout, tags, overlap, catchUp, catchUpLimit, jitter, startAt, endAt,
             paused, replace,
         };
         Cli.Action(command, async (cli, ct) =>
         {
             if (cli.Parse.GetValue(cron) is null == (cli.Parse.GetValue(every) is null)) throw new UsageException("create needs --cron EXPR or --every DURATION (one of them)");
+            var template = cli.Parse.GetValue(workflow);
+            if (template is null == (cli.Parse.GetValue(type) is null)) throw new UsageException("create needs --type TYPE (a job) or --workflow TEMPLATE (one of them)");
             var text = cli.Parse.GetValue(payload);
             if (text is not null && text.StartsWith('@'))
             {
@@ -144,7 +151,8 @@ internal static class SchedulesCommand
                 Cron = cli.Parse.GetValue(cron),
                 EveryMs = cli.Parse.GetValue(every) is { } e ? (long)Cli.Duration(e, "--every").TotalMilliseconds : null,
                 Timezone = cli.Parse.GetValue(zone),
-                Job = new ScheduleJobTemplate
+                Workflow = template,
+                Job = template is not null ? null : new ScheduleJobTemplate
                 {
                     Queue = cli.Parse.GetValue(queue) ?? "default",
                     Type = cli.Parse.GetValue(type)!,
@@ -177,7 +185,8 @@ internal static class SchedulesCommand
         {
             var t = await cli.Client.TriggerScheduleAsync(Name(cli), ct);
             if (cli.Json) Cli.WriteJson(t);
-            else cli.Line($"Schedule [bold]{Cli.Esc(t.Schedule)}[/] triggered: job [bold]{t.Job.Id}[/] ({Cli.StateMarkup(t.Job.State)}) on queue {Cli.Esc(t.Job.Queue)}");
+            else if (t.Job is { } job) cli.Line($"Schedule [bold]{Cli.Esc(t.Schedule)}[/] triggered: job [bold]{job.Id}[/] ({Cli.StateMarkup(job.State)}) on queue {Cli.Esc(job.Queue)}");
+            else cli.Line($"Schedule [bold]{Cli.Esc(t.Schedule)}[/] triggered: workflow [bold]{t.Workflow?.Id}[/] ({Cli.Esc(t.Workflow?.Name)}, {t.Workflow?.StepsTotal} steps)");
             return 0;
         });
         return command;
@@ -191,11 +200,12 @@ internal static class SchedulesCommand
         Cli.Action(command, async (cli, ct) =>
         {
             var page = await cli.Client.ListScheduleRunsAsync(Name(cli), cli.Parse.GetValue(limit) ?? 20, cli.Parse.GetValue(cursor), ct);
-            return cli.WritePage(page, "No runs yet.", ["FIRE TIME", "TRIGGER", "STATE", "DURATION", "JOB"], r =>
+            return cli.WritePage(page, "No runs yet.", ["FIRE TIME", "TRIGGER", "STATE", "DURATION", "JOB / WORKFLOW"], r =>
             [
                 Cli.Esc(Cli.Time(r.FireTime)), Cli.Esc(r.Trigger),
                 r.Skipped ? "[grey]skipped[/]" : r.Outcome == "deleted" ? "[grey]deleted[/]" : Cli.StateMarkup(r.State ?? "-"),
-                Cli.Esc(r.DurationMs is { } d ? Cli.Span(TimeSpan.FromMilliseconds(d)) : "-"), r.JobId?.ToString() ?? "-",
+                Cli.Esc(r.DurationMs is { } d ? Cli.Span(TimeSpan.FromMilliseconds(d)) : "-"),
+                r.JobId?.ToString() ?? (r.WorkflowId is { } w ? "workflow " + w : "-"),
             ], $"kairos schedules runs {Name(cli)}");
         });
         return command;

@@ -5,7 +5,10 @@ using Spectre.Console;
 
 namespace Kairos.Cli;
 
-/// <summary><c>kairos workflows list|get|create|cancel|retry</c>; a workflow is named by its id, or by its name for the newest run of that name.</summary>
+/// <summary>
+/// <c>kairos workflows list|get|create|cancel|retry</c>; a workflow is named by its id, or by its name for the newest run
+/// of that name. <c>kairos workflows templates list|get|put|delete|run</c> for the stored workflow templates.
+/// </summary>
 internal static class WorkflowsCommand
 {
     private static readonly Argument<string> WorkflowArgument = new("workflow") { Description = "The workflow's id, or a name for the newest workflow of that name" };
@@ -20,6 +23,7 @@ internal static class WorkflowsCommand
             (c, id, ct) => c.CancelWorkflowAsync(id, ct), "cancelled"));
         workflows.Subcommands.Add(Steer("retry", "Run the failed and cancelled steps of a finished workflow again (succeeded steps keep their results).",
             (c, id, ct) => c.RetryWorkflowAsync(id, ct), "retried"));
+        workflows.Subcommands.Add(Templates());
         return workflows;
     }
 
@@ -127,6 +131,95 @@ internal static class WorkflowsCommand
         {
             throw new UsageException($"-f {path}: not a workflow definition ({ex.Message})");
         }
+    }
+
+    private static Option<string> FileOption() => new("--file", "-f")
+    {
+        Description = "A JSON file: {\"steps\": [{\"id\", \"job\": {\"queue\", \"type\", \"payload\"}, \"depends_on\": [...], \"continue_on_failure\"}]} (- reads standard input)",
+        Required = true,
+    };
+
+    private static Command Templates()
+    {
+        var templates = new Command("templates", "Workflow templates: stored workflows, run by hand or by a schedule (kairos schedules create --workflow NAME).");
+        var name = new Argument<string>("name") { Description = "The template's name" };
+
+        var list = new Command("list", "List the workflow templates by name.");
+        Cli.Action(list, async (cli, ct) =>
+        {
+            var all = await Cli.ReadAllAsync((cursor, c) => cli.Client.ListWorkflowTemplatesAsync(500, cursor, c), ct);
+            if (cli.Json)
+            {
+                Cli.WriteJson(all);
+                return 0;
+            }
+            if (all.Count == 0)
+            {
+                cli.Line("No workflow templates.");
+                return 0;
+            }
+            var table = Cli.NewTable("NAME", "STEPS", "ROOTS", "MANAGED BY", "UPDATED");
+            foreach (var t in all)
+            {
+                table.AddRow(Cli.Esc(t.Name), Cli.Esc(t.Steps.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                    Cli.Esc(string.Join(", ", t.Steps.Where(s => s.DependsOn.Count == 0).Select(s => s.Id))), Cli.Esc(t.ManagedBy ?? "-"), Cli.Esc(Cli.Ago(t.UpdatedAt)));
+            }
+            cli.Out.Write(table);
+            return 0;
+        });
+        templates.Subcommands.Add(list);
+
+        var get = new Command("get", "Show a workflow template and its steps.") { name };
+        Cli.Action(get, async (cli, ct) => ShowTemplate(cli, await cli.Client.GetWorkflowTemplateAsync(cli.Parse.GetValue(name)!, ct), null));
+        templates.Subcommands.Add(get);
+
+        var file = FileOption();
+        var put = new Command("put", "Create or replace a workflow template from a JSON file (instances already made keep their steps).") { name, file };
+        Cli.Action(put, async (cli, ct) =>
+        {
+            var definition = await ReadDefinitionAsync<WorkflowDefinition>(cli.Parse.GetValue(file)!, ct);
+            return ShowTemplate(cli, await cli.Client.PutWorkflowTemplateAsync(cli.Parse.GetValue(name)!, definition, ct), "saved");
+        });
+        templates.Subcommands.Add(put);
+
+        var delete = new Command("delete", "Delete a workflow template (refused while a schedule starts it; its instances stay).") { name };
+        Cli.Action(delete, async (cli, ct) =>
+        {
+            var n = cli.Parse.GetValue(name)!;
+            await cli.Client.DeleteWorkflowTemplateAsync(n, ct);
+            if (cli.Json) Cli.WriteJson(new { name = n, deleted = true });
+            else cli.Line($"Workflow template [bold]{Cli.Esc(n)}[/] deleted");
+            return 0;
+        });
+        templates.Subcommands.Add(delete);
+
+        var run = new Command("run", "Start a workflow from the template as it is now.") { name };
+        Cli.Action(run, async (cli, ct) => Show(cli, await cli.Client.RunWorkflowTemplateAsync(cli.Parse.GetValue(name)!, ct), "started"));
+        templates.Subcommands.Add(run);
+        return templates;
+    }
+
+    private static int ShowTemplate(Cli cli, WorkflowTemplate t, string? verb)
+    {
+        if (cli.Json)
+        {
+            Cli.WriteJson(t);
+            return 0;
+        }
+        if (verb is not null) cli.Line($"Workflow template [bold]{Cli.Esc(t.Name)}[/] {verb}");
+        var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
+        grid.AddRow("[bold]Name[/]", Cli.Esc(t.Name));
+        grid.AddRow("[bold]Managed by[/]", Cli.Esc(t.ManagedBy ?? "-"));
+        grid.AddRow("[bold]Updated[/]", Cli.Esc($"{Cli.Time(t.UpdatedAt)} ({Cli.Ago(t.UpdatedAt)})"));
+        cli.Out.Write(grid);
+        var table = Cli.NewTable("STEP", "TYPE", "QUEUE", "DEPENDS ON", "ON FAILURE");
+        foreach (var s in t.Steps)
+        {
+            table.AddRow(Cli.Esc(s.Id), Cli.Esc(s.Job.Type), Cli.Esc(s.Job.Queue), Cli.Esc(s.DependsOn.Count == 0 ? "-" : string.Join(", ", s.DependsOn)),
+                s.ContinueOnFailure ? "continue" : "stop");
+        }
+        cli.Out.Write(table);
+        return 0;
     }
 
     private static Command CreateCommand()

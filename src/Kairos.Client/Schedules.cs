@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace Kairos.Client;
 
-/// <summary>The job a schedule enqueues each time it fires.</summary>
+/// <summary>A job template: the job a schedule enqueues each time it fires, or a workflow step's job.</summary>
 public sealed class ScheduleJobTemplate
 {
     public string Queue { get; init; } = "";
@@ -28,7 +28,10 @@ public sealed class ScheduleDefinition
     public long? EveryMs { get; init; }
     /// <summary>An IANA time zone (default UTC).</summary>
     public string? Timezone { get; init; }
+    /// <summary>The job each run enqueues; give this or <see cref="Workflow"/>.</summary>
     public ScheduleJobTemplate? Job { get; init; }
+    /// <summary>The workflow template each run makes an instance of (by name); give this or <see cref="Job"/>.</summary>
+    public string? Workflow { get; init; }
     public string? Overlap { get; init; }
     public string? CatchUp { get; init; }
     public int? CatchUpLimit { get; init; }
@@ -49,7 +52,10 @@ public sealed class Schedule
     public string Timezone { get; init; } = "UTC";
     /// <summary>In words: "At 09:00, Monday through Friday".</summary>
     public string Description { get; init; } = "";
-    public ScheduleJobTemplate Job { get; init; } = new();
+    /// <summary>The job each run enqueues; null for a schedule that starts a workflow template.</summary>
+    public ScheduleJobTemplate? Job { get; init; }
+    /// <summary>The workflow template each run makes an instance of; null for a job schedule.</summary>
+    public string? Workflow { get; init; }
     public string Overlap { get; init; } = "";
     public string CatchUp { get; init; } = "";
     public int CatchUpLimit { get; init; }
@@ -62,6 +68,8 @@ public sealed class Schedule
     public DateTimeOffset? NextFireAt { get; init; }
     public DateTimeOffset? LastFireAt { get; init; }
     public Guid? LastJobId { get; init; }
+    /// <summary>The workflow instance of the latest run (a workflow schedule).</summary>
+    public Guid? LastWorkflowId { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
 }
@@ -75,6 +83,8 @@ public sealed class ScheduleRun
     public string Trigger { get; init; } = "";
     public bool Skipped { get; init; }
     public Guid? JobId { get; init; }
+    /// <summary>The workflow instance the run made (a workflow schedule); <see cref="State"/> is then the workflow's.</summary>
+    public Guid? WorkflowId { get; init; }
     public string? State { get; init; }
     /// <summary><c>succeeded</c>, <c>failed</c>, <c>cancelled</c>, <c>skipped</c>, <c>deleted</c>; null while unfinished.</summary>
     public string? Outcome { get; init; }
@@ -86,12 +96,13 @@ public sealed class ScheduleRun
     public DateTimeOffset CreatedAt { get; init; }
 }
 
-/// <summary>What a manual trigger started.</summary>
+/// <summary>What a manual trigger started: a job, or a workflow instance.</summary>
 public sealed class ScheduleTrigger
 {
     public string Schedule { get; init; } = "";
     public DateTimeOffset FireTime { get; init; }
-    public Job Job { get; init; } = new();
+    public Job? Job { get; init; }
+    public Workflow? Workflow { get; init; }
 }
 
 /// <summary>A cron expression (or interval) in words, and its next fire times, in UTC and local to the time zone.</summary>

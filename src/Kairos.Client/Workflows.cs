@@ -112,6 +112,32 @@ public sealed class Workflow
         Steps?.FirstOrDefault(s => s.Id == id) ?? throw new KeyNotFoundException($"workflow {Id} has no step \"{id}\" (or was read from a list)");
 }
 
+/// <summary>A step of a workflow template.</summary>
+public sealed class WorkflowTemplateStep
+{
+    public string Id { get; init; } = "";
+    public ScheduleJobTemplate Job { get; init; } = new();
+    public IReadOnlyList<string> DependsOn { get; init; } = [];
+    public bool ContinueOnFailure { get; init; }
+}
+
+/// <summary>
+/// A named, stored workflow: run it with <see cref="KairosClient.RunWorkflowTemplateAsync"/>, or let a schedule start it
+/// (<see cref="ScheduleDefinition.Workflow"/>). Each run copies the steps, so changing the template never reaches
+/// instances already made.
+/// </summary>
+public sealed class WorkflowTemplate
+{
+    public Guid Id { get; init; }
+    public string Name { get; init; } = "";
+    public IReadOnlyList<WorkflowTemplateStep> Steps { get; init; } = [];
+    public IReadOnlyList<WorkflowEdge> Edges { get; init; } = [];
+    /// <summary>What manages it (<c>manifest</c>); null when made by hand.</summary>
+    public string? ManagedBy { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+}
+
 /// <summary>Which workflows to list: by derived state and by name.</summary>
 public sealed class WorkflowQuery
 {
@@ -152,4 +178,6 @@ public sealed class WorkflowParent
 [JsonSerializable(typeof(Workflow))]
 [JsonSerializable(typeof(Page<Workflow>))]
 [JsonSerializable(typeof(WorkflowDefinition))]
+[JsonSerializable(typeof(WorkflowTemplate))]
+[JsonSerializable(typeof(Page<WorkflowTemplate>))]
 internal sealed partial class KairosWorkflowJson : JsonSerializerContext;

@@ -97,4 +97,44 @@ public sealed partial class CliCommandTests
         Assert.Contains("not a workflow definition", Failed(await _server.RunAsync("workflows", "create", "-f", notJson), 2), StringComparison.Ordinal);
         Assert.Equal(JsonValueKind.Array, (await _server.RunAsync("workflows", "list", "--json")).Json().GetProperty("items").ValueKind);
     }
+
+    [Fact]
+    public async Task Workflow_templates_put_list_get_run_and_a_schedule_that_starts_one()
+    {
+        var file = Path.Combine(_server.Root, "etl.json");
+        await File.WriteAllTextAsync(file, DiamondJson);
+        var saved = await _server.RunAsync("workflows", "templates", "put", "etl", "-f", file);
+        Ok(saved);
+        Assert.Contains("Workflow template etl saved", saved.Stdout, StringComparison.Ordinal);
+        Assert.Contains(saved.Stdout.Split('\n'), l => l.Contains("join", StringComparison.Ordinal) && l.Contains("left, right", StringComparison.Ordinal));
+        var list = await _server.RunAsync("workflows", "templates", "list");
+        Ok(list);
+        Assert.Contains(list.Stdout.Split('\n'), l => l.Contains("etl", StringComparison.Ordinal) && l.Contains("source", StringComparison.Ordinal));
+        var got = (await _server.RunAsync("workflows", "templates", "get", "etl", "--json")).Json();
+        Assert.Equal(4, got.GetProperty("steps").GetArrayLength());
+
+        var run = await _server.RunAsync("workflows", "templates", "run", "etl", "--json");
+        Ok(run);
+        Assert.Equal("etl", run.Json().GetProperty("name").GetString());
+
+        // A schedule that starts the template; triggered, its runs show the instance.
+        Assert.Contains("--type TYPE", Failed(await _server.RunAsync("schedules", "create", "both", "--cron", "@daily", "--type", "t", "--workflow", "etl"), 2), StringComparison.Ordinal);
+        Assert.Contains("workflow", Failed(await _server.RunAsync("schedules", "create", "none", "--cron", "@daily", "--workflow", "nope"), 1), StringComparison.Ordinal);
+        var created = await _server.RunAsync("schedules", "create", "nightly-etl", "--cron", "0 3 * * *", "--workflow", "etl");
+        Ok(created);
+        Assert.Contains("template etl", created.Stdout, StringComparison.Ordinal);
+        var triggered = await _server.RunAsync("schedules", "trigger", "nightly-etl", "--json");
+        Ok(triggered);
+        var instance = triggered.Json().GetProperty("workflow").GetProperty("id").GetString()!;
+        var runs = await _server.RunAsync("schedules", "runs", "nightly-etl");
+        Ok(runs);
+        Assert.Contains("workflow " + instance, runs.Stdout, StringComparison.Ordinal);
+        Assert.Contains(instance, (await _server.RunAsync("workflows", "list", "--name", "etl")).Stdout, StringComparison.Ordinal);
+
+        Assert.Contains("nightly-etl", Failed(await _server.RunAsync("workflows", "templates", "delete", "etl"), 1), StringComparison.Ordinal);
+        Ok(await _server.RunAsync("schedules", "delete", "nightly-etl"));
+        Ok(await _server.RunAsync("workflows", "templates", "delete", "etl"));
+        Assert.Contains("No workflow templates.", (await _server.RunAsync("workflows", "templates", "list")).Stdout, StringComparison.Ordinal);
+        Assert.Contains("404", Failed(await _server.RunAsync("workflows", "templates", "run", "etl"), 1), StringComparison.Ordinal);
+    }
 }

@@ -6,7 +6,8 @@ public sealed partial class ServerProcessTests
 {
     /// <summary>
     /// An every-second schedule on a server that is killed (SIGKILL) at a random moment of a second, again and again,
-    /// and restarted on the same data: every fire time from the first to the last has exactly one job.
+    /// and restarted on the same data: every fire time from the first to the last has exactly one job. Beside it an
+    /// every-second schedule whose template is a workflow: every fire time has exactly one instance.
     /// </summary>
     [Fact]
     public async Task Each_fire_time_of_a_schedule_runs_exactly_once_across_kill_9_restarts()
@@ -15,6 +16,7 @@ public sealed partial class ServerProcessTests
         var data = Folder("schedule-kill9");
         var server = await StartServerAsync("schedules (first start)", data);
         await TickSchedule.CreateAsync(server.Client);
+        await TickSchedule.CreateWorkflowAsync(server.Client);
         for (var kill = 0; kill <= Kills; kill++)
         {
             using var stop = new CancellationTokenSource();
@@ -36,5 +38,8 @@ public sealed partial class ServerProcessTests
         var fired = await TickSchedule.AssertEachFireTimeOnceAsync(server.Client);
         Assert.True(fired >= 3 * (Kills + 1), $"only {fired} fire times ran");
         output.WriteLine($"{fired} fire times over {Kills} kills, each with exactly one job");
+        var flows = await TickSchedule.AssertEachWorkflowFireTimeOnceAsync(server.Client);
+        Assert.True(flows >= 3 * (Kills + 1), $"only {flows} workflow fire times ran");
+        output.WriteLine($"{flows} workflow fire times over {Kills} kills, each with exactly one instance");
     }
 }

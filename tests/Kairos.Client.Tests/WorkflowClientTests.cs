@@ -163,6 +163,38 @@ public sealed class WorkflowClientTests(ServerFixture server, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task Templates_are_saved_from_the_builder_run_and_started_by_a_schedule_whose_runs_show_the_instances()
+    {
+        var name = "tpl-" + Guid.NewGuid().ToString("N")[..8];
+        var saved = await _client.PutWorkflowTemplateAsync(Diamond(name));
+        Assert.Equal(name, saved.Name);
+        Assert.Equal(["source", "left", "right", "join"], saved.Steps.Select(s => s.Id));
+        Assert.Equal(["left", "right"], saved.Steps[3].DependsOn);
+        Assert.Equal(5, saved.Steps[0].Job.Payload!.Value.GetProperty("value").GetInt32());
+        Assert.Contains(name, (await _client.ListWorkflowTemplatesAsync(limit: 500)).Items.Select(t => t.Name));
+
+        var run = await _client.RunWorkflowTemplateAsync(name);
+        Assert.Equal((name, 4), (run.Name, run.StepsTotal));
+
+        var schedule = await _client.CreateScheduleAsync(new ScheduleDefinition { Name = name, Cron = "0 3 * * *", Workflow = name, Overlap = "replace" });
+        Assert.Equal((name, (ScheduleJobTemplate?)null), (schedule.Workflow, schedule.Job));
+        var triggered = await _client.TriggerScheduleAsync(name);
+        Assert.Null(triggered.Job);
+        Assert.Equal((name, schedule.Id), (triggered.Workflow!.Name, triggered.Workflow.ScheduleId));
+        var runs = await _client.ListScheduleRunsAsync(name);
+        Assert.Equal(triggered.Workflow.Id, Assert.Single(runs.Items).WorkflowId);
+        Assert.Equal(WorkflowStates.Running, runs.Items[0].State);
+        Assert.Equal(triggered.Workflow.Id, (await _client.GetScheduleAsync(name)).LastWorkflowId);
+
+        var inUse = await Assert.ThrowsAsync<KairosException>(() => _client.DeleteWorkflowTemplateAsync(name));
+        Assert.Equal(HttpStatusCode.Conflict, inUse.StatusCode);
+        await _client.DeleteScheduleAsync(name);
+        await _client.DeleteWorkflowTemplateAsync(name);
+        var gone = await Assert.ThrowsAsync<KairosException>(() => _client.GetWorkflowTemplateAsync(name));
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+    }
+
+    [Fact]
     public void The_builder_refuses_bad_ids_duplicates_unknown_parents_and_options_that_do_not_apply()
     {
         var b = new WorkflowBuilder("checks").Step("a", "t");
