@@ -73,6 +73,16 @@ test('a monitor: created in the form, its ping URL pinged from here, up live, it
   await page.locator('tr[data-monitor="nightly-backup"] [data-sparkline="2"] [data-outcome="fail"]').waitFor();
   await shoot(page, 'monitors');
 
+  // The organization's ping key under the list: made here, its slug URL pinged from here brings the monitor up.
+  await page.getByRole('button', { name: 'Make a key' }).click();
+  const orgKey = (await page.locator('[data-org-ping-key]').textContent()).trim();
+  assert.equal(orgKey, (await ctx.api('GET', '/api/v1/monitors/ping-key')).ping_key);
+  const slugUrl = (await page.locator('[data-slug-url="Success"]').textContent()).trim();
+  assert.ok(slugUrl.endsWith(`/ping/${orgKey}/{slug}`), slugUrl);
+  assert.equal((await fetch(slugUrl.replace('{slug}', 'nightly-backup'), { method: 'POST', body: 'by slug' })).status, 200);
+  await page.locator('tr[data-monitor="nightly-backup"] [data-monitor-state="up"]').waitFor();
+  await shoot(page, 'monitors-slug-urls');
+
   // Pause from the list with a reason; the API confirms it.
   await page.getByRole('button', { name: 'Pause nightly-backup' }).click();
   await page.getByLabel('Reason (optional)').fill('moving the backup disk');
@@ -148,7 +158,7 @@ test('a workflow: created through the API, its DAG drawn, each node changing sta
   assert.deepEqual(problems, []);
 });
 
-test('a webhook: created in the UI with its secret shown once, a test event in its delivery log, deleted', { timeout: 120_000 }, async (t) => {
+test('a webhook: created in the UI with its secret shown once, a test event in its delivery log, edited, deleted', { timeout: 120_000 }, async (t) => {
   const { page, problems } = await signedIn(t);
   await nav(page, 'Webhooks');
   await page.getByText('No webhooks yet.').waitFor();
@@ -171,6 +181,16 @@ test('a webhook: created in the UI with its secret shown once, a test event in i
   await page.getByRole('button', { name: 'Show the delivery' }).click();
   await page.getByRole('tree', { name: 'Body' }).waitFor();
   await shoot(page, 'webhook');
+
+  // Edited: another URL and event types; the signing secret stays.
+  await page.getByRole('button', { name: 'Edit', exact: true }).click();
+  await page.getByLabel('URL').fill('https://hooks.example.com/kairos-v2');
+  await page.getByLabel('Event types').fill('job.*');
+  await page.getByRole('button', { name: 'Save webhook' }).click();
+  await page.getByRole('heading').filter({ hasText: 'https://hooks.example.com/kairos-v2' }).waitFor();
+  const edited = await ctx.api('GET', `/api/v1/webhooks/${hook.id}`);
+  assert.equal(edited.url, 'https://hooks.example.com/kairos-v2');
+  assert.deepEqual(edited.event_types, ['job.*']);
   await page.getByRole('button', { name: 'Delete', exact: true }).click();
   await page.getByRole('button', { name: 'Delete webhook' }).click();
   await page.getByText('No webhooks yet.').waitFor();
@@ -178,7 +198,7 @@ test('a webhook: created in the UI with its secret shown once, a test event in i
   assert.deepEqual(problems, []);
 });
 
-test('alerts: a channel and a rule created in the UI, a maintenance window, the incidents tab', { timeout: 120_000 }, async (t) => {
+test('alerts: a channel and a rule created and edited in the UI (a secret left empty kept), an incident resolved and its timeline, maintenance windows now and planned', { timeout: 120_000 }, async (t) => {
   const { page, problems } = await signedIn(t);
   await nav(page, 'Alerts');
   await page.getByText('Nothing is on fire.').waitFor();
@@ -203,9 +223,63 @@ test('alerts: a channel and a rule created in the UI, a maintenance window, the 
   assert.deepEqual(rule.monitor_states, ['down']);
   assert.deepEqual(rule.channels, ['ops-hook']);
   await shoot(page, 'alert-rules');
+
+  // The rule edited: another state too.
+  await page.getByRole('button', { name: 'Edit backup-down' }).click();
+  await page.getByLabel('States').fill('late, down');
+  await page.getByRole('button', { name: 'Save rule' }).click();
+  await page.locator('tr[data-rule="backup-down"]').filter({ hasText: 'late, down' }).waitFor();
+  assert.deepEqual((await ctx.api('GET', '/api/v1/alert-rules/backup-down')).monitor_states, ['late', 'down']);
+
+  // The channel edited: a signing secret added; then only its URL changed, the secret field left empty keeps it.
+  await page.getByRole('tab', { name: 'Channels' }).click();
+  await page.getByRole('button', { name: 'Edit ops-hook' }).click();
+  assert.equal(await page.getByLabel('URL').inputValue(), 'https://alerts.example.com/kairos');
+  await page.getByLabel('Signing secret').fill('whsec_e2e_channel_secret_4567');
+  await page.getByRole('button', { name: 'Save channel' }).click();
+  await page.getByRole('button', { name: 'Save channel' }).waitFor({ state: 'detached' });
+  assert.equal((await ctx.api('GET', '/api/v1/alert-channels/ops-hook')).config.secret, '••••4567');
+  await page.getByRole('button', { name: 'Edit ops-hook' }).click();
+  assert.equal(await page.getByLabel('Signing secret').inputValue(), '');
+  await page.getByLabel('URL').fill('https://alerts.example.com/kairos-v2');
+  await page.getByRole('button', { name: 'Save channel' }).click();
+  await page.locator('tr[data-channel="ops-hook"]').filter({ hasText: 'https://alerts.example.com/kairos-v2' }).waitFor();
+  const channel = await ctx.api('GET', '/api/v1/alert-channels/ops-hook');
+  assert.equal(channel.config.url, 'https://alerts.example.com/kairos-v2');
+  assert.equal(channel.config.secret, '••••4567');
+
+  // An incident (a job failed for good), resolved by hand, then its timeline among the resolved ones.
+  await ctx.api('POST', '/api/v1/alert-rules', { name: 'e2e-failures', kind: 'job_failed', queue: 'e2e-alerts', channels: ['ops-hook'] });
+  await ctx.api('POST', '/api/v1/jobs', { queue: 'e2e-alerts', type: 'doomed', max_attempts: 1 });
+  const { key: workerKey } = await ctx.api('POST', '/api/v1/api-keys', { name: 'e2e alerts worker', scopes: ['worker'] });
+  const worker = await startWorker(ctx, workerKey, 'e2e-alerts');
+  await worker.fail(await worker.fetch(), { message: 'e2e boom' });
+  await page.getByRole('tab', { name: 'Incidents' }).click();
+  await page.locator('tr[data-incident="e2e-failures"]').waitFor({ timeout: 30_000 });
+  await page.getByRole('button', { name: /^Resolve 1 job failed/ }).click();
+  await page.getByLabel('Incident state').selectOption('resolved');
+  await page.getByRole('button', { name: /^History of 1 job failed/ }).click();
+  await page.locator('[data-incident-event="opened"]').waitFor();
+  await page.locator('[data-incident-event="resolved"]').waitFor();
+  await shoot(page, 'incident-history');
+  await page.keyboard.press('Escape');
+
   await page.getByRole('tab', { name: 'Maintenance' }).click();
   await page.getByLabel('Reason').fill('database upgrade');
   await page.getByRole('button', { name: 'Start now' }).click();
   await page.locator('tr[data-window="*"]').filter({ hasText: 'database upgrade' }).waitFor();
+
+  // A window planned for tomorrow.
+  const tomorrow = new Date(Date.now() + 86_400_000);
+  const local = new Date(tomorrow.getTime() - tomorrow.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+  await page.getByLabel('Silence').selectOption('backup-down');
+  await page.getByLabel('Starts').fill(local);
+  await page.getByLabel('Reason').fill('planned upgrade');
+  await page.getByRole('button', { name: 'Plan window' }).click();
+  await page.locator('tr[data-window="backup-down"]').filter({ hasText: 'planned' }).waitFor();
+  const planned = (await ctx.api('GET', '/api/v1/maintenance-windows')).items.find((w) => w.reason === 'planned upgrade');
+  assert.equal(planned.active, false);
+  assert.ok(Math.abs(new Date(planned.starts_at).getTime() - new Date(local).getTime()) < 60_000, planned.starts_at);
+  await shoot(page, 'maintenance-windows');
   assert.deepEqual(problems, []);
 });

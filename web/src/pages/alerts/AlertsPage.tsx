@@ -51,7 +51,7 @@ function IncidentHistory({ id, title }: { id: string; title: string }) {
     <Modal
       trigger={<Button variant="ghost" size="sm" aria-label={`History of ${title}`} title="History"><History className="h-3.5 w-3.5" /></Button>}
       open={open} onOpenChange={setOpen} title={title}
-      description={incident.data ? `${incident.data.rule} · ${incident.data.key} · fired ${incident.data.fire_count} times` : undefined}
+      description={incident.data ? `${incident.data.rule} · ${incident.data.key} · fired ${incident.data.fire_count === 1 ? 'once' : `${incident.data.fire_count} times`}` : undefined}
     >
       {incident.isPending && <Skeleton />}
       <ErrorNote error={incident.error} />
@@ -336,12 +336,12 @@ function Maintenance({ canManage }: { canManage: boolean }) {
   return (
     <>
       {canManage && (
-        <form className="mb-3 flex flex-wrap items-start gap-3" onSubmit={submit} noValidate>
-          <FormField id="mw-rule" label="Silence" errors={errs('rule')}><Select id="mw-rule" value={form.rule} onChange={set('rule')} className="w-48"><option value="">every rule</option>{rules.data?.items.map((r) => <option key={r.id} value={r.name}>{r.name}</option>)}</Select></FormField>
-          <FormField id="mw-starts" label="Starts" hint="empty: now" errors={errs('starts_at')}><Input id="mw-starts" type="datetime-local" value={form.starts} onChange={set('starts')} className="w-56" /></FormField>
-          <FormField id="mw-hours" label="For (hours)" errors={errs('duration_ms', 'ends_at')}><Input id="mw-hours" inputMode="decimal" value={form.hours} onChange={set('hours')} className="w-24" /></FormField>
-          <FormField id="mw-reason" label="Reason" errors={errs('reason')}><Input id="mw-reason" value={form.reason} onChange={set('reason')} className="w-64" placeholder="database upgrade" /></FormField>
-          <Button type="submit" className="mt-6" disabled={create.isPending}>{form.starts ? 'Plan window' : 'Start now'}</Button>
+        <form className="mb-3 flex flex-wrap items-end gap-3" onSubmit={submit} noValidate>
+          <FormField id="mw-rule" label="Silence" errors={errs('rule')}><Select id="mw-rule" value={form.rule} onChange={set('rule')} className="w-40"><option value="">every rule</option>{rules.data?.items.map((r) => <option key={r.id} value={r.name}>{r.name}</option>)}</Select></FormField>
+          <FormField id="mw-starts" label="Starts (empty: now)" errors={errs('starts_at')}><Input id="mw-starts" type="datetime-local" value={form.starts} onChange={set('starts')} className="w-52" title="empty: now" /></FormField>
+          <FormField id="mw-hours" label="For (hours)" errors={errs('duration_ms', 'ends_at')}><Input id="mw-hours" inputMode="decimal" value={form.hours} onChange={set('hours')} className="w-20" /></FormField>
+          <FormField id="mw-reason" label="Reason" errors={errs('reason')}><Input id="mw-reason" value={form.reason} onChange={set('reason')} className="w-48" placeholder="database upgrade" /></FormField>
+          <Button type="submit" disabled={create.isPending}>{form.starts ? 'Plan window' : 'Start now'}</Button>
         </form>
       )}
       <ErrorNote error={windows.error} />

@@ -58,7 +58,7 @@ export function OrganizationPingKey() {
               <CopyButton text={url} label={`Copy the slug ${label.toLowerCase()} URL`} />
             </div>
           ))}
-          <p className="text-xs text-zinc-500">Made {formatTime(k.created_at)}. Replace <code className="font-mono">{'{slug}'}</code> with a monitor's slug: <code className="font-mono">{urls.curl.replace('{slug}', 'nightly-backup')}</code></p>
+          <p className="text-xs text-zinc-500">Made {formatTime(k.created_at)}. Replace <code className="font-mono">{'{slug}'}</code> with a monitor's slug: <code className="font-mono">{slugPingUrls(k.ping_url_prefix!, 'nightly-backup').curl}</code></p>
         </div>
       )}
     </section>
