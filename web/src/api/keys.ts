@@ -62,6 +62,7 @@ export const keys = {
   workflows: ['workflows'] as const,
   workflowList: (f: WorkflowFilters) => ['workflows', 'list', f] as const,
   workflow: (id: string) => ['workflows', 'detail', id] as const,
+  workflowTemplates: ['workflow-templates'] as const,
   webhooks: ['webhooks'] as const,
   webhook: (id: string) => ['webhooks', 'detail', id] as const,
   webhookDeliveries: (id: string) => ['webhooks', 'deliveries', id] as const,

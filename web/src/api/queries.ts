@@ -115,6 +115,14 @@ export function useWorkflow(id: string) {
   return useQuery({ queryKey: keys.workflow(id), queryFn: () => unwrap(api.GET('/api/v1/workflows/{id}', { params: { path: { id } } })), enabled: !!id });
 }
 
+/** The organization's workflow templates by name (the first 500). */
+export function useWorkflowTemplates() {
+  return useQuery({
+    queryKey: keys.workflowTemplates,
+    queryFn: () => unwrap(api.GET('/api/v1/workflow-templates', { params: { query: { limit: '500' } } })),
+  });
+}
+
 export function useWebhooks(enabled = true) {
   return useQuery({ queryKey: keys.webhooks, queryFn: () => unwrap(api.GET('/api/v1/webhooks', { params: { query: { limit: '500' } } })), enabled });
 }

@@ -3,7 +3,7 @@ import { useNavigate, useParams } from 'react-router';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, unwrap } from '@/api/client';
 import { keys } from '@/api/keys';
-import { useQueues, useSchedule } from '@/api/queries';
+import { useQueues, useSchedule, useWorkflowTemplates } from '@/api/queries';
 import { JsonEditor } from '@/components/JsonEditor';
 import { BackLink, ErrorNote, PageHeader, Skeleton } from '@/components/PageHeader';
 import { Button } from '@/components/ui/button';
@@ -35,6 +35,7 @@ export function ScheduleFormPage() {
 function ScheduleFormView({ editing }: { editing: string | undefined }) {
   const existing = useSchedule(editing ?? '');
   const queues = useQueues();
+  const templates = useWorkflowTemplates();
   const navigate = useNavigate();
   const qc = useQueryClient();
   const save = useMutation({
@@ -107,6 +108,25 @@ function ScheduleFormView({ editing }: { editing: string | undefined }) {
           </Card>
           <Card>
             <CardContent className="grid gap-4 sm:grid-cols-2">
+              <FormField id="s-starts" label="Each run starts">
+                <Select id="s-starts" value={form.starts} onChange={(e) => setForm((f) => ({ ...f, starts: e.target.value as 'job' | 'workflow' }))}>
+                  <option value="job">a job</option>
+                  <option value="workflow">a workflow (from a template)</option>
+                </Select>
+              </FormField>
+              {form.starts === 'workflow' && (
+                <FormField id="s-workflow" label="Workflow template" hint="Each run makes an instance of it as it is then" errors={errs('workflow')}>
+                  <Select id="s-workflow" value={form.workflow} onChange={(e) => setForm((f) => ({ ...f, workflow: e.target.value }))}>
+                    <option value="">Choose a template…</option>
+                    {templates.data?.items.map((t) => <option key={t.id} value={t.name}>{t.name}</option>)}
+                    {form.workflow && !templates.data?.items.some((t) => t.name === form.workflow) && <option value={form.workflow}>{form.workflow}</option>}
+                  </Select>
+                </FormField>
+              )}
+            </CardContent>
+          </Card>
+          {form.starts === 'job' && <Card>
+            <CardContent className="grid gap-4 sm:grid-cols-2">
               <h2 className="text-sm font-semibold sm:col-span-2">The job it enqueues</h2>
               <FormField id="s-queue" label="Queue" errors={errs('job.queue', 'job')}>
                 <Input id="s-queue" list="s-queues" value={form.queue} onChange={set('queue')} />
@@ -133,7 +153,7 @@ function ScheduleFormView({ editing }: { editing: string | undefined }) {
                 </FormField>
               </div>
             </CardContent>
-          </Card>
+          </Card>}
           <Card>
             <CardContent className="grid gap-4 sm:grid-cols-2">
               <h2 className="text-sm font-semibold sm:col-span-2">Policies</h2>

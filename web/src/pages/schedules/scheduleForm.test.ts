@@ -27,15 +27,16 @@ describe('the schedule form', () => {
   });
 
   it('starts a workflow template instead of a job when the form names one (the job fields are not checked then)', () => {
-    const r = scheduleRequestFrom({ ...form(), cron: '0 3 * * *', type: '', payload: 'not json', workflow: ' nightly-etl ' });
+    const r = scheduleRequestFrom({ ...form(), cron: '0 3 * * *', type: '', payload: 'not json', starts: 'workflow', workflow: ' nightly-etl ' });
     expect(r.errors).toBeUndefined();
     expect(r.body).toMatchObject({ job: null, workflow: 'nightly-etl' });
-    expect(scheduleRequestFrom({ ...form(), cron: '0 3 * * *' }).body).toMatchObject({ workflow: null, job: { type: 'report.build' } });
+    expect(scheduleRequestFrom({ ...form(), cron: '0 3 * * *', workflow: 'left over' }).body).toMatchObject({ workflow: null, job: { type: 'report.build' } });
+    expect(scheduleRequestFrom({ ...form(), cron: '0 3 * * *', starts: 'workflow' }).errors).toEqual({ workflow: ['is required: the workflow template each run starts'] });
     const s = {
       id: '1', name: 'etl', cron: '0 3 * * *', every_ms: null, timezone: 'UTC', description: '', overlap: 'skip', catch_up: 'once', catch_up_limit: 10,
       jitter_ms: 0, start_at: null, end_at: null, paused: false, pause_reason: null, job: null, workflow: 'nightly-etl', last_workflow_id: null,
     } as unknown as Schedule;
-    expect(formFromSchedule(s)).toMatchObject({ workflow: 'nightly-etl', type: '', queue: 'default', payload: '{}' });
+    expect(formFromSchedule(s)).toMatchObject({ starts: 'workflow', workflow: 'nightly-etl', type: '', queue: 'default', payload: '{}' });
   });
 
   it('reads a schedule back into the form, interval in its biggest whole unit', () => {

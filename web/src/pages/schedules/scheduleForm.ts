@@ -25,7 +25,8 @@ export interface ScheduleForm extends JobTemplateForm {
   end_at: string;
   paused: boolean;
   pause_reason: string;
-  /** The workflow template each run starts; '' when the schedule enqueues the job template. */
+  /** What each run starts: the job template, or an instance of the workflow template named in `workflow`. */
+  starts: 'job' | 'workflow';
   workflow: string;
 }
 
@@ -40,7 +41,7 @@ export function browserTimeZone(): string {
 export const emptyScheduleForm = (): ScheduleForm => ({
   name: '', kind: 'cron', cron: '0 9 * * 1-5', every: '15', unit: 'minutes', timezone: browserTimeZone(), queue: 'default', type: '',
   payload: '{}', priority: '', max_attempts: '', timeout_ms: '', tags: '', overlap: 'allow', catch_up: 'once', catch_up_limit: '',
-  jitter_ms: '', start_at: '', end_at: '', paused: false, pause_reason: '', workflow: '',
+  jitter_ms: '', start_at: '', end_at: '', paused: false, pause_reason: '', starts: 'job', workflow: '',
 });
 
 /** The biggest unit an interval is a whole number of. */
@@ -75,6 +76,7 @@ export function formFromSchedule(s: Schedule): ScheduleForm {
     max_attempts: s.job?.max_attempts != null ? String(s.job.max_attempts) : '',
     timeout_ms: s.job?.timeout_ms != null ? String(s.job.timeout_ms) : '',
     tags: (s.job?.tags ?? []).join(', '),
+    starts: s.workflow ? 'workflow' : 'job',
     workflow: s.workflow ?? '',
     overlap: s.overlap as ScheduleForm['overlap'],
     catch_up: s.catch_up as ScheduleForm['catch_up'],
@@ -112,7 +114,8 @@ export function scheduleRequestFrom(f: ScheduleForm): { body: Request; errors?: 
   if (f.kind === 'cron' && !f.cron.trim()) errors.cron = ['is required'];
   const every = f.kind === 'every' ? intervalMs(f) : null;
   if (f.kind === 'every' && every === null) errors.every_ms = ['must be a positive number'];
-  const workflow = f.workflow.trim();
+  const workflow = f.starts === 'workflow' ? f.workflow.trim() : '';
+  if (f.starts === 'workflow' && !workflow) errors.workflow = ['is required: the workflow template each run starts'];
   const body: Request = {
     name: f.name.trim(),
     cron: f.kind === 'cron' ? f.cron.trim() : null,

@@ -9,6 +9,7 @@ import { DataTable } from '@/components/ui/table';
 import { PagerButtons, useUrlPager } from '@/lib/pager';
 import { formatDuration, formatTime, relativeTime } from '@/lib/utils';
 import { StepsBar } from './StepsBar';
+import { WorkflowTemplates } from './WorkflowTemplates';
 
 export const WORKFLOW_STATES = ['running', 'succeeded', 'failed', 'cancelled'] as const;
 
@@ -22,7 +23,8 @@ export function WorkflowsPage() {
 
   return (
     <>
-      <PageHeader title="Workflows">DAGs of jobs: a step starts when its parents have succeeded. Create them through the API, the SDK or a schedule.</PageHeader>
+      <PageHeader title="Workflows">DAGs of jobs: a step starts when its parents have succeeded. Create them through the API, the SDK, a template or a schedule.</PageHeader>
+      <WorkflowTemplates />
       <div className="mb-4 grid grid-cols-2 gap-3 lg:grid-cols-4">
         <div className="space-y-1">
           <Label htmlFor="w-state">State</Label>
