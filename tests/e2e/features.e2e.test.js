@@ -283,3 +283,54 @@ test('alerts: a channel and a rule created and edited in the UI (a secret left e
   await shoot(page, 'maintenance-windows');
   assert.deepEqual(problems, []);
 });
+
+test('workflow templates: one run from the workflows page, a schedule made in the form that starts it, its run in the history', { timeout: 120_000 }, async (t) => {
+  const { page, problems } = await signedIn(t);
+  const job = (type) => ({ queue: 'reports', type });
+  await ctx.api('PUT', '/api/v1/workflow-templates/weekly-report', {
+    steps: [
+      { id: 'gather', job: job('report.gather') },
+      { id: 'render', job: job('report.render'), depends_on: ['gather'] },
+      { id: 'mail', job: job('report.mail'), depends_on: ['render'] },
+    ],
+  });
+
+  // The template on the workflows page; its run button makes an instance and opens it.
+  await nav(page, 'Workflows');
+  const template = page.locator('[data-template="weekly-report"]');
+  await template.getByText('3 steps: gather → … → mail').waitFor();
+  await shoot(page, 'workflow-templates');
+  await template.getByRole('button', { name: 'Run weekly-report' }).click();
+  await page.getByRole('heading', { name: 'weekly-report' }).waitFor();
+  await page.locator('.react-flow__node [data-step="gather"][data-step-state="queued"]').waitFor();
+  assert.equal(await page.locator('.react-flow__node').count(), 3);
+  const runs = await ctx.api('GET', '/api/v1/workflows?name=weekly-report');
+  assert.equal(runs.items.length, 1);
+  assert.ok(page.url().endsWith(`/workflows/${runs.items[0].id}`));
+
+  // A schedule that starts the template, made in the form; triggered, its run links to the new instance.
+  await nav(page, 'Schedules');
+  await page.getByRole('link', { name: 'New schedule' }).first().click();
+  await page.getByLabel('Name', { exact: true }).fill('weekly-report');
+  await page.getByLabel('Cron expression', { exact: true }).fill('0 7 * * 1');
+  await page.getByLabel('Each run starts').selectOption('workflow');
+  assert.equal(await page.getByLabel('Type', { exact: true }).count(), 0);
+  await page.getByLabel('Workflow template').selectOption('weekly-report');
+  await shoot(page, 'schedule-new-workflow');
+  await page.getByRole('button', { name: 'Create schedule' }).click();
+  await page.getByRole('heading', { name: 'weekly-report' }).waitFor();
+  const saved = await ctx.api('GET', '/api/v1/schedules/weekly-report');
+  assert.equal(saved.workflow, 'weekly-report');
+  assert.equal(saved.job, null);
+  await page.getByTestId('schedule-workflow').getByRole('link', { name: 'weekly-report' }).waitFor();
+  await page.getByRole('button', { name: 'Trigger now' }).click();
+  await page.locator('tr[data-trigger="manual"] [data-state="running"]').waitFor();
+  const history = await ctx.api('GET', '/api/v1/schedules/weekly-report/runs');
+  const instance = history.items[0].workflow_id;
+  assert.ok(instance);
+  await shoot(page, 'schedule-workflow');
+  await page.getByRole('link', { name: `Open workflow ${instance}` }).click();
+  await page.waitForURL(new RegExp(`/workflows/${instance}$`));
+  await page.getByRole('heading', { name: 'weekly-report' }).waitFor();
+  assert.deepEqual(problems, []);
+});
