@@ -225,6 +225,7 @@ public static class KairosServer
         api.MapAuditApi();
         api.MapAlertChannelsApi();
         api.MapAlertRulesApi();
+        api.MapManifestsApi();
         api.MapIncidentsApi();
         api.MapMaintenanceWindowsApi();
         api.MapWebhooksApi();

@@ -48,15 +48,29 @@ internal sealed class PostgresAlertStore(PostgresStore store) : IAlertStore
 
     // ------------------------------------------------------------------ rules
 
-    public Task<AlertRule?> CreateRuleAsync(SaveRuleParams p, CancellationToken cancellationToken) =>
-        Db.OneAsync("INSERT INTO alert_rules (id, organization_id, name, kind, definition, enabled, created_at, updated_at) " +
-                    $"VALUES (@id, @org, @name, @kind, @def, @enabled, @now, @now) ON CONFLICT (organization_id, name) DO NOTHING RETURNING {AlertRows.RuleColumns}",
-            ps => ps.Uuid("id", Ids.New(store.Time)).Uuid("org", p.OrganizationId).Text("name", p.Definition.Name).Text("kind", p.Definition.Kind.ToWire())
-                .Text("def", p.Definition.ToJson()).Bool("enabled", p.Definition.Enabled).Long("now", NowMs), AlertRows.Rule, cancellationToken);
+    public async Task<AlertRule?> CreateRuleAsync(SaveRuleParams p, CancellationToken cancellationToken)
+    {
+        await using var c = await Db.OpenConnectionAsync(cancellationToken);
+        return await CreateRuleAsync(c, store.Time, p, cancellationToken);
+    }
 
-    public Task<AlertRule?> UpdateRuleAsync(SaveRuleParams p, CancellationToken cancellationToken) =>
-        Db.OneAsync($"UPDATE alert_rules SET kind = @kind, definition = @def, enabled = @enabled, updated_at = @now WHERE organization_id = @org AND name = @name RETURNING {AlertRows.RuleColumns}",
-            ps => ps.Text("kind", p.Definition.Kind.ToWire()).Text("def", p.Definition.ToJson()).Bool("enabled", p.Definition.Enabled).Long("now", NowMs)
+    /// <summary>The insert on <paramref name="c"/> (in its transaction, if any).</summary>
+    internal static Task<AlertRule?> CreateRuleAsync(NpgsqlConnection c, TimeProvider time, SaveRuleParams p, CancellationToken cancellationToken) =>
+        c.OneAsync("INSERT INTO alert_rules (id, organization_id, name, kind, definition, enabled, created_at, updated_at) " +
+                    $"VALUES (@id, @org, @name, @kind, @def, @enabled, @now, @now) ON CONFLICT (organization_id, name) DO NOTHING RETURNING {AlertRows.RuleColumns}",
+            ps => ps.Uuid("id", Ids.New(time)).Uuid("org", p.OrganizationId).Text("name", p.Definition.Name).Text("kind", p.Definition.Kind.ToWire())
+                .Text("def", p.Definition.ToJson()).Bool("enabled", p.Definition.Enabled).Long("now", Ms(time.GetUtcNow())), AlertRows.Rule, cancellationToken);
+
+    public async Task<AlertRule?> UpdateRuleAsync(SaveRuleParams p, CancellationToken cancellationToken)
+    {
+        await using var c = await Db.OpenConnectionAsync(cancellationToken);
+        return await UpdateRuleAsync(c, store.Time, p, cancellationToken);
+    }
+
+    /// <summary>The update on <paramref name="c"/> (in its transaction, if any).</summary>
+    internal static Task<AlertRule?> UpdateRuleAsync(NpgsqlConnection c, TimeProvider time, SaveRuleParams p, CancellationToken cancellationToken) =>
+        c.OneAsync($"UPDATE alert_rules SET kind = @kind, definition = @def, enabled = @enabled, updated_at = @now WHERE organization_id = @org AND name = @name RETURNING {AlertRows.RuleColumns}",
+            ps => ps.Text("kind", p.Definition.Kind.ToWire()).Text("def", p.Definition.ToJson()).Bool("enabled", p.Definition.Enabled).Long("now", Ms(time.GetUtcNow()))
                 .Uuid("org", p.OrganizationId).Text("name", p.Definition.Name), AlertRows.Rule, cancellationToken);
 
     public Task<AlertRule?> GetRuleAsync(NamedParams p, CancellationToken cancellationToken) =>

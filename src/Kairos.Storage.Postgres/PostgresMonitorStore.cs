@@ -46,15 +46,22 @@ internal sealed class PostgresMonitorStore(PostgresStore store) : IMonitorStore
 
     public async Task<CheckInMonitor?> CreateAsync(CreateMonitorParams p, CancellationToken cancellationToken)
     {
-        var now = Now;
+        await using var c = await Db.OpenConnectionAsync(cancellationToken);
+        return await CreateAsync(c, store.Time, p, cancellationToken);
+    }
+
+    /// <summary>The insert on <paramref name="c"/> (in its transaction, if any).</summary>
+    internal static async Task<CheckInMonitor?> CreateAsync(NpgsqlConnection c, TimeProvider time, CreateMonitorParams p, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
         var status = MonitorStateMachine.Initial(p.Paused, now);
         // Both unique indexes (name, slug) turn a conflict into no row.
-        await using var cmd = Db.CreateCommand(
+        await using var cmd = new NpgsqlCommand(
             "INSERT INTO monitors (id, organization_id, name, slug, period_seconds, cron, timezone, grace_seconds, max_runtime_seconds, start_grace_seconds, " +
             "failure_threshold, tags, ping_key_hash, ping_key_sealed, state, reason, state_changed_at, pause_reason, created_at, updated_at) VALUES " +
             "(@id, @org, @name, @slug, @period, @cron, @tz, @grace, @max_runtime, @start_grace, @threshold, @tags, @hash, @sealed, @state, @reason, @now, " +
-            $"@pause_reason, @now, @now) ON CONFLICT DO NOTHING RETURNING {Columns}");
-        SetDefinition(cmd.Parameters, p.Definition).Uuid("id", Ids.New(store.Time)).Uuid("org", p.OrganizationId).Text("hash", p.PingKeyHash)
+            $"@pause_reason, @now, @now) ON CONFLICT DO NOTHING RETURNING {Columns}", c);
+        SetDefinition(cmd.Parameters, p.Definition).Uuid("id", Ids.New(time)).Uuid("org", p.OrganizationId).Text("hash", p.PingKeyHash)
             .Text("sealed", p.PingKeySealed).Text("state", status.State.ToWire()).Text("reason", status.Reason)
             .Text("pause_reason", p.Paused ? p.PauseReason : null).Long("now", Ms(now));
         return await OneAsync(cmd, cancellationToken);
@@ -64,8 +71,19 @@ internal sealed class PostgresMonitorStore(PostgresStore store) : IMonitorStore
     {
         await using var c = await Db.OpenConnectionAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
+        var updated = await UpdateAsync(c, store.Time, p, cancellationToken);
+        if (updated is not null) await tx.CommitAsync(cancellationToken);
+        return updated;
+    }
+
+    /// <summary>
+    /// The update on <paramref name="c"/>, in its transaction (the row locked); null when there is none of that name or
+    /// the slug is another monitor's (then the caller rolls back).
+    /// </summary>
+    internal static async Task<CheckInMonitor?> UpdateAsync(NpgsqlConnection c, TimeProvider time, UpdateMonitorParams p, CancellationToken cancellationToken)
+    {
         if (await LockAsync(c, p.OrganizationId, p.Definition.Name, null, cancellationToken) is not { } current) return null;
-        var now = Now;
+        var now = time.GetUtcNow();
         var status = MonitorStateMachine.Redefine(current.Definition, p.Definition, current.Status, now);
         await using (var cmd = new NpgsqlCommand(
                          "UPDATE monitors SET slug = @slug, period_seconds = @period, cron = @cron, timezone = @tz, grace_seconds = @grace, " +
@@ -76,9 +94,7 @@ internal sealed class PostgresMonitorStore(PostgresStore store) : IMonitorStore
             if (await cmd.ExecuteNonQueryAsync(cancellationToken) == 0) return null;
         }
         await SaveAsync(c, current.Id, status, MonitorStateMachine.NextCheck(p.Definition, status), current.PauseReason, cancellationToken);
-        var updated = await LockAsync(c, p.OrganizationId, p.Definition.Name, null, cancellationToken);
-        await tx.CommitAsync(cancellationToken);
-        return updated;
+        return await LockAsync(c, p.OrganizationId, p.Definition.Name, null, cancellationToken);
     }
 
     public async Task<CheckInMonitor?> GetAsync(MonitorParams p, CancellationToken cancellationToken)
@@ -102,9 +118,16 @@ internal sealed class PostgresMonitorStore(PostgresStore store) : IMonitorStore
 
     public async Task<bool> DeleteAsync(MonitorParams p, CancellationToken cancellationToken)
     {
-        await using var cmd = Db.CreateCommand(
+        await using var c = await Db.OpenConnectionAsync(cancellationToken);
+        return await DeleteAsync(c, p, cancellationToken);
+    }
+
+    /// <summary>The delete on <paramref name="c"/> (in its transaction, if any).</summary>
+    internal static async Task<bool> DeleteAsync(NpgsqlConnection c, MonitorParams p, CancellationToken cancellationToken)
+    {
+        await using var cmd = new NpgsqlCommand(
             "WITH d AS (DELETE FROM monitors WHERE organization_id = @org AND name = @name RETURNING id), " +
-            "r AS (DELETE FROM monitor_runs WHERE monitor_id IN (SELECT id FROM d)) SELECT count(*) FROM d");
+            "r AS (DELETE FROM monitor_runs WHERE monitor_id IN (SELECT id FROM d)) SELECT count(*) FROM d", c);
         cmd.Parameters.Uuid("org", p.OrganizationId).Text("name", p.Name);
         return (long)(await cmd.ExecuteScalarAsync(cancellationToken))! > 0;
     }
@@ -188,7 +211,7 @@ internal sealed class PostgresMonitorStore(PostgresStore store) : IMonitorStore
     }
 
     /// <summary>The monitor row by name or id, locked until the transaction ends.</summary>
-    private static async Task<CheckInMonitor?> LockAsync(NpgsqlConnection c, Guid org, string? name, Guid? id, CancellationToken cancellationToken)
+    internal static async Task<CheckInMonitor?> LockAsync(NpgsqlConnection c, Guid org, string? name, Guid? id, CancellationToken cancellationToken)
     {
         await using var cmd = new NpgsqlCommand($"SELECT {Columns} FROM monitors WHERE organization_id = @org AND " +
                                                 (id is null ? "name = @name" : "id = @id") + " FOR UPDATE", c);

@@ -12,24 +12,28 @@ internal sealed class PostgresQueueStore(PostgresStore store) : IQueueStore
 
     public async Task<QueueInfo> UpsertAsync(UpsertQueueParams p, CancellationToken cancellationToken)
     {
+        await using (var c = await Db.OpenConnectionAsync(cancellationToken)) await UpsertAsync(c, store.Time, p, cancellationToken);
+        return (await GetAsync(new QueueParams(p.OrganizationId, p.Name), cancellationToken))!;
+    }
+
+    /// <summary>The upsert on <paramref name="c"/> (in its transaction, if any).</summary>
+    internal static async Task UpsertAsync(NpgsqlConnection c, TimeProvider time, UpsertQueueParams p, CancellationToken cancellationToken)
+    {
         var s = QueueSettingsMask.Apply(p.Settings, p.Fields);
         // A setting outside p.Fields keeps its value (@set_* false); a new queue gets null for it.
-        await using (var cmd = Db.CreateCommand(
+        await using var cmd = new NpgsqlCommand(
             "INSERT INTO queues (organization_id, name, concurrency_limit, rate_limit, rate_period_ms, default_max_attempts, default_timeout_ms, created_at) " +
             "VALUES (@org, @name, @cl, @rl, @rp, @ma, @to, @now) ON CONFLICT (organization_id, name) DO UPDATE SET " +
             "concurrency_limit = CASE WHEN @set_cl THEN EXCLUDED.concurrency_limit ELSE queues.concurrency_limit END, " +
             "rate_limit = CASE WHEN @set_rl THEN EXCLUDED.rate_limit ELSE queues.rate_limit END, " +
             "rate_period_ms = CASE WHEN @set_rl THEN EXCLUDED.rate_period_ms ELSE queues.rate_period_ms END, " +
             "default_max_attempts = CASE WHEN @set_ma THEN EXCLUDED.default_max_attempts ELSE queues.default_max_attempts END, " +
-            "default_timeout_ms = CASE WHEN @set_to THEN EXCLUDED.default_timeout_ms ELSE queues.default_timeout_ms END"))
-        {
-            cmd.Parameters.Uuid("org", p.OrganizationId).Text("name", p.Name).Int("cl", s.ConcurrencyLimit).Int("rl", s.RateLimit?.Limit)
-                .Int("rp", s.RateLimit?.PeriodMs).Int("ma", s.DefaultMaxAttempts).Int("to", s.DefaultTimeoutMs).Long("now", Ms(store.Time.GetUtcNow()))
-                .Bool("set_cl", p.Fields.HasFlag(QueueSettingFields.ConcurrencyLimit)).Bool("set_rl", p.Fields.HasFlag(QueueSettingFields.RateLimit))
-                .Bool("set_ma", p.Fields.HasFlag(QueueSettingFields.DefaultMaxAttempts)).Bool("set_to", p.Fields.HasFlag(QueueSettingFields.DefaultTimeoutMs));
-            await cmd.ExecuteNonQueryAsync(cancellationToken);
-        }
-        return (await GetAsync(new QueueParams(p.OrganizationId, p.Name), cancellationToken))!;
+            "default_timeout_ms = CASE WHEN @set_to THEN EXCLUDED.default_timeout_ms ELSE queues.default_timeout_ms END", c);
+        cmd.Parameters.Uuid("org", p.OrganizationId).Text("name", p.Name).Int("cl", s.ConcurrencyLimit).Int("rl", s.RateLimit?.Limit)
+            .Int("rp", s.RateLimit?.PeriodMs).Int("ma", s.DefaultMaxAttempts).Int("to", s.DefaultTimeoutMs).Long("now", Ms(time.GetUtcNow()))
+            .Bool("set_cl", p.Fields.HasFlag(QueueSettingFields.ConcurrencyLimit)).Bool("set_rl", p.Fields.HasFlag(QueueSettingFields.RateLimit))
+            .Bool("set_ma", p.Fields.HasFlag(QueueSettingFields.DefaultMaxAttempts)).Bool("set_to", p.Fields.HasFlag(QueueSettingFields.DefaultTimeoutMs));
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task<QueueInfo?> GetAsync(QueueParams p, CancellationToken cancellationToken)
@@ -145,6 +149,14 @@ internal sealed class PostgresQueueStore(PostgresStore store) : IQueueStore
     {
         await using var connection = await Db.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        var outcome = await DeleteAsync(connection, p, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return outcome;
+    }
+
+    /// <summary>The delete on <paramref name="connection"/>, in its transaction.</summary>
+    internal static async Task<DeleteQueueOutcome> DeleteAsync(NpgsqlConnection connection, QueueParams p, CancellationToken cancellationToken)
+    {
         await using (var find = new NpgsqlCommand("SELECT 1 FROM queues WHERE organization_id = @org AND name = @name FOR UPDATE", connection))
         {
             find.Parameters.Uuid("org", p.OrganizationId).Text("name", p.Name);
@@ -155,7 +167,6 @@ internal sealed class PostgresQueueStore(PostgresStore store) : IQueueStore
             "SELECT 1 FROM jobs WHERE organization_id = @org AND queue = @name AND state NOT IN ('succeeded', 'failed', 'cancelled'))", connection);
         delete.Parameters.Uuid("org", p.OrganizationId).Text("name", p.Name);
         var deleted = await delete.ExecuteNonQueryAsync(cancellationToken) > 0;
-        await tx.CommitAsync(cancellationToken);
         return deleted ? DeleteQueueOutcome.Deleted : DeleteQueueOutcome.NotEmpty;
     }
 }

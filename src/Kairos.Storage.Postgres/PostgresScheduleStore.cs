@@ -45,32 +45,49 @@ internal sealed class PostgresScheduleStore(PostgresStore store) : IScheduleStor
 
     public async Task<Schedule?> CreateAsync(CreateScheduleParams p, CancellationToken cancellationToken)
     {
-        var now = Now;
-        await using var cmd = Db.CreateCommand(
+        await using var c = await Db.OpenConnectionAsync(cancellationToken);
+        return await CreateAsync(c, store.Time, p, cancellationToken);
+    }
+
+    /// <summary>The insert on <paramref name="c"/> (in its transaction, if any).</summary>
+    internal static async Task<Schedule?> CreateAsync(NpgsqlConnection c, TimeProvider time, CreateScheduleParams p, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var cmd = new NpgsqlCommand(
             "INSERT INTO schedules (id, organization_id, name, cron, every_ms, timezone, template_kind, template, overlap, catch_up, catch_up_limit, " +
             "jitter_ms, start_at, end_at, paused, pause_reason, next_fire_at, created_at, updated_at) VALUES (@id, @org, @name, @cron, @every, @tz, @kind, " +
             "@template, @overlap, @catch_up, @limit, @jitter, @start, @end, @paused, @reason, @next, @now, @now) " +
-            $"ON CONFLICT (organization_id, name) DO NOTHING RETURNING {Columns}");
-        SetDefinition(cmd.Parameters, p.Definition).Uuid("id", Ids.New(store.Time)).Uuid("org", p.OrganizationId).Bool("paused", p.Paused)
+            $"ON CONFLICT (organization_id, name) DO NOTHING RETURNING {Columns}", c);
+        SetDefinition(cmd.Parameters, p.Definition).Uuid("id", Ids.New(time)).Uuid("org", p.OrganizationId).Bool("paused", p.Paused)
             .Text("reason", p.Paused ? p.PauseReason : null).Long("next", SchedulePlanner.FirstFire(p.Definition, now) is { } n ? Ms(n) : null).Long("now", Ms(now));
         return await ReadOneAsync(cmd, cancellationToken);
     }
 
-    public Task<Schedule?> UpdateAsync(UpdateScheduleParams p, CancellationToken cancellationToken) =>
-        InTransactionAsync(p.OrganizationId, p.Definition.Name, async (c, current) =>
-        {
-            var now = Now;
-            var paused = p.Paused ?? current.Paused;
-            var next = current.Paused && !paused ? SchedulePlanner.FirstFire(p.Definition, now) : SchedulePlanner.Reschedule(current, p.Definition, now);
-            await using var cmd = new NpgsqlCommand(
-                "UPDATE schedules SET cron = @cron, every_ms = @every, timezone = @tz, template_kind = @kind, template = @template, overlap = @overlap, " +
-                "catch_up = @catch_up, catch_up_limit = @limit, jitter_ms = @jitter, start_at = @start, end_at = @end, paused = @paused, " +
-                $"pause_reason = @reason, next_fire_at = @next, updated_at = @now WHERE id = @id AND name = @name RETURNING {Columns}", c);
-            SetDefinition(cmd.Parameters, p.Definition).Uuid("id", current.Id).Bool("paused", paused)
-                .Text("reason", paused ? (p.Paused is null ? current.PauseReason : p.PauseReason) : null)
-                .Long("next", next is { } n ? Ms(n) : null).Long("now", Ms(now));
-            return await ReadOneAsync(cmd, cancellationToken);
-        }, cancellationToken);
+    public async Task<Schedule?> UpdateAsync(UpdateScheduleParams p, CancellationToken cancellationToken)
+    {
+        await using var c = await Db.OpenConnectionAsync(cancellationToken);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken);
+        var updated = await UpdateAsync(c, store.Time, p, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return updated;
+    }
+
+    /// <summary>The update on <paramref name="c"/>, in its transaction (the row locked); null when there is none of that name.</summary>
+    internal static async Task<Schedule?> UpdateAsync(NpgsqlConnection c, TimeProvider time, UpdateScheduleParams p, CancellationToken cancellationToken)
+    {
+        if (await LockAsync(c, p.OrganizationId, p.Definition.Name, null, cancellationToken) is not { } current) return null;
+        var now = time.GetUtcNow();
+        var paused = p.Paused ?? current.Paused;
+        var next = current.Paused && !paused ? SchedulePlanner.FirstFire(p.Definition, now) : SchedulePlanner.Reschedule(current, p.Definition, now);
+        await using var cmd = new NpgsqlCommand(
+            "UPDATE schedules SET cron = @cron, every_ms = @every, timezone = @tz, template_kind = @kind, template = @template, overlap = @overlap, " +
+            "catch_up = @catch_up, catch_up_limit = @limit, jitter_ms = @jitter, start_at = @start, end_at = @end, paused = @paused, " +
+            $"pause_reason = @reason, next_fire_at = @next, updated_at = @now WHERE id = @id AND name = @name RETURNING {Columns}", c);
+        SetDefinition(cmd.Parameters, p.Definition).Uuid("id", current.Id).Bool("paused", paused)
+            .Text("reason", paused ? (p.Paused is null ? current.PauseReason : p.PauseReason) : null)
+            .Long("next", next is { } n ? Ms(n) : null).Long("now", Ms(now));
+        return await ReadOneAsync(cmd, cancellationToken);
+    }
 
     public async Task<Schedule?> GetAsync(ScheduleParams p, CancellationToken cancellationToken)
     {
@@ -92,9 +109,16 @@ internal sealed class PostgresScheduleStore(PostgresStore store) : IScheduleStor
 
     public async Task<bool> DeleteAsync(ScheduleParams p, CancellationToken cancellationToken)
     {
-        await using var cmd = Db.CreateCommand(
+        await using var c = await Db.OpenConnectionAsync(cancellationToken);
+        return await DeleteAsync(c, p, cancellationToken);
+    }
+
+    /// <summary>The delete on <paramref name="c"/> (in its transaction, if any).</summary>
+    internal static async Task<bool> DeleteAsync(NpgsqlConnection c, ScheduleParams p, CancellationToken cancellationToken)
+    {
+        await using var cmd = new NpgsqlCommand(
             "WITH d AS (DELETE FROM schedules WHERE organization_id = @org AND name = @name RETURNING id), " +
-            "r AS (DELETE FROM schedule_runs WHERE schedule_id IN (SELECT id FROM d)) SELECT count(*) FROM d");
+            "r AS (DELETE FROM schedule_runs WHERE schedule_id IN (SELECT id FROM d)) SELECT count(*) FROM d", c);
         cmd.Parameters.Uuid("org", p.OrganizationId).Text("name", p.Name);
         return (long)(await cmd.ExecuteScalarAsync(cancellationToken))! > 0;
     }

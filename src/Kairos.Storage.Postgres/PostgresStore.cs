@@ -47,6 +47,7 @@ public sealed class PostgresStore : IKairosStore
         WorkflowTemplates = new PostgresWorkflowTemplateStore(this);
         Monitors = new PostgresMonitorStore(this);
         Metrics = new PostgresMetricsStore(this);
+        Manifests = new PostgresManifestStore(this);
         Audit = new PostgresAuditStore(this);
         Alerts = new PostgresAlertStore(this);
         Webhooks = new PostgresWebhookStore(this);
@@ -70,6 +71,7 @@ public sealed class PostgresStore : IKairosStore
     public IWorkflowTemplateStore WorkflowTemplates { get; }
     public IMonitorStore Monitors { get; }
     public IMetricsStore Metrics { get; }
+    public IManifestStore Manifests { get; }
     public IAuditStore Audit { get; }
     public IAlertStore Alerts { get; }
     public IWebhookStore Webhooks { get; }

@@ -61,29 +61,35 @@ internal sealed class SqliteAlertStore(SqliteStore store) : IAlertStore
     // ------------------------------------------------------------------ rules
 
     public Task<AlertRule?> CreateRuleAsync(SaveRuleParams p, CancellationToken cancellationToken) =>
-        store.WriteAsync(ctx =>
-        {
-            var d = p.Definition;
-            var inserted = ctx.Cmd("INSERT INTO alert_rules (id, organization_id, name, kind, definition, enabled, created_at, updated_at) " +
-                                   "VALUES ($id, $org, $name, $kind, $def, $enabled, $now, $now) ON CONFLICT (organization_id, name) DO NOTHING")
-                .Set("$id", Ids.New(ctx.Time).ToString()).Set("$org", p.OrganizationId.ToString()).Set("$name", d.Name).Set("$kind", d.Kind.ToWire())
-                .Set("$def", d.ToJson()).Set("$enabled", d.Enabled ? 1 : 0).Set("$now", Ms(ctx.Now)).ExecuteNonQuery();
-            return inserted == 0 ? null : FindRule(ctx, p.OrganizationId, d.Name);
-        }, cancellationToken);
+        store.WriteAsync(ctx => CreateRule(ctx, p), cancellationToken);
+
+    /// <summary>In the writer's transaction (a manifest apply runs several in one).</summary>
+    internal static AlertRule? CreateRule(WriteContext ctx, SaveRuleParams p)
+    {
+        var d = p.Definition;
+        var inserted = ctx.Cmd("INSERT INTO alert_rules (id, organization_id, name, kind, definition, enabled, created_at, updated_at) " +
+                               "VALUES ($id, $org, $name, $kind, $def, $enabled, $now, $now) ON CONFLICT (organization_id, name) DO NOTHING")
+            .Set("$id", Ids.New(ctx.Time).ToString()).Set("$org", p.OrganizationId.ToString()).Set("$name", d.Name).Set("$kind", d.Kind.ToWire())
+            .Set("$def", d.ToJson()).Set("$enabled", d.Enabled ? 1 : 0).Set("$now", Ms(ctx.Now)).ExecuteNonQuery();
+        return inserted == 0 ? null : FindRule(ctx, p.OrganizationId, d.Name);
+    }
 
     private static AlertRule? FindRule(WriteContext ctx, Guid org, string name) =>
         ctx.One($"SELECT {AlertRows.RuleColumns} FROM alert_rules WHERE organization_id = $org AND name = $name",
             c => c.Set("$org", org.ToString()).Set("$name", name), AlertRows.Rule);
 
     public Task<AlertRule?> UpdateRuleAsync(SaveRuleParams p, CancellationToken cancellationToken) =>
-        store.WriteAsync(ctx =>
-        {
-            var d = p.Definition;
-            var n = ctx.Cmd("UPDATE alert_rules SET kind = $kind, definition = $def, enabled = $enabled, updated_at = $now WHERE organization_id = $org AND name = $name")
-                .Set("$kind", d.Kind.ToWire()).Set("$def", d.ToJson()).Set("$enabled", d.Enabled ? 1 : 0).Set("$now", Ms(ctx.Now))
-                .Set("$org", p.OrganizationId.ToString()).Set("$name", d.Name).ExecuteNonQuery();
-            return n == 0 ? null : FindRule(ctx, p.OrganizationId, d.Name);
-        }, cancellationToken);
+        store.WriteAsync(ctx => UpdateRule(ctx, p), cancellationToken);
+
+    /// <summary>In the writer's transaction (a manifest apply runs several in one).</summary>
+    internal static AlertRule? UpdateRule(WriteContext ctx, SaveRuleParams p)
+    {
+        var d = p.Definition;
+        var n = ctx.Cmd("UPDATE alert_rules SET kind = $kind, definition = $def, enabled = $enabled, updated_at = $now WHERE organization_id = $org AND name = $name")
+            .Set("$kind", d.Kind.ToWire()).Set("$def", d.ToJson()).Set("$enabled", d.Enabled ? 1 : 0).Set("$now", Ms(ctx.Now))
+            .Set("$org", p.OrganizationId.ToString()).Set("$name", d.Name).ExecuteNonQuery();
+        return n == 0 ? null : FindRule(ctx, p.OrganizationId, d.Name);
+    }
 
     public Task<AlertRule?> GetRuleAsync(NamedParams p, CancellationToken cancellationToken) =>
         OneAsync($"SELECT {AlertRows.RuleColumns} FROM alert_rules WHERE organization_id = $org AND name = $name",

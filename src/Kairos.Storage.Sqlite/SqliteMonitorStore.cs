@@ -22,7 +22,7 @@ internal sealed class SqliteMonitorStore(SqliteStore store) : IMonitorStore
         return r.Read() ? MonitorRows.Read(r) : null;
     }
 
-    private static CheckInMonitor? Find(WriteContext ctx, string org, string name) =>
+    internal static CheckInMonitor? Find(WriteContext ctx, string org, string name) =>
         One(ctx.Cmd($"SELECT {Columns} FROM monitors WHERE organization_id = $org AND name = $name").Set("$org", org).Set("$name", name));
 
     private static SqliteCommand SetDefinition(SqliteCommand cmd, MonitorDefinition d)
@@ -34,42 +34,48 @@ internal sealed class SqliteMonitorStore(SqliteStore store) : IMonitorStore
     }
 
     public Task<CheckInMonitor?> CreateAsync(CreateMonitorParams p, CancellationToken cancellationToken) =>
-        store.WriteAsync(ctx =>
-        {
-            var org = p.OrganizationId.ToString();
-            var now = ctx.Now;
-            var exists = ctx.Cmd("SELECT COUNT(*) FROM monitors WHERE organization_id = $org AND (name = $name OR slug = $slug)")
-                .Set("$org", org).Set("$name", p.Definition.Name).Set("$slug", p.Definition.Slug).ExecuteScalar();
-            if (exists is long n && n > 0) return null;
-            var status = MonitorStateMachine.Initial(p.Paused, now);
-            var cmd = ctx.Cmd(
-                "INSERT INTO monitors (id, organization_id, name, slug, period_seconds, cron, timezone, grace_seconds, max_runtime_seconds, start_grace_seconds, " +
-                "failure_threshold, tags, ping_key_hash, ping_key_sealed, state, reason, state_changed_at, pause_reason, created_at, updated_at) VALUES " +
-                "($id, $org, $name, $slug, $period, $cron, $tz, $grace, $max_runtime, $start_grace, $threshold, $tags, $hash, $sealed, $state, $reason, $now, " +
-                "$pause_reason, $now, $now)");
-            SetDefinition(cmd, p.Definition).Set("$id", Kairos.Core.Ids.New(ctx.Time).ToString()).Set("$org", org).Set("$hash", p.PingKeyHash)
-                .Set("$sealed", p.PingKeySealed).Set("$state", status.State.ToWire()).Set("$reason", status.Reason)
-                .Set("$pause_reason", p.Paused ? p.PauseReason : null).Set("$now", Ms(now)).ExecuteNonQuery();
-            return Find(ctx, org, p.Definition.Name);
-        }, cancellationToken);
+        store.WriteAsync(ctx => Create(ctx, p), cancellationToken);
+
+    /// <summary>In the writer's transaction (a manifest apply runs several in one).</summary>
+    internal static CheckInMonitor? Create(WriteContext ctx, CreateMonitorParams p)
+    {
+        var org = p.OrganizationId.ToString();
+        var now = ctx.Now;
+        var exists = ctx.Cmd("SELECT COUNT(*) FROM monitors WHERE organization_id = $org AND (name = $name OR slug = $slug)")
+            .Set("$org", org).Set("$name", p.Definition.Name).Set("$slug", p.Definition.Slug).ExecuteScalar();
+        if (exists is long n && n > 0) return null;
+        var status = MonitorStateMachine.Initial(p.Paused, now);
+        var cmd = ctx.Cmd(
+            "INSERT INTO monitors (id, organization_id, name, slug, period_seconds, cron, timezone, grace_seconds, max_runtime_seconds, start_grace_seconds, " +
+            "failure_threshold, tags, ping_key_hash, ping_key_sealed, state, reason, state_changed_at, pause_reason, created_at, updated_at) VALUES " +
+            "($id, $org, $name, $slug, $period, $cron, $tz, $grace, $max_runtime, $start_grace, $threshold, $tags, $hash, $sealed, $state, $reason, $now, " +
+            "$pause_reason, $now, $now)");
+        SetDefinition(cmd, p.Definition).Set("$id", Kairos.Core.Ids.New(ctx.Time).ToString()).Set("$org", org).Set("$hash", p.PingKeyHash)
+            .Set("$sealed", p.PingKeySealed).Set("$state", status.State.ToWire()).Set("$reason", status.Reason)
+            .Set("$pause_reason", p.Paused ? p.PauseReason : null).Set("$now", Ms(now)).ExecuteNonQuery();
+        return Find(ctx, org, p.Definition.Name);
+    }
 
     public Task<CheckInMonitor?> UpdateAsync(UpdateMonitorParams p, CancellationToken cancellationToken) =>
-        store.WriteAsync(ctx =>
-        {
-            var org = p.OrganizationId.ToString();
-            if (Find(ctx, org, p.Definition.Name) is not { } current) return null;
-            var taken = ctx.Cmd("SELECT COUNT(*) FROM monitors WHERE organization_id = $org AND slug = $slug AND id <> $id")
-                .Set("$org", org).Set("$slug", p.Definition.Slug).Set("$id", current.Id.ToString()).ExecuteScalar();
-            if (taken is long n && n > 0) return null;
-            var now = ctx.Now;
-            var status = MonitorStateMachine.Redefine(current.Definition, p.Definition, current.Status, now);
-            var cmd = ctx.Cmd(
-                "UPDATE monitors SET slug = $slug, period_seconds = $period, cron = $cron, timezone = $tz, grace_seconds = $grace, max_runtime_seconds = $max_runtime, " +
-                "start_grace_seconds = $start_grace, failure_threshold = $threshold, tags = $tags, updated_at = $now WHERE id = $id AND name = $name");
-            SetDefinition(cmd, p.Definition).Set("$id", current.Id.ToString()).Set("$now", Ms(now)).ExecuteNonQuery();
-            Save(ctx, current.Id, status, MonitorStateMachine.NextCheck(p.Definition, status), current.PauseReason);
-            return Find(ctx, org, p.Definition.Name);
-        }, cancellationToken);
+        store.WriteAsync(ctx => Update(ctx, p), cancellationToken);
+
+    /// <summary>In the writer's transaction (a manifest apply runs several in one).</summary>
+    internal static CheckInMonitor? Update(WriteContext ctx, UpdateMonitorParams p)
+    {
+        var org = p.OrganizationId.ToString();
+        if (Find(ctx, org, p.Definition.Name) is not { } current) return null;
+        var taken = ctx.Cmd("SELECT COUNT(*) FROM monitors WHERE organization_id = $org AND slug = $slug AND id <> $id")
+            .Set("$org", org).Set("$slug", p.Definition.Slug).Set("$id", current.Id.ToString()).ExecuteScalar();
+        if (taken is long n && n > 0) return null;
+        var now = ctx.Now;
+        var status = MonitorStateMachine.Redefine(current.Definition, p.Definition, current.Status, now);
+        var cmd = ctx.Cmd(
+            "UPDATE monitors SET slug = $slug, period_seconds = $period, cron = $cron, timezone = $tz, grace_seconds = $grace, max_runtime_seconds = $max_runtime, " +
+            "start_grace_seconds = $start_grace, failure_threshold = $threshold, tags = $tags, updated_at = $now WHERE id = $id AND name = $name");
+        SetDefinition(cmd, p.Definition).Set("$id", current.Id.ToString()).Set("$now", Ms(now)).ExecuteNonQuery();
+        Save(ctx, current.Id, status, MonitorStateMachine.NextCheck(p.Definition, status), current.PauseReason);
+        return Find(ctx, org, p.Definition.Name);
+    }
 
     public Task<CheckInMonitor?> GetAsync(MonitorParams p, CancellationToken cancellationToken) =>
         store.ReadAsync(c =>
@@ -95,13 +101,16 @@ internal sealed class SqliteMonitorStore(SqliteStore store) : IMonitorStore
     }
 
     public Task<bool> DeleteAsync(MonitorParams p, CancellationToken cancellationToken) =>
-        store.WriteAsync(ctx =>
-        {
-            if (Find(ctx, p.OrganizationId.ToString(), p.Name) is not { } m) return false;
-            ctx.Cmd("DELETE FROM monitor_runs WHERE monitor_id = $id").Set("$id", m.Id.ToString()).ExecuteNonQuery();
-            ctx.Cmd("DELETE FROM monitors WHERE id = $id").Set("$id", m.Id.ToString()).ExecuteNonQuery();
-            return true;
-        }, cancellationToken);
+        store.WriteAsync(ctx => Delete(ctx, p), cancellationToken);
+
+    /// <summary>In the writer's transaction (a manifest apply runs several in one).</summary>
+    internal static bool Delete(WriteContext ctx, MonitorParams p)
+    {
+        if (Find(ctx, p.OrganizationId.ToString(), p.Name) is not { } m) return false;
+        ctx.Cmd("DELETE FROM monitor_runs WHERE monitor_id = $id").Set("$id", m.Id.ToString()).ExecuteNonQuery();
+        ctx.Cmd("DELETE FROM monitors WHERE id = $id").Set("$id", m.Id.ToString()).ExecuteNonQuery();
+        return true;
+    }
 
     public Task<MonitorChange?> SetPausedAsync(PauseMonitorParams p, CancellationToken cancellationToken) =>
         store.WriteAsync(ctx =>

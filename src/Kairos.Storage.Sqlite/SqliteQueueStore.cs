@@ -33,26 +33,29 @@ internal sealed class SqliteQueueStore(SqliteStore store) : IQueueStore
 
     public async Task<QueueInfo> UpsertAsync(UpsertQueueParams p, CancellationToken cancellationToken)
     {
-        var org = p.OrganizationId.ToString();
-        await store.WriteAsync(ctx =>
-        {
-            var s = QueueSettingsMask.Apply(p.Settings, p.Fields);
-            // A setting outside p.Fields keeps its value ($set_* = 0); a new queue gets null for it.
-            ctx.Cmd("INSERT INTO queues (organization_id, name, concurrency_limit, rate_limit, rate_period_ms, default_max_attempts, default_timeout_ms, created_at) " +
-                    "VALUES ($org, $name, $cl, $rl, $rp, $ma, $to, $now) ON CONFLICT (organization_id, name) DO UPDATE SET " +
-                    "concurrency_limit = CASE WHEN $set_cl THEN $cl ELSE concurrency_limit END, " +
-                    "rate_limit = CASE WHEN $set_rl THEN $rl ELSE rate_limit END, rate_period_ms = CASE WHEN $set_rl THEN $rp ELSE rate_period_ms END, " +
-                    "default_max_attempts = CASE WHEN $set_ma THEN $ma ELSE default_max_attempts END, " +
-                    "default_timeout_ms = CASE WHEN $set_to THEN $to ELSE default_timeout_ms END")
-                .Set("$org", org).Set("$name", p.Name).Set("$cl", s.ConcurrencyLimit).Set("$rl", s.RateLimit?.Limit)
-                .Set("$rp", s.RateLimit?.PeriodMs).Set("$ma", s.DefaultMaxAttempts).Set("$to", s.DefaultTimeoutMs).Set("$now", Ms(ctx.Now))
-                .Set("$set_cl", p.Fields.HasFlag(QueueSettingFields.ConcurrencyLimit) ? 1 : 0).Set("$set_rl", p.Fields.HasFlag(QueueSettingFields.RateLimit) ? 1 : 0)
-                .Set("$set_ma", p.Fields.HasFlag(QueueSettingFields.DefaultMaxAttempts) ? 1 : 0).Set("$set_to", p.Fields.HasFlag(QueueSettingFields.DefaultTimeoutMs) ? 1 : 0)
-                .ExecuteNonQuery();
-            ctx.Queues.Remove((org, p.Name));
-            return true;
-        }, cancellationToken);
+        await store.WriteAsync(ctx => Upsert(ctx, p), cancellationToken);
         return (await GetAsync(new QueueParams(p.OrganizationId, p.Name), cancellationToken))!;
+    }
+
+    /// <summary>The upsert, in the writer's transaction.</summary>
+    internal static bool Upsert(WriteContext ctx, UpsertQueueParams p)
+    {
+        var org = p.OrganizationId.ToString();
+        var s = QueueSettingsMask.Apply(p.Settings, p.Fields);
+        // A setting outside p.Fields keeps its value ($set_* = 0); a new queue gets null for it.
+        ctx.Cmd("INSERT INTO queues (organization_id, name, concurrency_limit, rate_limit, rate_period_ms, default_max_attempts, default_timeout_ms, created_at) " +
+                "VALUES ($org, $name, $cl, $rl, $rp, $ma, $to, $now) ON CONFLICT (organization_id, name) DO UPDATE SET " +
+                "concurrency_limit = CASE WHEN $set_cl THEN $cl ELSE concurrency_limit END, " +
+                "rate_limit = CASE WHEN $set_rl THEN $rl ELSE rate_limit END, rate_period_ms = CASE WHEN $set_rl THEN $rp ELSE rate_period_ms END, " +
+                "default_max_attempts = CASE WHEN $set_ma THEN $ma ELSE default_max_attempts END, " +
+                "default_timeout_ms = CASE WHEN $set_to THEN $to ELSE default_timeout_ms END")
+            .Set("$org", org).Set("$name", p.Name).Set("$cl", s.ConcurrencyLimit).Set("$rl", s.RateLimit?.Limit)
+            .Set("$rp", s.RateLimit?.PeriodMs).Set("$ma", s.DefaultMaxAttempts).Set("$to", s.DefaultTimeoutMs).Set("$now", Ms(ctx.Now))
+            .Set("$set_cl", p.Fields.HasFlag(QueueSettingFields.ConcurrencyLimit) ? 1 : 0).Set("$set_rl", p.Fields.HasFlag(QueueSettingFields.RateLimit) ? 1 : 0)
+            .Set("$set_ma", p.Fields.HasFlag(QueueSettingFields.DefaultMaxAttempts) ? 1 : 0).Set("$set_to", p.Fields.HasFlag(QueueSettingFields.DefaultTimeoutMs) ? 1 : 0)
+            .ExecuteNonQuery();
+        ctx.Queues.Remove((org, p.Name));
+        return true;
     }
 
     public async Task<QueueInfo?> GetAsync(QueueParams p, CancellationToken cancellationToken)
@@ -157,16 +160,19 @@ internal sealed class SqliteQueueStore(SqliteStore store) : IQueueStore
         }, cancellationToken);
 
     public Task<DeleteQueueOutcome> DeleteAsync(QueueParams p, CancellationToken cancellationToken) =>
-        store.WriteAsync(ctx =>
-        {
-            var org = p.OrganizationId.ToString();
-            if (Get(ctx, org, p.Name) is null) return DeleteQueueOutcome.NotFound;
-            var unfinished = (long)ctx.Cmd("SELECT COUNT(*) FROM jobs WHERE organization_id = $org AND queue = $queue " +
-                                           "AND state NOT IN ('succeeded', 'failed', 'cancelled')")
-                .Set("$org", org).Set("$queue", p.Name).ExecuteScalar()!;
-            if (unfinished > 0) return DeleteQueueOutcome.NotEmpty;
-            ctx.Cmd("DELETE FROM queues WHERE organization_id = $org AND name = $name").Set("$org", org).Set("$name", p.Name).ExecuteNonQuery();
-            ctx.Queues.Remove((org, p.Name));
-            return DeleteQueueOutcome.Deleted;
-        }, cancellationToken);
+        store.WriteAsync(ctx => Delete(ctx, p), cancellationToken);
+
+    /// <summary>The delete, in the writer's transaction.</summary>
+    internal static DeleteQueueOutcome Delete(WriteContext ctx, QueueParams p)
+    {
+        var org = p.OrganizationId.ToString();
+        if (Get(ctx, org, p.Name) is null) return DeleteQueueOutcome.NotFound;
+        var unfinished = (long)ctx.Cmd("SELECT COUNT(*) FROM jobs WHERE organization_id = $org AND queue = $queue " +
+                                       "AND state NOT IN ('succeeded', 'failed', 'cancelled')")
+            .Set("$org", org).Set("$queue", p.Name).ExecuteScalar()!;
+        if (unfinished > 0) return DeleteQueueOutcome.NotEmpty;
+        ctx.Cmd("DELETE FROM queues WHERE organization_id = $org AND name = $name").Set("$org", org).Set("$name", p.Name).ExecuteNonQuery();
+        ctx.Queues.Remove((org, p.Name));
+        return DeleteQueueOutcome.Deleted;
+    }
 }

@@ -32,38 +32,44 @@ internal sealed class SqliteScheduleStore(SqliteStore store) : IScheduleStore
             .Set("$jitter", d.JitterMs).Set("$start", d.StartAt is { } s ? Ms(s) : null).Set("$end", d.EndAt is { } e ? Ms(e) : null);
 
     public Task<Schedule?> CreateAsync(CreateScheduleParams p, CancellationToken cancellationToken) =>
-        store.WriteAsync(ctx =>
-        {
-            var org = p.OrganizationId.ToString();
-            var now = ctx.Now;
-            var cmd = ctx.Cmd(
-                "INSERT INTO schedules (id, organization_id, name, cron, every_ms, timezone, template_kind, template, overlap, catch_up, catch_up_limit, " +
-                "jitter_ms, start_at, end_at, paused, pause_reason, next_fire_at, created_at, updated_at) VALUES ($id, $org, $name, $cron, $every, $tz, $kind, " +
-                "$template, $overlap, $catch_up, $limit, $jitter, $start, $end, $paused, $reason, $next, $now, $now) " +
-                "ON CONFLICT (organization_id, name) DO NOTHING");
-            SetDefinition(cmd, p.Definition).Set("$id", Kairos.Core.Ids.New(ctx.Time).ToString()).Set("$org", org).Set("$paused", p.Paused ? 1 : 0)
-                .Set("$reason", p.Paused ? p.PauseReason : null).Set("$next", SchedulePlanner.FirstFire(p.Definition, now) is { } n ? Ms(n) : null)
-                .Set("$now", Ms(now));
-            return cmd.ExecuteNonQuery() == 0 ? null : Find(ctx, org, p.Definition.Name);
-        }, cancellationToken);
+        store.WriteAsync(ctx => Create(ctx, p), cancellationToken);
+
+    /// <summary>In the writer's transaction (a manifest apply runs several in one).</summary>
+    internal static Schedule? Create(WriteContext ctx, CreateScheduleParams p)
+    {
+        var org = p.OrganizationId.ToString();
+        var now = ctx.Now;
+        var cmd = ctx.Cmd(
+            "INSERT INTO schedules (id, organization_id, name, cron, every_ms, timezone, template_kind, template, overlap, catch_up, catch_up_limit, " +
+            "jitter_ms, start_at, end_at, paused, pause_reason, next_fire_at, created_at, updated_at) VALUES ($id, $org, $name, $cron, $every, $tz, $kind, " +
+            "$template, $overlap, $catch_up, $limit, $jitter, $start, $end, $paused, $reason, $next, $now, $now) " +
+            "ON CONFLICT (organization_id, name) DO NOTHING");
+        SetDefinition(cmd, p.Definition).Set("$id", Kairos.Core.Ids.New(ctx.Time).ToString()).Set("$org", org).Set("$paused", p.Paused ? 1 : 0)
+            .Set("$reason", p.Paused ? p.PauseReason : null).Set("$next", SchedulePlanner.FirstFire(p.Definition, now) is { } n ? Ms(n) : null)
+            .Set("$now", Ms(now));
+        return cmd.ExecuteNonQuery() == 0 ? null : Find(ctx, org, p.Definition.Name);
+    }
 
     public Task<Schedule?> UpdateAsync(UpdateScheduleParams p, CancellationToken cancellationToken) =>
-        store.WriteAsync(ctx =>
-        {
-            var org = p.OrganizationId.ToString();
-            if (Find(ctx, org, p.Definition.Name) is not { } current) return null;
-            var now = ctx.Now;
-            var paused = p.Paused ?? current.Paused;
-            var next = current.Paused && !paused ? SchedulePlanner.FirstFire(p.Definition, now) : SchedulePlanner.Reschedule(current, p.Definition, now);
-            var cmd = ctx.Cmd(
-                "UPDATE schedules SET cron = $cron, every_ms = $every, timezone = $tz, template_kind = $kind, template = $template, overlap = $overlap, " +
-                "catch_up = $catch_up, catch_up_limit = $limit, jitter_ms = $jitter, start_at = $start, end_at = $end, paused = $paused, " +
-                "pause_reason = $reason, next_fire_at = $next, updated_at = $now WHERE id = $id AND name = $name");
-            SetDefinition(cmd, p.Definition).Set("$id", current.Id.ToString()).Set("$paused", paused ? 1 : 0)
-                .Set("$reason", paused ? (p.Paused is null ? current.PauseReason : p.PauseReason) : null)
-                .Set("$next", next is { } n ? Ms(n) : null).Set("$now", Ms(now)).ExecuteNonQuery();
-            return Find(ctx, org, p.Definition.Name);
-        }, cancellationToken);
+        store.WriteAsync(ctx => Update(ctx, p), cancellationToken);
+
+    /// <summary>In the writer's transaction (a manifest apply runs several in one).</summary>
+    internal static Schedule? Update(WriteContext ctx, UpdateScheduleParams p)
+    {
+        var org = p.OrganizationId.ToString();
+        if (Find(ctx, org, p.Definition.Name) is not { } current) return null;
+        var now = ctx.Now;
+        var paused = p.Paused ?? current.Paused;
+        var next = current.Paused && !paused ? SchedulePlanner.FirstFire(p.Definition, now) : SchedulePlanner.Reschedule(current, p.Definition, now);
+        var cmd = ctx.Cmd(
+            "UPDATE schedules SET cron = $cron, every_ms = $every, timezone = $tz, template_kind = $kind, template = $template, overlap = $overlap, " +
+            "catch_up = $catch_up, catch_up_limit = $limit, jitter_ms = $jitter, start_at = $start, end_at = $end, paused = $paused, " +
+            "pause_reason = $reason, next_fire_at = $next, updated_at = $now WHERE id = $id AND name = $name");
+        SetDefinition(cmd, p.Definition).Set("$id", current.Id.ToString()).Set("$paused", paused ? 1 : 0)
+            .Set("$reason", paused ? (p.Paused is null ? current.PauseReason : p.PauseReason) : null)
+            .Set("$next", next is { } n ? Ms(n) : null).Set("$now", Ms(now)).ExecuteNonQuery();
+        return Find(ctx, org, p.Definition.Name);
+    }
 
     public Task<Schedule?> GetAsync(ScheduleParams p, CancellationToken cancellationToken) =>
         store.ReadAsync(c =>
@@ -90,14 +96,17 @@ internal sealed class SqliteScheduleStore(SqliteStore store) : IScheduleStore
     }
 
     public Task<bool> DeleteAsync(ScheduleParams p, CancellationToken cancellationToken) =>
-        store.WriteAsync(ctx =>
-        {
-            var org = p.OrganizationId.ToString();
-            if (Find(ctx, org, p.Name) is not { } s) return false;
-            ctx.Cmd("DELETE FROM schedule_runs WHERE schedule_id = $id").Set("$id", s.Id.ToString()).ExecuteNonQuery();
-            ctx.Cmd("DELETE FROM schedules WHERE id = $id").Set("$id", s.Id.ToString()).ExecuteNonQuery();
-            return true;
-        }, cancellationToken);
+        store.WriteAsync(ctx => Delete(ctx, p), cancellationToken);
+
+    /// <summary>In the writer's transaction (a manifest apply runs several in one).</summary>
+    internal static bool Delete(WriteContext ctx, ScheduleParams p)
+    {
+        var org = p.OrganizationId.ToString();
+        if (Find(ctx, org, p.Name) is not { } s) return false;
+        ctx.Cmd("DELETE FROM schedule_runs WHERE schedule_id = $id").Set("$id", s.Id.ToString()).ExecuteNonQuery();
+        ctx.Cmd("DELETE FROM schedules WHERE id = $id").Set("$id", s.Id.ToString()).ExecuteNonQuery();
+        return true;
+    }
 
     public Task<Schedule?> SetPausedAsync(PauseScheduleParams p, CancellationToken cancellationToken) =>
         store.WriteAsync(ctx =>

@@ -58,6 +58,7 @@ public sealed class SqliteStore : IKairosStore
         WorkflowTemplates = new SqliteWorkflowTemplateStore(this);
         Monitors = new SqliteMonitorStore(this);
         Metrics = new SqliteMetricsStore(this);
+        Manifests = new SqliteManifestStore(this);
     }
 
     public string Driver => "sqlite";
@@ -69,6 +70,7 @@ public sealed class SqliteStore : IKairosStore
             : "sqlite wal, synchronous=normal: commits survive process crash (kill -9); power loss may lose the last commits");
 
     public IJobStore Jobs { get; }
+    public IManifestStore Manifests { get; }
     public IQueueStore Queues { get; }
     public IWorkerStore Workers { get; }
     public IApiKeyStore ApiKeys { get; }

@@ -38,6 +38,8 @@ public enum Permission
     MembersManage,
     /// <summary>Read the audit log.</summary>
     AuditRead,
+    /// <summary>Apply YAML manifests (queues, schedules, monitors, alert rules at once) and unmark managed objects.</summary>
+    ManifestsApply,
     /// <summary>Rename and delete the organization.</summary>
     OrganizationManage,
 }
@@ -53,7 +55,7 @@ public static class AccessPolicy
     private static readonly Permission[] AdminGrants =
     [
         .. MemberGrants, Permission.QueuesManage, Permission.WorkersManage, Permission.KeysManage, Permission.WebhooksManage,
-        Permission.AlertsManage, Permission.MembersManage, Permission.AuditRead,
+        Permission.AlertsManage, Permission.MembersManage, Permission.AuditRead, Permission.ManifestsApply,
     ];
     private static readonly Permission[] OwnerGrants = [.. AdminGrants, Permission.OrganizationManage];
     // An admin key does what an admin member does, and may also run workers (headless setups use one key).
@@ -89,6 +91,7 @@ public static class AccessPolicy
         Permission.MembersManage => "members.manage",
         Permission.AuditRead => "audit.read",
         Permission.OrganizationManage => "organization.manage",
+        Permission.ManifestsApply => "manifests.apply",
         _ => throw new InvalidOperationException($"no name for {p}"),
     });
 

@@ -26,6 +26,7 @@ public interface IKairosStore : IAsyncDisposable
     IWorkflowTemplateStore WorkflowTemplates { get; }
     IMonitorStore Monitors { get; }
     IMetricsStore Metrics { get; }
+    IManifestStore Manifests { get; }
 
     /// <summary>Coordination with other server nodes on the same store; null for a single-node store.</summary>
     IStoreCluster? Cluster { get; }

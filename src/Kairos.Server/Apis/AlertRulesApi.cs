@@ -1,4 +1,5 @@
 using Kairos.Core.Alerts;
+using Kairos.Core.Manifests;
 using Kairos.Core.Storage;
 using Kairos.Server.Audit;
 using Kairos.Server.Auth;
@@ -107,6 +108,7 @@ public static class AlertRulesApi
         string name, AlertRuleRequest request, HttpContext http, IKairosStore store)
     {
         var org = http.User.OrganizationId();
+        if (await ManifestsApi.RefuseIfManagedAsync(http, store, ManifestKind.AlertRule, name) is { } refused) return refused;
         if (request.Name is { } n && n != name) return Problems.Invalid("name", "must be the name in the path (or left out)");
         var (d, v) = await CheckAsync(request, name, org, store, http.RequestAborted);
         if (d is null) return Problems.Invalid(v);
@@ -116,16 +118,28 @@ public static class AlertRulesApi
         return TypedResults.Created($"/api/v1/alert-rules/{Uri.EscapeDataString(created.Name)}", AlertRuleDto.From(created));
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> Delete(string name, HttpContext http, IKairosStore store) =>
-        await store.Alerts.DeleteRuleAsync(new NamedParams(http.User.OrganizationId(), name), http.RequestAborted) ? TypedResults.NoContent() : NotFound(name);
+    public static async Task<Results<NoContent, ProblemHttpResult>> Delete(string name, HttpContext http, IKairosStore store)
+    {
+        if (await ManifestsApi.RefuseIfManagedAsync(http, store, ManifestKind.AlertRule, name) is { } refused) return refused;
+        return await store.Alerts.DeleteRuleAsync(new NamedParams(http.User.OrganizationId(), name), http.RequestAborted) ? TypedResults.NoContent() : NotFound(name);
+    }
 
     private static async Task<(AlertRuleDefinition? Definition, Validation V)> CheckAsync(AlertRuleRequest r, string? name, Guid org, IKairosStore store, CancellationToken cancellationToken)
     {
         var v = new Validation();
+        var d = ToDefinition(r, name, v);
+        if (d is null) return (null, v);
+        await CheckChannelsAsync(d, "channels", org, store, v, cancellationToken);
+        return (v.Ok ? d : null, v);
+    }
+
+    /// <summary>Validates a request into a definition, all but its channels' existence (<see cref="CheckChannelsAsync"/>); needs no store.</summary>
+    public static AlertRuleDefinition? ToDefinition(AlertRuleRequest r, string? name, Validation v)
+    {
         if (!AlertRuleKinds.TryParse(r.Kind, out var kind)) v.Add("kind", "one of " + string.Join(", ", AlertRuleKinds.Wire));
         v.Name("queue", r.Queue);
         v.Name("type", r.Type);
-        if (!v.Ok) return (null, v);
+        if (!v.Ok) return null;
         var defaults = new AlertRuleDefinition { Name = name ?? "", Kind = kind };
         var d = defaults with
         {
@@ -147,11 +161,16 @@ public static class AlertRulesApi
         {
             foreach (var m in messages) v.Add(field == "job_type" ? "type" : field, m);
         }
+        return v.Ok ? d : null;
+    }
+
+    /// <summary>Adds an error under <paramref name="field"/> for each channel of the rule the organization does not have.</summary>
+    public static async Task CheckChannelsAsync(AlertRuleDefinition d, string field, Guid org, IKairosStore store, Validation v, CancellationToken cancellationToken)
+    {
         foreach (var channel in d.Channels)
         {
-            if (await store.Alerts.GetChannelAsync(new NamedParams(org, channel), cancellationToken) is null) v.Add("channels", $"no channel '{channel}'");
+            if (await store.Alerts.GetChannelAsync(new NamedParams(org, channel), cancellationToken) is null) v.Add(field, $"no channel '{channel}'");
         }
-        return (v.Ok ? d : null, v);
     }
 
     private static ProblemHttpResult NotFound(string name) => Problems.NotFound($"No alert rule '{name}'.");

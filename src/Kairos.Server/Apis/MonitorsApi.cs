@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kairos.Core.Auth;
 using Kairos.Core.Events;
+using Kairos.Core.Manifests;
 using Kairos.Core.Monitors;
 using Kairos.Core.Schedules;
 using Kairos.Core.Storage;
@@ -187,6 +188,7 @@ public static class MonitorsApi
     /// <summary>Changes the fields the body names (a JSON merge patch onto the monitor as GET shows it): null clears a field. The name stays.</summary>
     public static async Task<Results<Ok<MonitorDto>, ValidationProblem, ProblemHttpResult>> Patch(string name, JsonElement body, HttpContext http, [AsParameters] Deps deps)
     {
+        if (await ManifestsApi.RefuseIfManagedAsync(http, deps.Store, ManifestKind.Monitor, name) is { } refused) return refused;
         if (body.ValueKind != JsonValueKind.Object) return Problems.Invalid("body", "must be a JSON object with the fields to change");
         var org = http.User.OrganizationId();
         var current = await deps.Store.Monitors.GetAsync(new MonitorParams(org, name), http.RequestAborted);
@@ -213,6 +215,7 @@ public static class MonitorsApi
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Delete(string name, HttpContext http, IKairosStore store, EventBus events)
     {
+        if (await ManifestsApi.RefuseIfManagedAsync(http, store, ManifestKind.Monitor, name) is { } refused) return refused;
         var org = http.User.OrganizationId();
         var m = await store.Monitors.GetAsync(new MonitorParams(org, name), http.RequestAborted);
         if (m is null || !await store.Monitors.DeleteAsync(new MonitorParams(org, name), http.RequestAborted)) return NotFound(name);
@@ -291,8 +294,8 @@ public static class MonitorsApi
         return new string([.. chars]).Trim('-');
     }
 
-    /// <summary>Validates a request into a definition; field names as in the request.</summary>
-    private static MonitorDefinition? ToDefinition(MonitorRequest r, string? pathName, Validation v, DateTimeOffset now)
+    /// <summary>Validates a request into a definition; field names as in the request. Needs no store (manifests are checked with it offline).</summary>
+    public static MonitorDefinition? ToDefinition(MonitorRequest r, string? pathName, Validation v, DateTimeOffset now)
     {
         var name = r.Name ?? pathName;
         if (pathName is not null && r.Name is not null && r.Name != pathName) v.Add("name", $"must be \"{pathName}\" as in the path, or left out (a monitor is not renamed)");

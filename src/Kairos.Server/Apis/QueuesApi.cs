@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Kairos.Core.Events;
 using Kairos.Core.Jobs;
+using Kairos.Core.Manifests;
 using Kairos.Core.Queues;
 using Kairos.Core.Storage;
 using Kairos.Server.Audit;
@@ -71,14 +72,14 @@ public static class QueuesApi
     }
 
     /// <summary>Creates the queue or replaces all its settings: one left out goes back to none.</summary>
-    public static Task<Results<Ok<QueueDto>, ValidationProblem>> Upsert(string name, UpsertQueueRequest request, HttpContext http, IKairosStore store) =>
+    public static Task<Results<Ok<QueueDto>, ValidationProblem, ProblemHttpResult>> Upsert(string name, UpsertQueueRequest request, HttpContext http, IKairosStore store) =>
         SaveAsync(name, request, QueueSettingFields.All, new Validation(), http, store);
 
     /// <summary>
     /// Creates the queue or changes the settings the body names (a JSON merge patch): a field left out keeps its
     /// value, <c>null</c> clears it, and <c>rate_limit</c> is set whole (<c>limit</c> and <c>period_ms</c>).
     /// </summary>
-    public static Task<Results<Ok<QueueDto>, ValidationProblem>> Patch(string name, JsonElement body, HttpContext http, IKairosStore store)
+    public static Task<Results<Ok<QueueDto>, ValidationProblem, ProblemHttpResult>> Patch(string name, JsonElement body, HttpContext http, IKairosStore store)
     {
         var v = new Validation();
         var fields = QueueSettingFields.None;
@@ -118,8 +119,18 @@ public static class QueuesApi
         return null;
     }
 
-    private static async Task<Results<Ok<QueueDto>, ValidationProblem>> SaveAsync(
+    private static async Task<Results<Ok<QueueDto>, ValidationProblem, ProblemHttpResult>> SaveAsync(
         string name, UpsertQueueRequest request, QueueSettingFields fields, Validation v, HttpContext http, IKairosStore store)
+    {
+        if (await ManifestsApi.RefuseIfManagedAsync(http, store, ManifestKind.Queue, name) is { } refused) return refused;
+        var settings = ToSettings(name, request, v);
+        if (settings is null) return Problems.Invalid(v);
+        var q = await store.Queues.UpsertAsync(new UpsertQueueParams(http.User.OrganizationId(), name, settings, fields), http.RequestAborted);
+        return TypedResults.Ok(QueueDto.From(q));
+    }
+
+    /// <summary>Validates a queue's name and settings; null when <paramref name="v"/> has errors. Needs no store (manifests are checked with it offline).</summary>
+    public static QueueSettings? ToSettings(string name, UpsertQueueRequest request, Validation v)
     {
         v.Name("name", name);
         v.Range("concurrency_limit", request.ConcurrencyLimit, 1, 1_000_000);
@@ -132,15 +143,14 @@ public static class QueuesApi
             v.Range("rate_limit.limit", r.Limit, 1, 1_000_000);
             v.Range("rate_limit.period_ms", r.PeriodMs, 1, 24 * 3600 * 1000);
         }
-        if (!v.Ok) return Problems.Invalid(v);
-        var q = await store.Queues.UpsertAsync(new UpsertQueueParams(http.User.OrganizationId(), name, new QueueSettings
+        if (!v.Ok) return null;
+        return new QueueSettings
         {
             ConcurrencyLimit = request.ConcurrencyLimit,
             RateLimit = request.RateLimit is { Limit: { } l, PeriodMs: { } p } ? new RateLimit(l, p) : null,
             DefaultMaxAttempts = request.DefaultMaxAttempts,
             DefaultTimeoutMs = request.DefaultTimeoutMs,
-        }, fields), http.RequestAborted);
-        return TypedResults.Ok(QueueDto.From(q));
+        };
     }
 
     public static Task<Results<Ok<QueueDto>, ProblemHttpResult>> Pause(string name, PauseQueueRequest? request, HttpContext http, IKairosStore store, EventBus events) =>
@@ -178,6 +188,7 @@ public static class QueuesApi
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Delete(string name, HttpContext http, IKairosStore store, EventBus events)
     {
+        if (await ManifestsApi.RefuseIfManagedAsync(http, store, ManifestKind.Queue, name) is { } refused) return refused;
         var org = http.User.OrganizationId();
         var outcome = await store.Queues.DeleteAsync(new QueueParams(org, name), http.RequestAborted);
         switch (outcome)

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kairos.Core.Events;
 using Kairos.Core.Jobs;
+using Kairos.Core.Manifests;
 using Kairos.Core.Schedules;
 using Kairos.Core.Storage;
 using Kairos.Core.Workflows;
@@ -182,7 +183,7 @@ public static class SchedulesApi
     {
         var v = new Validation();
         string? tooLarge = null;
-        var d = ToDefinition(request, null, v, deps, ref tooLarge);
+        var d = ToDefinition(request, null, v, deps.Time.GetUtcNow(), deps.Options.MaxPayloadBytes, ref tooLarge);
         if (tooLarge is not null) return Problems.TooLarge(tooLarge);
         if (d is null) return Problems.Invalid(v);
         var org = http.User.OrganizationId();
@@ -197,9 +198,10 @@ public static class SchedulesApi
     public static async Task<Results<Created<ScheduleDto>, Ok<ScheduleDto>, ValidationProblem, ProblemHttpResult>> Put(
         string name, ScheduleRequest request, HttpContext http, [AsParameters] Deps deps)
     {
+        if (await ManifestsApi.RefuseIfManagedAsync(http, deps.Store, ManifestKind.Schedule, name) is { } refused) return refused;
         var v = new Validation();
         string? tooLarge = null;
-        var d = ToDefinition(request, name, v, deps, ref tooLarge);
+        var d = ToDefinition(request, name, v, deps.Time.GetUtcNow(), deps.Options.MaxPayloadBytes, ref tooLarge);
         if (tooLarge is not null) return Problems.TooLarge(tooLarge);
         if (d is null) return Problems.Invalid(v);
         var org = http.User.OrganizationId();
@@ -225,6 +227,7 @@ public static class SchedulesApi
     public static async Task<Results<Ok<ScheduleDto>, ValidationProblem, ProblemHttpResult>> Patch(
         string name, JsonElement body, HttpContext http, [AsParameters] Deps deps)
     {
+        if (await ManifestsApi.RefuseIfManagedAsync(http, deps.Store, ManifestKind.Schedule, name) is { } refused) return refused;
         if (body.ValueKind != JsonValueKind.Object) return Problems.Invalid("body", "must be a JSON object with the fields to change");
         var org = http.User.OrganizationId();
         var current = await deps.Store.Schedules.GetAsync(new ScheduleParams(org, name), http.RequestAborted);
@@ -244,7 +247,7 @@ public static class SchedulesApi
         var reason = body.TryGetProperty("pause_reason", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : current.PauseReason;
         var v = new Validation();
         string? tooLarge = null;
-        var d = ToDefinition(request, name, v, deps, ref tooLarge);
+        var d = ToDefinition(request, name, v, deps.Time.GetUtcNow(), deps.Options.MaxPayloadBytes, ref tooLarge);
         if (tooLarge is not null) return Problems.TooLarge(tooLarge);
         if (d is null) return Problems.Invalid(v);
         if (await MissingTemplateAsync(d, org, deps, http.RequestAborted) is { } missing) return missing;
@@ -270,6 +273,7 @@ public static class SchedulesApi
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Delete(string name, HttpContext http, IKairosStore store, EventBus events)
     {
+        if (await ManifestsApi.RefuseIfManagedAsync(http, store, ManifestKind.Schedule, name) is { } refused) return refused;
         var org = http.User.OrganizationId();
         var s = await store.Schedules.GetAsync(new ScheduleParams(org, name), http.RequestAborted);
         if (s is null || !await store.Schedules.DeleteAsync(new ScheduleParams(org, name), http.RequestAborted)) return NotFound(name);
@@ -387,15 +391,18 @@ public static class SchedulesApi
         }
     }
 
-    /// <summary>Validates a request into a definition; field names as in the request (<c>job.queue</c>).</summary>
-    private static ScheduleDefinition? ToDefinition(ScheduleRequest r, string? pathName, Validation v, Deps deps, ref string? tooLarge)
+    /// <summary>
+    /// Validates a request into a definition; field names as in the request (<c>job.queue</c>). Needs no store: manifests
+    /// are checked with it offline.
+    /// </summary>
+    public static ScheduleDefinition? ToDefinition(ScheduleRequest r, string? pathName, Validation v, DateTimeOffset now, int maxPayloadBytes, ref string? tooLarge)
     {
         var name = r.Name ?? pathName;
         if (pathName is not null && r.Name is not null && r.Name != pathName) v.Add("name", $"must be \"{pathName}\" as in the path, or left out (a schedule is not renamed)");
         v.PathName("name", name);
         if (name == "preview") v.Add("name", "\"preview\" is reserved");
         var zone = string.IsNullOrEmpty(r.Timezone) ? "UTC" : r.Timezone;
-        ValidateTiming(r.Cron, r.EveryMs, zone, deps.Time.GetUtcNow(), v, out _);
+        ValidateTiming(r.Cron, r.EveryMs, zone, now, v, out _);
 
         OverlapPolicy overlap = default;
         if (r.Overlap is not null && !ScheduleNames.TryParseOverlap(r.Overlap, out overlap)) v.Add("overlap", "must be one of allow, skip, replace");
@@ -417,7 +424,7 @@ public static class SchedulesApi
         else
         {
             var asJob = new CreateJobRequest(t.Queue, t.Type, t.Payload, t.Priority, null, null, t.MaxAttempts, t.TimeoutMs, null, t.Tags);
-            job = asJob.ToNewJob("job.", deps.Time.GetUtcNow(), v, deps.Options.MaxPayloadBytes, ref tooLarge);
+            job = asJob.ToNewJob("job.", now, v, maxPayloadBytes, ref tooLarge);
         }
         if (!v.Ok || (job is null && r.Workflow is null) || tooLarge is not null) return null;
         return new ScheduleDefinition

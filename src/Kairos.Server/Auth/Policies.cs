@@ -48,6 +48,7 @@ public static class Policies
     public const string MembersManage = "members.manage";
     public const string AuditRead = "audit.read";
     public const string OrganizationManage = "organization.manage";
+    public const string ManifestsApply = "manifests.apply";
 
     /// <summary>Deregistering a worker: the worker itself (worker protocol) or someone who manages workers.</summary>
     public const string WorkerOrWorkersManage = "worker.protocol|workers.manage";
