@@ -51,6 +51,11 @@ public static partial class ManifestParser
             var message = (ex.InnerException?.Message ?? ex.Message).Replace("\r", "", StringComparison.Ordinal).Replace('\n', ' ');
             return (documents, [new ManifestError($"{source}:{ex.Start.Line}:{ex.Start.Column}", "", "not valid YAML: " + message)]);
         }
+        catch (InvalidOperationException ex)
+        {
+            // The scanner throws this (without a position) on a few malformed inputs, such as an unclosed flow sequence.
+            return (documents, [new ManifestError(source, "", "not valid YAML: " + ex.Message)]);
+        }
         foreach (var doc in stream.Documents)
         {
             // An empty document (a trailing "---", a file of comments) declares nothing.
@@ -88,7 +93,7 @@ public static partial class ManifestParser
     private static JsonValue? Scalar(YamlScalarNode s)
     {
         var text = s.Value ?? "";
-        if (s.Style != ScalarStyle.Plain || s.Tag.Value == "tag:yaml.org,2002:str") return JsonValue.Create(text);
+        if (s.Style != ScalarStyle.Plain || (!s.Tag.IsEmpty && !s.Tag.IsNonSpecific)) return JsonValue.Create(text);
         if (text is "" or "~" or "null" or "Null" or "NULL") return null;
         if (text is "true" or "True" or "TRUE") return JsonValue.Create(true);
         if (text is "false" or "False" or "FALSE") return JsonValue.Create(false);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Schema;
+using System.Text.Json.Serialization.Metadata;
 using Kairos.Core.Alerts;
 using Kairos.Core.Manifests;
 using Kairos.Core.Schedules;
@@ -36,6 +37,9 @@ public static class ManifestSchema
         [(typeof(ScheduleRequest), "catch_up")] = [.. Enum.GetValues<CatchUpPolicy>().Select(p => p.ToWire())],
         [(typeof(AlertRuleRequest), "kind")] = AlertRuleKinds.Wire,
     };
+
+    /// <summary>The API's JSON options, with the reflection resolver the exporter needs named.</summary>
+    private static readonly JsonSerializerOptions SchemaOptions = new(Json.Options) { TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
 
     private static readonly Lazy<JsonObject> Document = new(Build);
 
@@ -95,9 +99,11 @@ public static class ManifestSchema
             TransformSchemaNode = (context, node) =>
             {
                 var t = Nullable.GetUnderlyingType(context.TypeInfo.Type) ?? context.TypeInfo.Type;
-                if (node is not JsonObject o) return node;
-                if (t == typeof(DateTimeOffset)) return new JsonObject { ["type"] = "string", ["format"] = "date-time" };
+                if (t == typeof(DateTimeOffset)) return new JsonObject { ["type"] = new JsonArray("string", "null"), ["format"] = "date-time" };
                 if (t == typeof(RawJson)) return new JsonObject { ["description"] = "any JSON value" };
+                if (node is not JsonObject o) return node;
+                // Fields left out take their defaults; what a kind needs, its API's validation says (the validator's next step).
+                o.Remove("required");
                 if (context.PropertyInfo is { } p && context.PropertyInfo.DeclaringType is { } owner && Enums.TryGetValue((owner, p.Name), out var words))
                 {
                     o["enum"] = new JsonArray([.. words.Select(w => (JsonNode)w)]);
@@ -106,7 +112,7 @@ public static class ManifestSchema
                 return o;
             },
         };
-        var schema = (JsonObject)Json.Options.GetJsonSchemaAsNode(type, options);
+        var schema = (JsonObject)SchemaOptions.GetJsonSchemaAsNode(type, options);
         var properties = (JsonObject)schema["properties"]!;
         foreach (var name in NotInSpec) properties.Remove(name);
         schema["type"] = "object";
@@ -164,7 +170,7 @@ public static class ManifestSchema
             foreach (var (name, child) in obj)
             {
                 if (properties?[name] is JsonObject sub) Walk(sub, child, Join(path, name), error, present: true);
-                else if (properties is not null && schema["additionalProperties"]?.GetValueKind() == JsonValueKind.False)
+                else if (properties is not null && !properties.ContainsKey(name) && schema["additionalProperties"]?.GetValueKind() == JsonValueKind.False)
                 {
                     error(Join(path, name), "is not a field of " + (path.Length == 0 ? "a manifest" : path) + " (known: " + string.Join(", ", properties.Select(p => p.Key)) + ")");
                 }
