@@ -101,6 +101,13 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         ["CreateMaintenanceWindow"] = a => new { rule = a.Rule, duration_ms = 60_000 },
         ["CreateWebhook"] = _ => new { url = "https://b.example.com/hook", event_types = new[] { "job.failed" } },
         ["PatchWebhook"] = _ => new { enabled = false, url = "https://b.example.com/taken" },
+        // B's apply (with prune) manages B's objects only; unmanaging names A's schedule: 404 for B.
+        ["ApplyManifests"] = _ => new
+        {
+            manifests = new[] { new { kind = "Schedule", metadata = new { name = "b-managed" }, spec = new { cron = "@daily", job = new { queue = "b-q", type = "t" } } } },
+            prune = true,
+        },
+        ["UnmanageObject"] = a => new { kind = "Schedule", name = a.Schedule },
     };
 
     /// <summary>The query of reads that need one.</summary>
@@ -141,6 +148,7 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         ["PutAlertRule"] = [HttpStatusCode.BadRequest, HttpStatusCode.Created],
         ["CreateMaintenanceWindow"] = [HttpStatusCode.BadRequest, HttpStatusCode.Created],
         ["CreateWebhook"] = [HttpStatusCode.Created],
+        ["ApplyManifests"] = [HttpStatusCode.OK],
     };
 
     private sealed record Operation(string Id, HttpMethod Method, string Path, bool HasBody)

@@ -1174,6 +1174,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/manifests/schema": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["GetManifestSchema"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/manifests/managed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["ListManagedObjects"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/manifests/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["ApplyManifests"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/manifests/unmanage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["UnmanageObject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/incidents": {
         parameters: {
             query?: never;
@@ -1518,6 +1582,16 @@ export interface components {
             expires_at: unknown;
             /** Format: date-time */
             last_used_at: unknown;
+        };
+        ApplyManifestsRequest: {
+            manifests: null | unknown[];
+            dry_run: null | boolean;
+            prune: null | boolean;
+        };
+        ApplyManifestsResponse: {
+            dry_run: boolean;
+            applied: boolean;
+            changes: components["schemas"]["ManifestChangeDto"][];
         };
         AttemptDto: {
             /** Format: int32 */
@@ -1901,6 +1975,7 @@ export interface components {
             tags: null | string[];
         };
         JsonElement: unknown;
+        JsonObject: Record<string, never>;
         LeaseItem: {
             /** Format: uuid */
             id: null | string;
@@ -1936,6 +2011,10 @@ export interface components {
         };
         ListResponseOfMaintenanceWindowDto: {
             items: components["schemas"]["MaintenanceWindowDto"][];
+            next_cursor: null | string;
+        };
+        ListResponseOfManagedObjectDto: {
+            items: components["schemas"]["ManagedObjectDto"][];
             next_cursor: null | string;
         };
         ListResponseOfMemberDto: {
@@ -2025,6 +2104,17 @@ export interface components {
             /** Format: int64 */
             duration_ms: null | number;
             reason: null | string;
+        };
+        ManagedObjectDto: {
+            kind: string;
+            name: string;
+            managed_by: null | string;
+        };
+        ManifestChangeDto: {
+            kind: string;
+            name: string;
+            action: string;
+            fields: string[];
         };
         MeApiKeyDto: {
             /** Format: uuid */
@@ -2376,6 +2466,10 @@ export interface components {
             fire_time: unknown;
             job: null | components["schemas"]["JobDto"];
             workflow: null | components["schemas"]["WorkflowDto"];
+        };
+        UnmanageRequest: {
+            kind: null | string;
+            name: null | string;
         };
         UpsertQueueRequest: {
             /** Format: int32 */
@@ -5541,6 +5635,112 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    GetManifestSchema: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JsonObject"];
+                };
+            };
+        };
+    };
+    ListManagedObjects: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponseOfManagedObjectDto"];
+                };
+            };
+        };
+    };
+    ApplyManifests: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplyManifestsRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplyManifestsResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+        };
+    };
+    UnmanageObject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnmanageRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManagedObjectDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
             };
         };
     };
