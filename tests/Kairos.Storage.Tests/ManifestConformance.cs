@@ -1,0 +1,132 @@
+using Kairos.Core.Alerts;
+using Kairos.Core.Manifests;
+using Kairos.Core.Monitors;
+using Kairos.Core.Queues;
+using Kairos.Core.Schedules;
+using Kairos.Core.Storage;
+
+namespace Kairos.Storage.Tests;
+
+/// <summary>The manifest facet: a set of writes in one transaction, every written object marked, a conflict undoing all of it, managers per object.</summary>
+public abstract partial class StoreConformance
+{
+    private static ScheduleDefinition Nightly(string name = "nightly", string cron = "0 3 * * *") =>
+        new() { Name = name, Cron = cron, Job = new JobTemplate { Queue = "mail", Type = "report", Payload = """{"to":"ops"}""" } };
+
+    private static MonitorDefinition Backup(string name = "backup", string slug = "backup") => new() { Name = name, Slug = slug, PeriodSeconds = 3600 };
+
+    private static AlertRuleDefinition Failures(string name = "failures") => new() { Name = name, Kind = AlertRuleKind.JobFailed, Queue = "mail", Channels = ["ops"] };
+
+    /// <summary>One write of each kind; <paramref name="key"/> makes the monitor's ping key hash unique (it is, across organizations).</summary>
+    private static ManifestWrite[] EveryKind(string key = "a") =>
+    [
+        new QueueWrite("mail", new QueueSettings { ConcurrencyLimit = 5, RateLimit = new RateLimit(10, 1000) }),
+        new ScheduleWrite(Nightly()),
+        new MonitorWrite(Backup(), "hash-backup-" + key, "sealed-backup"),
+        new AlertRuleWrite(Failures()),
+    ];
+
+    private Task<ApplyManifestOutcome> ApplyManifestAsync(Guid org, params ManifestWrite[] writes) =>
+        Store.Manifests.ApplyAsync(new ApplyManifestParams(org, writes), None);
+
+    private async Task<string[]> ManagedNamesAsync(Guid org) =>
+        [.. (await Store.Manifests.ListManagedAsync(org, None)).Select(m => $"{m.Kind.ToWire()}/{m.Name}/{m.ManagedBy}")];
+
+    [SkippableFact]
+    public async Task A_manifest_apply_writes_every_kind_and_marks_each_object_managed()
+    {
+        var outcome = await ApplyManifestAsync(OrgA, EveryKind());
+        Assert.True(outcome.Applied);
+
+        var queue = await Store.Queues.GetAsync(new QueueParams(OrgA, "mail"), None);
+        Assert.Equal(5, queue!.Settings.ConcurrencyLimit);
+        Assert.Equal(new RateLimit(10, 1000), queue.Settings.RateLimit);
+        var schedule = await Store.Schedules.GetAsync(new ScheduleParams(OrgA, "nightly"), None);
+        Assert.Equal("0 3 * * *", schedule!.Definition.Cron);
+        Assert.NotNull(schedule.NextFireAt);
+        var monitor = await Store.Monitors.GetAsync(new MonitorParams(OrgA, "backup"), None);
+        Assert.Equal("sealed-backup", monitor!.PingKeySealed);
+        Assert.Equal(MonitorState.New, monitor.State);
+        Assert.Equal(["ops"], (await Store.Alerts.GetRuleAsync(new NamedParams(OrgA, "failures"), None))!.Definition.Channels);
+
+        Assert.Equal(["Queue/mail/manifest", "Schedule/nightly/manifest", "Monitor/backup/manifest", "AlertRule/failures/manifest"], await ManagedNamesAsync(OrgA));
+        Assert.Empty(await ManagedNamesAsync(OrgB));
+        Assert.Equal(new ManagedState(true, ManagedBy.Manifest), await Store.Manifests.GetManagerAsync(new ManagedObjectParams(OrgA, ManifestKind.Schedule, "nightly"), None));
+        Assert.Equal(default, await Store.Manifests.GetManagerAsync(new ManagedObjectParams(OrgB, ManifestKind.Schedule, "nightly"), None));
+
+        // A second apply replaces definitions; a monitor keeps its ping key and its status.
+        Assert.True((await ApplyManifestAsync(OrgA, new ScheduleWrite(Nightly(cron: "@hourly")), new MonitorWrite(Backup() with { GraceSeconds = 60 }, "other-hash", "other-sealed"))).Applied);
+        Assert.Equal("@hourly", (await Store.Schedules.GetAsync(new ScheduleParams(OrgA, "nightly"), None))!.Definition.Cron);
+        var updated = await Store.Monitors.GetAsync(new MonitorParams(OrgA, "backup"), None);
+        Assert.Equal(60, updated!.Definition.GraceSeconds);
+        Assert.Equal("sealed-backup", updated.PingKeySealed);
+    }
+
+    [SkippableFact]
+    public async Task A_manifest_apply_takes_over_objects_made_by_hand_and_unmanaging_hands_them_back()
+    {
+        Assert.NotNull(await Store.Schedules.CreateAsync(new CreateScheduleParams(OrgA, Nightly(), Paused: true, PauseReason: "by hand"), None));
+        Assert.Equal(new ManagedState(true, null), await Store.Manifests.GetManagerAsync(new ManagedObjectParams(OrgA, ManifestKind.Schedule, "nightly"), None));
+
+        Assert.True((await ApplyManifestAsync(OrgA, new ScheduleWrite(Nightly(cron: "@daily")))).Applied);
+        var s = await Store.Schedules.GetAsync(new ScheduleParams(OrgA, "nightly"), None);
+        Assert.Equal("@daily", s!.Definition.Cron);
+        Assert.True(s.Paused); // the pause state is not declared by manifests
+        Assert.Equal(["Schedule/nightly/manifest"], await ManagedNamesAsync(OrgA));
+
+        Assert.True(await Store.Manifests.SetManagerAsync(new SetManagerParams(OrgA, ManifestKind.Schedule, "nightly", null), None));
+        Assert.Empty(await ManagedNamesAsync(OrgA));
+        Assert.False(await Store.Manifests.SetManagerAsync(new SetManagerParams(OrgA, ManifestKind.Schedule, "absent", null), None));
+        Assert.False(await Store.Manifests.SetManagerAsync(new SetManagerParams(OrgB, ManifestKind.Schedule, "nightly", null), None));
+    }
+
+    [SkippableFact]
+    public async Task A_manifest_apply_deletes_what_it_is_told_to_in_the_same_transaction()
+    {
+        Assert.True((await ApplyManifestAsync(OrgA, EveryKind())).Applied);
+        Assert.True((await ApplyManifestAsync(OrgB, EveryKind("b"))).Applied);
+
+        var outcome = await ApplyManifestAsync(OrgA,
+            new DeleteWrite(ManifestKind.Queue, "mail"), new DeleteWrite(ManifestKind.Schedule, "nightly"), new DeleteWrite(ManifestKind.Monitor, "backup"),
+            new DeleteWrite(ManifestKind.AlertRule, "failures"), new ScheduleWrite(Nightly("weekly", "@weekly")));
+        Assert.True(outcome.Applied);
+        Assert.Null(await Store.Queues.GetAsync(new QueueParams(OrgA, "mail"), None));
+        Assert.Null(await Store.Schedules.GetAsync(new ScheduleParams(OrgA, "nightly"), None));
+        Assert.Null(await Store.Monitors.GetAsync(new MonitorParams(OrgA, "backup"), None));
+        Assert.Null(await Store.Alerts.GetRuleAsync(new NamedParams(OrgA, "failures"), None));
+        Assert.Equal(["Schedule/weekly/manifest"], await ManagedNamesAsync(OrgA));
+        // The other organization's objects of the same names are untouched.
+        Assert.Equal(4, (await ManagedNamesAsync(OrgB)).Length);
+        Assert.NotNull(await Store.Monitors.GetAsync(new MonitorParams(OrgB, "backup"), None));
+    }
+
+    [SkippableFact]
+    public async Task A_conflict_rolls_back_every_write_of_the_apply()
+    {
+        Assert.NotNull(await Store.Monitors.CreateAsync(new CreateMonitorParams(OrgA, Backup("by-hand", "shared"), "h", "s"), None));
+        var outcome = await ApplyManifestAsync(OrgA,
+            new QueueWrite("mail", new QueueSettings { ConcurrencyLimit = 1 }), new ScheduleWrite(Nightly()), new AlertRuleWrite(Failures()),
+            new MonitorWrite(Backup("backup", "shared"), "h2", "s2"));
+        Assert.False(outcome.Applied);
+        Assert.Equal(ManifestKind.Monitor, outcome.ConflictWith!.Kind);
+        Assert.Contains("shared", outcome.Conflict, StringComparison.Ordinal);
+        Assert.Null(await Store.Queues.GetAsync(new QueueParams(OrgA, "mail"), None));
+        Assert.Null(await Store.Schedules.GetAsync(new ScheduleParams(OrgA, "nightly"), None));
+        Assert.Null(await Store.Alerts.GetRuleAsync(new NamedParams(OrgA, "failures"), None));
+        Assert.Null(await Store.Monitors.GetAsync(new MonitorParams(OrgA, "backup"), None));
+        Assert.Empty(await ManagedNamesAsync(OrgA));
+
+        // A queue with unfinished jobs is not deleted, and the writes before it are undone.
+        Assert.True((await ApplyManifestAsync(OrgA, new QueueWrite("busy", new QueueSettings()))).Applied);
+        await EnqueueAsync(MakeJob("busy"));
+        var busy = await ApplyManifestAsync(OrgA, new ScheduleWrite(Nightly()), new DeleteWrite(ManifestKind.Queue, "busy"));
+        Assert.False(busy.Applied);
+        Assert.Equal("busy", busy.ConflictWith!.Name);
+        Assert.Null(await Store.Schedules.GetAsync(new ScheduleParams(OrgA, "nightly"), None));
+        Assert.NotNull(await Store.Queues.GetAsync(new QueueParams(OrgA, "busy"), None));
+
+        // The store goes on working after the rollback.
+        Assert.True((await ApplyManifestAsync(OrgA, new ScheduleWrite(Nightly()))).Applied);
+        Assert.Equal(["Queue/busy/manifest", "Schedule/nightly/manifest"], await ManagedNamesAsync(OrgA));
+    }
+}
