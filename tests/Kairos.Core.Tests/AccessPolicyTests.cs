@@ -12,7 +12,7 @@ public sealed class AccessPolicyTests
         Assert.Equal([Permission.Read, Permission.JobsWrite, Permission.SchedulesWrite, Permission.MonitorsWrite], AccessPolicy.For(Role.Member).Order());
         Assert.Equal(
             [Permission.Read, Permission.JobsWrite, Permission.SchedulesWrite, Permission.MonitorsWrite, Permission.QueuesManage, Permission.WorkersManage,
-             Permission.KeysManage, Permission.WebhooksManage, Permission.AlertsManage, Permission.MembersManage, Permission.AuditRead],
+             Permission.KeysManage, Permission.WebhooksManage, Permission.AlertsManage, Permission.MembersManage, Permission.AuditRead, Permission.ManifestsApply],
             AccessPolicy.For(Role.Admin).Order());
         Assert.Equal([.. AccessPolicy.For(Role.Admin).Order(), Permission.OrganizationManage], AccessPolicy.For(Role.Owner).Order());
         // Users do not run the worker protocol: that is what worker keys are for.
