@@ -76,6 +76,9 @@ internal sealed class PostgresManifestStore(PostgresStore store) : IManifestStor
                     : await PostgresMonitorStore.CreateAsync(c, time, new CreateMonitorParams(org, m.Definition, m.PingKeyHash, m.PingKeySealed), cancellationToken);
                 if (saved is null) return $"the slug '{m.Definition.Slug}' belongs to another monitor";
                 break;
+            case WorkflowTemplateWrite w:
+                await PostgresWorkflowTemplateStore.PutAsync(c, time, new PutWorkflowTemplateParams(org, w.Name, w.Steps, managedBy), cancellationToken);
+                break;
             case AlertRuleWrite a:
                 if (await PostgresAlertStore.UpdateRuleAsync(c, time, new SaveRuleParams(org, a.Definition), cancellationToken) is null)
                 {
@@ -103,6 +106,9 @@ internal sealed class PostgresManifestStore(PostgresStore store) : IManifestStor
             case ManifestKind.Monitor:
                 await PostgresMonitorStore.DeleteAsync(c, new MonitorParams(org, d.Name), cancellationToken);
                 return null;
+            case ManifestKind.Workflow:
+                var result = await PostgresWorkflowTemplateStore.DeleteAsync(c, new WorkflowTemplateParams(org, d.Name), cancellationToken);
+                return result.UsedBy.Count > 0 ? $"workflow template '{d.Name}' is started by schedule(s) {string.Join(", ", result.UsedBy)}" : null;
             default:
                 await c.ExecAsync($"DELETE FROM {ManifestRows.Table(d.Kind)} WHERE organization_id = @org AND name = @name",
                     ps => ps.Uuid("org", org).Text("name", d.Name), cancellationToken);

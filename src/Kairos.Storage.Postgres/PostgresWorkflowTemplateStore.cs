@@ -29,14 +29,22 @@ internal sealed class PostgresWorkflowTemplateStore(PostgresStore store) : IWork
 
     public async Task<(WorkflowTemplate Template, bool Created)> PutAsync(PutWorkflowTemplateParams p, CancellationToken cancellationToken)
     {
-        var now = Ms(store.Time.GetUtcNow());
+        await using var c = await Db.OpenConnectionAsync(cancellationToken);
+        return await PutAsync(c, store.Time, p, cancellationToken);
+    }
+
+    /// <summary>The upsert on <paramref name="c"/> (in its transaction, if any).</summary>
+    internal static async Task<(WorkflowTemplate Template, bool Created)> PutAsync(NpgsqlConnection c, TimeProvider time, PutWorkflowTemplateParams p,
+        CancellationToken cancellationToken)
+    {
+        var now = Ms(time.GetUtcNow());
         // xmax = 0 only for a row this statement inserted.
-        await using var cmd = Db.CreateCommand(
+        await using var cmd = new NpgsqlCommand(
             "INSERT INTO workflow_templates (id, organization_id, name, steps, managed_by, created_at, updated_at) " +
             "VALUES (@id, @org, @name, @steps, @managed_by, @now, @now) " +
             "ON CONFLICT (organization_id, name) DO UPDATE SET steps = excluded.steps, managed_by = excluded.managed_by, updated_at = excluded.updated_at " +
-            $"RETURNING {Columns}, (xmax = 0) AS created");
-        cmd.Parameters.Uuid("id", Ids.New(store.Time)).Uuid("org", p.OrganizationId).Text("name", p.Name).Text("steps", WorkflowTemplate.StepsJson(p.Steps))
+            $"RETURNING {Columns}, (xmax = 0) AS created", c);
+        cmd.Parameters.Uuid("id", Ids.New(time)).Uuid("org", p.OrganizationId).Text("name", p.Name).Text("steps", WorkflowTemplate.StepsJson(p.Steps))
             .Text("managed_by", p.ManagedBy).Long("now", now);
         await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
         await r.ReadAsync(cancellationToken);
@@ -64,6 +72,14 @@ internal sealed class PostgresWorkflowTemplateStore(PostgresStore store) : IWork
     {
         await using var c = await Db.OpenConnectionAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
+        var result = await DeleteAsync(c, p, cancellationToken);
+        if (result.Deleted) await tx.CommitAsync(cancellationToken);
+        return result;
+    }
+
+    /// <summary>The delete on <paramref name="c"/>, in its transaction (the row locked); not deleted while a schedule starts it.</summary>
+    internal static async Task<DeleteWorkflowTemplateResult> DeleteAsync(NpgsqlConnection c, WorkflowTemplateParams p, CancellationToken cancellationToken)
+    {
         if (await FindAsync(c, p.OrganizationId, p.Name, cancellationToken, lockRow: true) is null) return new DeleteWorkflowTemplateResult(false, []);
         var users = new List<string>();
         await using (var cmd = new NpgsqlCommand("SELECT name FROM schedules WHERE organization_id = @org AND template_kind = 'workflow' AND template = @template " +
@@ -79,7 +95,6 @@ internal sealed class PostgresWorkflowTemplateStore(PostgresStore store) : IWork
             cmd.Parameters.Uuid("org", p.OrganizationId).Text("name", p.Name);
             await cmd.ExecuteNonQueryAsync(cancellationToken);
         }
-        await tx.CommitAsync(cancellationToken);
         return new DeleteWorkflowTemplateResult(true, []);
     }
 }

@@ -79,6 +79,9 @@ internal sealed class SqliteManifestStore(SqliteStore store) : IManifestStore
                     : SqliteMonitorStore.Create(ctx, new CreateMonitorParams(org, m.Definition, m.PingKeyHash, m.PingKeySealed));
                 if (saved is null) return $"the slug '{m.Definition.Slug}' belongs to another monitor";
                 break;
+            case WorkflowTemplateWrite w:
+                SqliteWorkflowTemplateStore.Put(ctx, new PutWorkflowTemplateParams(org, w.Name, w.Steps, managedBy));
+                break;
             case AlertRuleWrite a:
                 if (SqliteAlertStore.UpdateRule(ctx, new SaveRuleParams(org, a.Definition)) is null) SqliteAlertStore.CreateRule(ctx, new SaveRuleParams(org, a.Definition));
                 break;
@@ -103,6 +106,9 @@ internal sealed class SqliteManifestStore(SqliteStore store) : IManifestStore
             case ManifestKind.Monitor:
                 SqliteMonitorStore.Delete(ctx, new MonitorParams(org, d.Name));
                 return null;
+            case ManifestKind.Workflow:
+                var result = SqliteWorkflowTemplateStore.Delete(ctx, new WorkflowTemplateParams(org, d.Name));
+                return result.UsedBy.Count > 0 ? $"workflow template '{d.Name}' is started by schedule(s) {string.Join(", ", result.UsedBy)}" : null;
             default:
                 ctx.Cmd($"DELETE FROM {ManifestRows.Table(d.Kind)} WHERE organization_id = $org AND name = $name")
                     .Set("$org", org.ToString()).Set("$name", d.Name).ExecuteNonQuery();

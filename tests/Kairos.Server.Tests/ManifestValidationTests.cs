@@ -12,12 +12,10 @@ namespace Kairos.Server.Tests;
 /// </summary>
 public sealed class ManifestValidationTests
 {
-    private static readonly DateTimeOffset Now = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
-
     private static ManifestSet Check(string yaml, string file = "ops/jobs.yaml")
     {
         var (documents, errors) = ManifestParser.Parse(file, yaml);
-        var set = ManifestValidator.Check(documents, Now, 1024 * 1024);
+        var set = ManifestValidator.Check(documents, TimeProvider.System, 1024 * 1024);
         return new ManifestSet(set.Objects, [.. errors, .. set.Errors]);
     }
 
@@ -69,7 +67,7 @@ public sealed class ManifestValidationTests
         Assert.Equal("0 3 * * *", schedule.Cron);
         Assert.Equal(OverlapPolicy.Skip, schedule.Overlap);
         // YAML scalars keep their JSON types in the payload.
-        var payload = JsonNode.Parse(schedule.Job.Payload)!;
+        var payload = JsonNode.Parse(schedule.Job!.Payload)!;
         Assert.Equal(3, (int)payload["pages"]!);
         Assert.False((bool)payload["draft"]!);
         Assert.Equal("ops@example.com", (string?)payload["to"]);
@@ -186,6 +184,55 @@ public sealed class ManifestValidationTests
     }
 
     [Fact]
+    public void A_workflow_template_is_checked_as_a_workflow_and_a_schedule_may_start_it()
+    {
+        var set = Check("""
+            kind: Workflow
+            metadata: {name: etl}
+            spec:
+              steps:
+                - id: extract
+                  job: {queue: etl, type: extract}
+                - id: load
+                  job: {queue: etl, type: load}
+                  depends_on: [extract]
+            ---
+            kind: Schedule
+            metadata: {name: nightly-etl}
+            spec: {cron: "@daily", workflow: etl}
+            ---
+            kind: Workflow
+            metadata: {name: loop}
+            spec:
+              steps:
+                - id: a
+                  job: {queue: q, type: t}
+                  depends_on: [b]
+                - id: b
+                  job: {queue: q, type: t}
+                  depends_on: [a]
+            """);
+        var errors = set.Errors.Select(e => e.ToString()).ToList();
+        var error = Assert.Single(errors);
+        Assert.Contains("cycle", error, StringComparison.Ordinal);
+        // Placed in the cyclic template's steps (line 19 on).
+        Assert.Matches(@"^ops/jobs\.yaml:(19|2[0-6]):\d+: spec\.steps", error);
+
+        var valid = Check(Valid + "\n" + """
+            kind: Workflow
+            metadata: {name: etl}
+            spec:
+              steps:
+                - {id: extract, job: {queue: etl, type: extract}}
+                - {id: load, job: {queue: etl, type: load}, depends_on: [extract], continue_on_failure: true}
+            """);
+        Assert.True(valid.Ok, string.Join("\n", valid.Errors));
+        var template = Assert.IsType<WorkflowTemplateDefinition>(valid.Objects[^1].Definition);
+        Assert.Equal(["extract"], template.Steps[1].DependsOn);
+        Assert.True(template.Steps[1].ContinueOnFailure);
+    }
+
+    [Fact]
     public void Broken_YAML_is_an_error_at_its_position()
     {
         var set = Check("kind: Queue\nmetadata:\n  name: mail\n   extra: oops\nspec: {}\n");
@@ -240,7 +287,7 @@ public sealed class ManifestValidationTests
             var errors = new List<string>();
             ManifestSchema.Check(doc, (path, message) => errors.Add($"{path}: {message}"));
             Assert.Empty(errors);
-            var again = ManifestValidator.Check([new ManifestDocument("normal", doc, new Dictionary<string, SourceMark>())], Now, 1024 * 1024);
+            var again = ManifestValidator.Check([new ManifestDocument("normal", doc, new Dictionary<string, SourceMark>())], TimeProvider.System, 1024 * 1024);
             Assert.True(again.Ok, string.Join("\n", again.Errors));
             Assert.True(JsonNode.DeepEquals(o.Spec, again.Objects[0].Spec));
         }

@@ -223,6 +223,46 @@ public sealed class ManifestsApiTests : ApiTest
         await Admin.GetAsync("/api/v1/queues/mail").Expect(HttpStatusCode.OK);
     }
 
+    private static object Etl(string extra = "load") => Doc("Workflow", "etl", new
+    {
+        steps = new object[]
+        {
+            new { id = "extract", job = new { queue = "etl", type = "extract" } },
+            new { id = extra, job = new { queue = "etl", type = extra }, depends_on = new[] { "extract" } },
+        },
+    });
+
+    private static object EtlSchedule() => Doc("Schedule", "nightly-etl", new { cron = "@daily", workflow = "etl" });
+
+    [Fact]
+    public async Task Workflow_templates_are_applied_before_the_schedules_that_start_them_and_pruned_after()
+    {
+        // A schedule naming a template neither declared nor made: refused.
+        await Admin.PostJsonAsync("/api/v1/manifests/apply", new { manifests = new[] { EtlSchedule() } }).ExpectProblem(HttpStatusCode.BadRequest, "manifests[0].spec.workflow");
+
+        // Declared after the schedule in the set: still written first.
+        var first = await ApplyAsync([EtlSchedule(), Etl()]);
+        Assert.Equal("create", Actions(first)["Workflow/etl"]);
+        var template = await Admin.GetAsync("/api/v1/workflow-templates/etl").Expect(HttpStatusCode.OK);
+        Assert.Equal("manifest", template.Str("managed_by"));
+        Assert.Equal(["extract", "load"], template.GetProperty("steps").EnumerateArray().Select(s => s.Str("id")));
+        Assert.Equal("etl", (await Admin.GetAsync("/api/v1/schedules/nightly-etl").Expect(HttpStatusCode.OK)).Str("workflow"));
+        Assert.All(Actions(await ApplyAsync([EtlSchedule(), Etl()])).Values, a => Assert.Equal("unchanged", a));
+
+        var changed = await ApplyAsync([EtlSchedule(), Etl("transform")]);
+        Assert.Equal(["steps"], Fields(changed, "Workflow", "etl"));
+        await Admin.PutJsonAsync("/api/v1/workflow-templates/etl", new { steps = new[] { new { id = "x", job = new { queue = "q", type = "t" } } } })
+            .ExpectProblem(HttpStatusCode.Conflict);
+        await Admin.DeleteAsync("/api/v1/workflow-templates/etl").ExpectProblem(HttpStatusCode.Conflict);
+
+        // Pruning both: the schedule goes first, so the template can go too.
+        var pruned = await ApplyAsync([Queue("mail")], prune: true);
+        Assert.Equal("delete", Actions(pruned)["Workflow/etl"]);
+        Assert.Equal("delete", Actions(pruned)["Schedule/nightly-etl"]);
+        await Admin.GetAsync("/api/v1/workflow-templates/etl").ExpectProblem(HttpStatusCode.NotFound);
+        await Admin.GetAsync("/api/v1/schedules/nightly-etl").ExpectProblem(HttpStatusCode.NotFound);
+    }
+
     [Fact]
     public async Task Applying_needs_admin_and_is_audited_and_the_schema_is_served()
     {

@@ -4,6 +4,7 @@ using Kairos.Core.Monitors;
 using Kairos.Core.Queues;
 using Kairos.Core.Schedules;
 using Kairos.Core.Storage;
+using Kairos.Core.Workflows;
 
 namespace Kairos.Storage.Tests;
 
@@ -98,6 +99,33 @@ public abstract partial class StoreConformance
         // The other organization's objects of the same names are untouched.
         Assert.Equal(4, (await ManagedNamesAsync(OrgB)).Length);
         Assert.NotNull(await Store.Monitors.GetAsync(new MonitorParams(OrgB, "backup"), None));
+    }
+
+    [SkippableFact]
+    public async Task A_manifest_apply_writes_workflow_templates_and_keeps_one_a_schedule_starts()
+    {
+        WorkflowTemplateStep[] steps =
+        [
+            new() { Id = "extract", Job = new JobTemplate { Queue = "etl", Type = "extract" } },
+            new() { Id = "load", Job = new JobTemplate { Queue = "etl", Type = "load" }, DependsOn = ["extract"] },
+        ];
+        var schedule = new ScheduleDefinition { Name = "nightly-etl", Cron = "@daily", Workflow = "etl" };
+        Assert.True((await ApplyManifestAsync(OrgA, new WorkflowTemplateWrite("etl", steps), new ScheduleWrite(schedule))).Applied);
+        var template = await Store.WorkflowTemplates.GetAsync(new WorkflowTemplateParams(OrgA, "etl"), None);
+        Assert.Equal(["extract", "load"], template!.Steps.Select(s => s.Id));
+        Assert.Equal(ManagedBy.Manifest, template.ManagedBy);
+        Assert.Equal(["Workflow/etl/manifest", "Schedule/nightly-etl/manifest"], await ManagedNamesAsync(OrgA));
+
+        // The template cannot go while the schedule starts it: nothing of that apply stays.
+        var refused = await ApplyManifestAsync(OrgA, new QueueWrite("etl", new QueueSettings()), new DeleteWrite(ManifestKind.Workflow, "etl"));
+        Assert.False(refused.Applied);
+        Assert.Contains("nightly-etl", refused.Conflict, StringComparison.Ordinal);
+        Assert.NotNull(await Store.WorkflowTemplates.GetAsync(new WorkflowTemplateParams(OrgA, "etl"), None));
+        Assert.Null(await Store.Queues.GetAsync(new QueueParams(OrgA, "etl"), None));
+
+        Assert.True((await ApplyManifestAsync(OrgA, new DeleteWrite(ManifestKind.Schedule, "nightly-etl"), new DeleteWrite(ManifestKind.Workflow, "etl"))).Applied);
+        Assert.Null(await Store.WorkflowTemplates.GetAsync(new WorkflowTemplateParams(OrgA, "etl"), None));
+        Assert.Empty(await ManagedNamesAsync(OrgA));
     }
 
     [SkippableFact]

@@ -3,6 +3,7 @@ using Kairos.Core.Manifests;
 using Kairos.Core.Monitors;
 using Kairos.Core.Queues;
 using Kairos.Core.Schedules;
+using Kairos.Core.Workflows;
 
 namespace Kairos.Core.Storage;
 
@@ -24,7 +25,8 @@ public interface IManifestStore
 
     /// <summary>
     /// Applies the writes in order in one transaction: creates or replaces each object (marking it managed) or deletes it.
-    /// A conflict (a queue to delete that still has unfinished jobs, a monitor slug another monitor has) rolls all of them back.
+    /// A conflict (a queue to delete that still has unfinished jobs, a monitor slug another monitor has, a workflow template to
+    /// delete that a schedule starts) rolls all of them back.
     /// </summary>
     Task<ApplyManifestOutcome> ApplyAsync(ApplyManifestParams p, CancellationToken cancellationToken);
 }
@@ -53,6 +55,9 @@ public sealed record MonitorWrite(MonitorDefinition Definition, string PingKeyHa
 
 /// <summary>Creates the rule or replaces its definition.</summary>
 public sealed record AlertRuleWrite(AlertRuleDefinition Definition) : ManifestWrite(ManifestKind.AlertRule, Definition.Name);
+
+/// <summary>Creates the workflow template or replaces its steps.</summary>
+public sealed record WorkflowTemplateWrite(string Name, IReadOnlyList<WorkflowTemplateStep> Steps) : ManifestWrite(ManifestKind.Workflow, Name);
 
 /// <summary>Deletes the object (as its own delete does: a schedule's runs and a monitor's runs go with it).</summary>
 public sealed record DeleteWrite(ManifestKind Kind, string Name) : ManifestWrite(Kind, Name);

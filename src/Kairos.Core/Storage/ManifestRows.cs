@@ -11,9 +11,10 @@ public static class ManifestRows
         ManifestKind.Schedule => "schedules",
         ManifestKind.Monitor => "monitors",
         ManifestKind.AlertRule => "alert_rules",
+        ManifestKind.Workflow => "workflow_templates",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not stored as a manifest kind"),
     };
 
     /// <summary>The kinds that have a table.</summary>
-    public static readonly IReadOnlyList<ManifestKind> Kinds = [ManifestKind.Queue, ManifestKind.Schedule, ManifestKind.Monitor, ManifestKind.AlertRule];
+    public static readonly IReadOnlyList<ManifestKind> Kinds = [ManifestKind.Queue, ManifestKind.Workflow, ManifestKind.Schedule, ManifestKind.Monitor, ManifestKind.AlertRule];
 }

@@ -27,7 +27,7 @@ public sealed record ManifestChangeDto(string Kind, string Name, string Action, 
 /// <param name="Applied">False for a dry run, or when nothing needed to change.</param>
 public sealed record ApplyManifestsResponse(bool DryRun, bool Applied, IReadOnlyList<ManifestChangeDto> Changes);
 
-/// <summary>The object to hand back to the API and the console (<c>kind</c>: Queue, Schedule, Monitor, AlertRule).</summary>
+/// <summary>The object to hand back to the API and the console (<c>kind</c>: Queue, Schedule, Monitor, AlertRule, Workflow).</summary>
 public sealed record UnmanageRequest(string? Kind, string? Name);
 
 public sealed record ManagedObjectDto(string Kind, string Name, string? ManagedBy);
@@ -68,12 +68,21 @@ public static class ManifestsApi
         var org = http.User.OrganizationId();
         var ct = http.RequestAborted;
         var documents = manifests.Select((m, i) => new ManifestDocument($"manifests[{i}]", m, new Dictionary<string, SourceMark>())).ToList();
-        var set = ManifestValidator.Check(documents, deps.Time.GetUtcNow(), deps.Options.MaxPayloadBytes);
+        var set = ManifestValidator.Check(documents, deps.Time, deps.Options.MaxPayloadBytes);
         var v = new Validation();
         foreach (var e in set.Errors) v.Add(e.Location, e.Message);
         foreach (var o in set.Objects.Where(o => o.Kind == ManifestKind.AlertRule))
         {
             await AlertRulesApi.CheckChannelsAsync((AlertRuleDefinition)o.Definition, o.Document.Locate("spec.channels"), org, deps.Store, v, ct);
+        }
+        var templates = set.Objects.Where(o => o.Kind == ManifestKind.Workflow).Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var o in set.Objects)
+        {
+            if (o.Definition is ScheduleDefinition { Workflow: { } template } && !templates.Contains(template) &&
+                await deps.Store.WorkflowTemplates.GetAsync(new WorkflowTemplateParams(org, template), ct) is null)
+            {
+                v.Add(o.Document.Locate("spec.workflow"), $"no workflow template '{template}': declare it (kind: Workflow) or make it first");
+            }
         }
         if (!v.Ok) return Problems.Invalid(v);
 
@@ -98,6 +107,9 @@ public static class ManifestsApi
             changes.Add(new ManifestChangeDto(o.Kind.ToWire(), o.Name, action, fields));
             if (action != "unchanged") writes.Add(Write(o, deps.Keys));
         }
+        // What others name goes first and away last: deletes of rules and schedules before the templates and queues they
+        // name, then writes of queues and templates before the schedules and rules that name them.
+        writes = [.. writes.OrderBy(w => w is DeleteWrite ? DeleteOrder.IndexOf(w.Kind) : 10 + WriteOrder.IndexOf(w.Kind))];
         if (request.DryRun == true || writes.Count == 0) return TypedResults.Ok(new ApplyManifestsResponse(request.DryRun == true, false, changes));
 
         var outcome = await deps.Store.Manifests.ApplyAsync(new ApplyManifestParams(org, writes), ct);
@@ -128,7 +140,7 @@ public static class ManifestsApi
 
     /// <summary>
     /// The 409 the API answers to a hand change of a managed object (null when it is not managed or does not exist); every
-    /// PUT, PATCH and DELETE of queues, schedules, monitors and alert rules asks it first.
+    /// PUT, PATCH and DELETE of queues, schedules, monitors, alert rules and workflow templates asks it first.
     /// </summary>
     public static async Task<ProblemHttpResult?> RefuseIfManagedAsync(HttpContext http, IKairosStore store, ManifestKind kind, string name)
     {
@@ -138,6 +150,9 @@ public static class ManifestsApi
             $"{kind.ToWire()} '{name}' is managed by a {state.ManagedBy}: change it in the manifest and run kairos apply, or unmark it first " +
             $"(POST /api/v1/manifests/unmanage {{\"kind\":\"{kind.ToWire()}\",\"name\":\"{name}\"}}, or kairos unmanage {kind.ToWire()} {name}).");
     }
+
+    private static readonly List<ManifestKind> DeleteOrder = [ManifestKind.AlertRule, ManifestKind.Schedule, ManifestKind.Monitor, ManifestKind.Workflow, ManifestKind.Queue];
+    private static readonly List<ManifestKind> WriteOrder = [ManifestKind.Queue, ManifestKind.Workflow, ManifestKind.Schedule, ManifestKind.Monitor, ManifestKind.AlertRule];
 
     private static int Count(List<ManifestChangeDto> changes, string action) => changes.Count(c => c.Action == action);
 
@@ -149,6 +164,7 @@ public static class ManifestsApi
             ManifestKind.Schedule => (await store.Schedules.GetAsync(new ScheduleParams(org, name), ct))?.Definition,
             ManifestKind.Monitor => (await store.Monitors.GetAsync(new MonitorParams(org, name), ct))?.Definition,
             ManifestKind.AlertRule => (await store.Alerts.GetRuleAsync(new NamedParams(org, name), ct))?.Definition,
+            ManifestKind.Workflow => await store.WorkflowTemplates.GetAsync(new WorkflowTemplateParams(org, name), ct) is { } t ? new WorkflowTemplateDefinition(t.Steps) : null,
             _ => null,
         };
         return definition is null ? null : ManifestValidator.SpecOf(definition);
@@ -168,6 +184,8 @@ public static class ManifestsApi
                 return new MonitorWrite(m, hash, sealedKey);
             case AlertRuleDefinition a:
                 return new AlertRuleWrite(a);
+            case WorkflowTemplateDefinition w:
+                return new WorkflowTemplateWrite(o.Name, w.Steps);
             default:
                 throw new InvalidOperationException($"no write for {o.Kind}");
         }

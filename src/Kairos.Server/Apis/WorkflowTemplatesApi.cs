@@ -1,4 +1,5 @@
 using Kairos.Core.Dispatch;
+using Kairos.Core.Manifests;
 using Kairos.Core.Schedules;
 using Kairos.Core.Storage;
 using Kairos.Core.Workflows;
@@ -76,6 +77,7 @@ public static class WorkflowTemplatesApi
     public static async Task<Results<Created<WorkflowTemplateDto>, Ok<WorkflowTemplateDto>, ValidationProblem, ProblemHttpResult>> Put(
         string name, WorkflowRequest request, HttpContext http, IKairosStore store, ServerOptions options, TimeProvider time)
     {
+        if (await ManifestsApi.RefuseIfManagedAsync(http, store, ManifestKind.Workflow, name) is { } refused) return refused;
         var v = new Validation();
         if (request.Name is not null && request.Name != name) v.Add("name", $"must be \"{name}\" as in the path, or left out (a template is not renamed)");
         v.PathName("name", name);
@@ -99,6 +101,7 @@ public static class WorkflowTemplatesApi
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Delete(string name, HttpContext http, IKairosStore store)
     {
+        if (await ManifestsApi.RefuseIfManagedAsync(http, store, ManifestKind.Workflow, name) is { } refused) return refused;
         var result = await store.WorkflowTemplates.DeleteAsync(new WorkflowTemplateParams(http.User.OrganizationId(), name), http.RequestAborted);
         if (!result.Found) return NotFound(name);
         if (!result.Deleted)

@@ -25,6 +25,7 @@ public static class ManifestSchema
         [ManifestKind.Schedule] = typeof(ScheduleRequest),
         [ManifestKind.Monitor] = typeof(MonitorRequest),
         [ManifestKind.AlertRule] = typeof(AlertRuleRequest),
+        [ManifestKind.Workflow] = typeof(WorkflowRequest),
     };
 
     /// <summary>Request fields that are not part of a spec: the name is <c>metadata.name</c>; pausing is done by hand, not declared.</summary>

@@ -5,15 +5,19 @@ using Kairos.Core.Manifests;
 using Kairos.Core.Monitors;
 using Kairos.Core.Queues;
 using Kairos.Core.Schedules;
+using Kairos.Core.Workflows;
 using Kairos.Server.Apis;
 using Kairos.Server.Http;
 
 namespace Kairos.Server.Manifests;
 
 /// <summary>One object a manifest declares, validated: its definition and its spec in normal form (defaults filled in).</summary>
-/// <param name="Definition">A <see cref="QueueSettings"/>, <see cref="ScheduleDefinition"/>, <see cref="MonitorDefinition"/> or <see cref="AlertRuleDefinition"/>.</param>
+/// <param name="Definition">A <see cref="QueueSettings"/>, <see cref="ScheduleDefinition"/>, <see cref="MonitorDefinition"/>, <see cref="AlertRuleDefinition"/> or <see cref="WorkflowTemplateDefinition"/>.</param>
 /// <param name="Document">The document it came from (to place later errors).</param>
 public sealed record DesiredObject(ManifestKind Kind, string Name, ManifestDocument Document, object Definition, JsonObject Spec);
+
+/// <summary>A workflow template a manifest declares: its steps, checked as a workflow's are.</summary>
+public sealed record WorkflowTemplateDefinition(IReadOnlyList<WorkflowTemplateStep> Steps);
 
 /// <summary>The objects of a manifest set, or its errors.</summary>
 public sealed record ManifestSet(IReadOnlyList<DesiredObject> Objects, IReadOnlyList<ManifestError> Errors)
@@ -30,7 +34,7 @@ public sealed record ManifestSet(IReadOnlyList<DesiredObject> Objects, IReadOnly
 /// </summary>
 public static class ManifestValidator
 {
-    public static ManifestSet Check(IReadOnlyList<ManifestDocument> documents, DateTimeOffset now, int maxPayloadBytes)
+    public static ManifestSet Check(IReadOnlyList<ManifestDocument> documents, TimeProvider time, int maxPayloadBytes)
     {
         var objects = new List<DesiredObject>();
         var errors = new List<ManifestError>();
@@ -46,7 +50,7 @@ public static class ManifestValidator
             if (!ManifestKinds.TryParse((string?)root["kind"], out var kind)) continue;
             var name = (string)root["metadata"]!["name"]!;
             var spec = (JsonObject)root["spec"]!;
-            var definition = ToDefinition(kind, name, spec, now, maxPayloadBytes, Error);
+            var definition = ToDefinition(kind, name, spec, time, maxPayloadBytes, Error);
             if (definition is null) continue;
             if (seen.TryGetValue((kind, name), out var first))
             {
@@ -69,8 +73,9 @@ public static class ManifestValidator
     }
 
     /// <summary>The definition a spec declares, through the API's own validation; null after reporting its errors.</summary>
-    private static object? ToDefinition(ManifestKind kind, string name, JsonObject spec, DateTimeOffset now, int maxPayloadBytes, Action<string, string> error)
+    private static object? ToDefinition(ManifestKind kind, string name, JsonObject spec, TimeProvider time, int maxPayloadBytes, Action<string, string> error)
     {
+        var now = time.GetUtcNow();
         object? request;
         try
         {
@@ -90,6 +95,7 @@ public static class ManifestValidator
             ScheduleRequest s => SchedulesApi.ToDefinition(s, name, v, now, maxPayloadBytes, ref tooLarge),
             MonitorRequest m => MonitorsApi.ToDefinition(m, name, v, now),
             AlertRuleRequest a => AlertRulesApi.ToDefinition(a, name, v),
+            WorkflowRequest w => WorkflowTemplate(w, name, v, time, maxPayloadBytes, ref tooLarge),
             _ => null,
         };
         if (tooLarge is not null) error("spec.job.payload", tooLarge);
@@ -99,6 +105,27 @@ public static class ManifestValidator
         }
         return v.Ok && tooLarge is null ? definition : null;
     }
+
+    /// <summary>The steps of a workflow template, through the workflows API's checks (graph errors too: unknown parents, cycles).</summary>
+    private static WorkflowTemplateDefinition? WorkflowTemplate(WorkflowRequest r, string name, Validation v, TimeProvider time, int maxPayloadBytes, ref string? tooLarge)
+    {
+        var definition = WorkflowsApi.ToDefinition(r with { Name = name }, v, new ServerOptions { MaxPayloadBytes = maxPayloadBytes }, time, ref tooLarge, out var graph);
+        foreach (var (field, messages) in graph.Errors)
+        {
+            foreach (var message in messages) v.Add(field, message);
+        }
+        if (definition is null || !v.Ok) return null;
+        return new WorkflowTemplateDefinition([.. definition.Steps.Select(s => new WorkflowTemplateStep
+        {
+            Id = s.Id,
+            Job = JobTemplate.From(s.Job),
+            DependsOn = s.DependsOn,
+            ContinueOnFailure = s.ContinueOnFailure,
+        })]);
+    }
+
+    private static JobTemplateRequest JobRequest(JobTemplate j) =>
+        new(j.Queue, j.Type, new RawJson(j.Payload), j.Priority, j.MaxAttempts, j.TimeoutMs, [.. j.Tags]);
 
     /// <summary>
     /// An object's spec in normal form, from its definition: every field the definition has, defaults included, nulls
@@ -110,13 +137,14 @@ public static class ManifestValidator
         {
             QueueSettings q => new UpsertQueueRequest(q.ConcurrencyLimit, q.RateLimit is { } r ? new RateLimitDto(r.Limit, r.PeriodMs) : null,
                 q.DefaultMaxAttempts, q.DefaultTimeoutMs),
-            ScheduleDefinition s => new ScheduleRequest(null, s.Cron, s.EveryMs, s.TimeZone,
-                new JobTemplateRequest(s.Job.Queue, s.Job.Type, new RawJson(s.Job.Payload), s.Job.Priority, s.Job.MaxAttempts, s.Job.TimeoutMs, [.. s.Job.Tags]),
-                s.Overlap.ToWire(), s.CatchUp.ToWire(), s.CatchUpLimit, s.JitterMs, s.StartAt, s.EndAt, null, null),
+            ScheduleDefinition s => new ScheduleRequest(null, s.Cron, s.EveryMs, s.TimeZone, s.Job is { } j ? JobRequest(j) : null,
+                s.Overlap.ToWire(), s.CatchUp.ToWire(), s.CatchUpLimit, s.JitterMs, s.StartAt, s.EndAt, null, null, s.Workflow),
             MonitorDefinition m => new MonitorRequest(null, m.Slug, m.PeriodSeconds, m.Cron, m.TimeZone, m.GraceSeconds, m.MaxRuntimeSeconds,
                 m.StartGraceSeconds, m.FailureThreshold, [.. m.Tags], null, null),
             AlertRuleDefinition a => new AlertRuleRequest(null, a.Kind.ToWire(), a.Queue, a.JobType, a.Threshold, a.WindowMs, a.RatePercent, a.MinJobs,
                 a.MaxAgeMs, [.. a.MonitorStates], a.Monitor, a.Schedule, [.. a.Channels], a.CooldownMs, a.Enabled),
+            WorkflowTemplateDefinition w => new WorkflowRequest(null,
+                [.. w.Steps.Select(s => new WorkflowStepRequest(s.Id, JobRequest(s.Job), [.. s.DependsOn], s.ContinueOnFailure))]),
             _ => throw new ArgumentException($"not a manifest definition: {definition.GetType().Name}", nameof(definition)),
         };
         var spec = (JsonObject)JsonSerializer.SerializeToNode(request, request.GetType(), Json.Options)!;
@@ -126,6 +154,11 @@ public static class ManifestValidator
 
     private static JsonNode? WithoutNulls(JsonNode? node)
     {
+        if (node is JsonArray a)
+        {
+            foreach (var item in a) WithoutNulls(item);
+            return a;
+        }
         if (node is not JsonObject o) return node;
         foreach (var key in o.Where(p => p.Value is null).Select(p => p.Key).ToList()) o.Remove(key);
         foreach (var (_, value) in o) WithoutNulls(value);
