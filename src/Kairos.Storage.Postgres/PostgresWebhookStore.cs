@@ -91,8 +91,12 @@ internal sealed class PostgresWebhookStore(PostgresStore store) : IWebhookStore
 
     public async Task<IReadOnlyList<WebhookDelivery>> ListOrphanDeliveriesAsync(OrphanDeliveriesParams p, CancellationToken cancellationToken) =>
         await Db.ManyAsync($"SELECT {AlertRows.DeliveryColumns} FROM webhook_deliveries d WHERE state = 'pending' AND updated_at < @since " +
-                           "AND (job_id IS NULL OR NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = d.job_id)) ORDER BY updated_at, id LIMIT @n",
+                           "AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = d.job_id AND j.state NOT IN ('succeeded', 'failed', 'cancelled')) ORDER BY updated_at, id LIMIT @n",
             ps => ps.Long("since", p.UnchangedSince.ToUnixTimeMilliseconds()).Int("n", p.Limit), AlertRows.Delivery, cancellationToken);
+
+    public async Task<bool> FailDeliveryAsync(DeliveryParams p, CancellationToken cancellationToken) =>
+        await Db.ExecAsync("UPDATE webhook_deliveries SET state = 'failed', updated_at = @now WHERE id = @id AND organization_id = @org AND state = 'pending'",
+            ps => ps.Long("now", NowMs).Uuid("id", p.DeliveryId).Uuid("org", p.OrganizationId), cancellationToken) > 0;
 
     public async Task<Page<WebhookDelivery>?> ListDeliveriesAsync(ListDeliveriesParams p, CancellationToken cancellationToken)
     {

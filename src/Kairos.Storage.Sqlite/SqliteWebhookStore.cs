@@ -102,8 +102,12 @@ internal sealed class SqliteWebhookStore(SqliteStore store) : IWebhookStore
 
     public async Task<IReadOnlyList<WebhookDelivery>> ListOrphanDeliveriesAsync(OrphanDeliveriesParams p, CancellationToken cancellationToken) =>
         await store.ManyAsync($"SELECT {AlertRows.DeliveryColumns} FROM webhook_deliveries d WHERE state = 'pending' AND updated_at < $since " +
-                              "AND (job_id IS NULL OR NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = d.job_id)) ORDER BY updated_at, id LIMIT $n",
+                              "AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = d.job_id AND j.state NOT IN ('succeeded', 'failed', 'cancelled')) ORDER BY updated_at, id LIMIT $n",
             c => c.Set("$since", Ms(p.UnchangedSince)).Set("$n", p.Limit), AlertRows.Delivery, cancellationToken);
+
+    public Task<bool> FailDeliveryAsync(DeliveryParams p, CancellationToken cancellationToken) =>
+        store.WriteAsync(ctx => ctx.Cmd("UPDATE webhook_deliveries SET state = 'failed', updated_at = $now WHERE id = $id AND organization_id = $org AND state = 'pending'")
+            .Set("$now", Ms(ctx.Now)).Set("$id", p.DeliveryId.ToString()).Set("$org", p.OrganizationId.ToString()).ExecuteNonQuery() > 0, cancellationToken);
 
     public async Task<Page<WebhookDelivery>?> ListDeliveriesAsync(ListDeliveriesParams p, CancellationToken cancellationToken)
     {

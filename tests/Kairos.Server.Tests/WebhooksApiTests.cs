@@ -194,39 +194,54 @@ public sealed class WebhooksApiTests() : ApiTest(fakeTime: true, options: o => o
         Assert.Equal(at[0], endpoint.GetProperty("failing_since").GetDateTimeOffset());
     }
 
-    [Fact]
-    public async Task A_delivery_whose_job_vanished_is_enqueued_again_and_delivered_once()
+    /// <summary>Enqueues a job (an event for the endpoint) and waits until its delivery failed its first attempt and waits for the next; answers the delivery.</summary>
+    private async Task<JsonElement> FailedOnceAsync(string webhook, string queue)
     {
-        _receiver.Status = n => n == 1 ? 500 : 200;
+        var before = _receiver.Received.Count;
+        await EnqueueAsync(queue);
+        await _receiver.WaitForAsync(before + 1);
+        using var deadline = Deadline();
+        while (true)
+        {
+            var items = (await Admin.GetAsync($"/api/v1/webhooks/{webhook}/deliveries").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray();
+            var delivery = items.First(); // newest first
+            if (delivery.GetProperty("attempts").GetInt32() == 1 && delivery.Str("job_id") is var job && (await GetJobAsync(job)).Str("state") == "retrying") return delivery;
+            await Task.Delay(10, deadline.Token); // polls the condition, bounded by the deadline
+        }
+    }
+
+    [Fact]
+    public async Task A_delivery_whose_job_vanished_is_enqueued_again_and_delivered_once_and_one_whose_job_was_cancelled_fails()
+    {
+        _receiver.Status = n => n <= 2 ? 500 : 200;
         var id = (await CreateAsync("job.enqueued")).Str("id");
         var store = Factory.Services.GetRequiredService<IKairosStore>();
         var org = Kairos.Core.Auth.Organizations.Default;
 
-        // A delivery whose job a user deleted while it waited for its second attempt.
-        await EnqueueAsync("billing");
-        await _receiver.WaitForAsync(1);
-        var deleted = Assert.Single((await Admin.GetAsync($"/api/v1/webhooks/{id}/deliveries").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
-        var firstJob = (await WaitForDeliveryAsync(id, deleted.Str("id"), "pending", attempts: 1)).Str("job_id");
-        using (var deadline = Deadline())
-        {
-            while ((await GetJobAsync(firstJob)).Str("state") != "retrying") await Task.Delay(10, deadline.Token); // polls the condition
-        }
-        await Admin.DeleteAsync($"/api/v1/jobs/{firstJob}").Expect(HttpStatusCode.NoContent);
+        // A delivery whose job a user deleted while it waited for its second attempt; one whose job was cancelled.
+        var deleted = await FailedOnceAsync(id, "billing");
+        await Admin.DeleteAsync($"/api/v1/jobs/{deleted.Str("job_id")}").Expect(HttpStatusCode.NoContent);
+        var cancelled = await FailedOnceAsync(id, "invoices");
+        await Admin.PostAsync($"/api/v1/jobs/{cancelled.Str("job_id")}/cancel", null).Expect(HttpStatusCode.OK);
 
         // And one the node made but stopped before it made its job.
-        var endpoint = Guid.Parse(id);
-        var unlinked = await store.Webhooks.CreateDeliveryAsync(new CreateDeliveryParams(org, endpoint, "evt_unlinked", "job.enqueued",
+        var unlinked = await store.Webhooks.CreateDeliveryAsync(new CreateDeliveryParams(org, Guid.Parse(id), "evt_unlinked", "job.enqueued",
             WebhookService.Envelope("evt_unlinked", "job.enqueued", Time.GetUtcNow(), org, new { job_id = "x" })), CancellationToken.None);
 
-        // The deliverer's next look (every 30 s) finds both unchanged for over a minute and gives each a new job.
+        // The deliverer's next look (every 30 s) finds all three unchanged for over a minute: the first and the last get
+        // a new job each, the cancelled one fails without another attempt.
         Time.Advance(TimeSpan.FromMinutes(2));
-        var got = await _receiver.WaitForAsync(3);
         var again = await WaitForDeliveryAsync(id, deleted.Str("id"), "succeeded", attempts: 2);
-        Assert.NotEqual(firstJob, again.Str("job_id"));
+        Assert.NotEqual(deleted.Str("job_id"), again.Str("job_id"));
         var made = await WaitForDeliveryAsync(id, unlinked.Id.ToString(), "succeeded");
         Assert.Equal("succeeded", (await GetJobAsync(made.Str("job_id"))).Str("state"));
+        var failed = await WaitForDeliveryAsync(id, cancelled.Str("id"), "failed");
+        Assert.Equal(1, failed.GetProperty("attempts").GetInt32());
+        Assert.Equal(cancelled.Str("job_id"), failed.Str("job_id"));
+        var got = await _receiver.WaitForAsync(4);
         Assert.Single(got, r => r.Header("Kairos-Event-Id") == "evt_unlinked");
         Assert.Equal(2, got.Count(r => r.Header("Kairos-Event-Id") == deleted.Str("event_id")));
+        Assert.Single(got, r => r.Header("Kairos-Event-Id") == cancelled.Str("event_id"));
         Assert.Empty(await store.Webhooks.ListOrphanDeliveriesAsync(new OrphanDeliveriesParams(Time.GetUtcNow()), CancellationToken.None));
     }
 

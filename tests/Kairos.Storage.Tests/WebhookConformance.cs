@@ -103,7 +103,7 @@ public abstract partial class StoreConformance
     }
 
     [SkippableFact]
-    public async Task Pending_deliveries_whose_job_is_gone_are_listed_as_orphans_once_unchanged_for_a_while()
+    public async Task Pending_deliveries_without_a_live_job_are_listed_as_orphans_once_unchanged_for_a_while_and_can_fail_for_good()
     {
         var endpoint = await CreateEndpointAsync();
         var other = await CreateEndpointAsync(OrgB);
@@ -113,19 +113,31 @@ public abstract partial class StoreConformance
         var deleted = await DeliveryAsync(other, "evt_deleted");          // its job deleted by a user (another organization)
         var running = await DeliveryAsync(endpoint, "evt_running");       // its job is there
         var done = await DeliveryAsync(endpoint, "evt_done");             // no job, but finished
+        var cancelled = await DeliveryAsync(endpoint, "evt_cancelled");   // its job cancelled by a user: ended without it
         var deletedJob = await EnqueueAsync(MakeJob("kairos.webhooks"), OrgB);
         var liveJob = await EnqueueAsync(MakeJob("kairos.webhooks"));
+        var cancelledJob = await EnqueueAsync(MakeJob("kairos.webhooks"));
         await Store.Webhooks.SetDeliveryJobAsync(new DeliveryJobParams(OrgB, deleted.Id, deletedJob.Id), None);
         await Store.Webhooks.SetDeliveryJobAsync(new DeliveryJobParams(OrgA, running.Id, liveJob.Id), None);
+        await Store.Webhooks.SetDeliveryJobAsync(new DeliveryJobParams(OrgA, cancelled.Id, cancelledJob.Id), None);
         await Store.Webhooks.RecordAttemptAsync(new RecordAttemptParams(OrgA, done.Id, Attempt(1, Start, 200), false, TimeSpan.FromDays(3)), None);
         Assert.Equal(CommandStatus.Applied, (await Store.Jobs.DeleteAsync(new JobCommandParams(OrgB, deletedJob.Id), None)).Status);
+        Assert.Equal(CommandStatus.Applied, (await Store.Jobs.CancelAsync(new JobCommandParams(OrgA, cancelledJob.Id), None)).Status);
 
         // Too fresh: a delivery is linked to its job right after it is made.
         Assert.Empty(await Store.Webhooks.ListOrphanDeliveriesAsync(new OrphanDeliveriesParams(Time.GetUtcNow() - TimeSpan.FromMinutes(1)), None));
         Time.Advance(TimeSpan.FromMinutes(2));
         var orphans = await Store.Webhooks.ListOrphanDeliveriesAsync(new OrphanDeliveriesParams(Time.GetUtcNow() - TimeSpan.FromMinutes(1)), None);
-        Assert.Equal(new[] { unlinked.Id, deleted.Id }.Order(), orphans.Select(d => d.Id).Order());
+        Assert.Equal(new[] { unlinked.Id, deleted.Id, cancelled.Id }.Order(), orphans.Select(d => d.Id).Order());
         Assert.Single(await Store.Webhooks.ListOrphanDeliveriesAsync(new OrphanDeliveriesParams(Time.GetUtcNow() - TimeSpan.FromMinutes(1), Limit: 1), None));
+
+        // The one whose job ended fails for good, once; a finished delivery does not.
+        Assert.False(await Store.Webhooks.FailDeliveryAsync(new DeliveryParams(OrgB, cancelled.Id), None));
+        Assert.True(await Store.Webhooks.FailDeliveryAsync(new DeliveryParams(OrgA, cancelled.Id), None));
+        Assert.False(await Store.Webhooks.FailDeliveryAsync(new DeliveryParams(OrgA, cancelled.Id), None));
+        Assert.False(await Store.Webhooks.FailDeliveryAsync(new DeliveryParams(OrgA, done.Id), None));
+        Assert.Equal(DeliveryState.Failed, (await Store.Webhooks.GetDeliveryAsync(new DeliveryParams(OrgA, cancelled.Id), None))!.State);
+        Assert.Equal(DeliveryState.Succeeded, (await Store.Webhooks.GetDeliveryAsync(new DeliveryParams(OrgA, done.Id), None))!.State);
 
         // Given a new job, it is no orphan any more.
         var again = await EnqueueAsync(MakeJob("kairos.webhooks"));

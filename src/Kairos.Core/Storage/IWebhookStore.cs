@@ -25,10 +25,13 @@ public interface IWebhookStore
     Task<WebhookDelivery?> GetDeliveryAsync(DeliveryParams p, CancellationToken cancellationToken);
     /// <summary>
     /// Maintenance, all organizations: pending deliveries unchanged since <see cref="OrphanDeliveriesParams.UnchangedSince"/>
-    /// whose job is gone (deleted by a user, or never linked: the node stopped between the delivery and its job), oldest
-    /// first. Nothing would ever run them again.
+    /// without a live job, oldest first: their job is gone (deleted by a user, or never linked: the node stopped between
+    /// the delivery and its job) or ended without their word (cancelled, or failed when its last lease ran out). Nothing
+    /// would ever run them again.
     /// </summary>
     Task<IReadOnlyList<WebhookDelivery>> ListOrphanDeliveriesAsync(OrphanDeliveriesParams p, CancellationToken cancellationToken);
+    /// <summary>Ends a pending delivery as failed without another attempt (its job ended without it). False when it is not pending (or unknown).</summary>
+    Task<bool> FailDeliveryAsync(DeliveryParams p, CancellationToken cancellationToken);
     /// <summary>An endpoint's deliveries, newest first; null when the endpoint is unknown.</summary>
     Task<Page<WebhookDelivery>?> ListDeliveriesAsync(ListDeliveriesParams p, CancellationToken cancellationToken);
 

@@ -99,19 +99,27 @@ public sealed class WebhookService(
     public static readonly TimeSpan OrphanAfter = TimeSpan.FromMinutes(1);
 
     /// <summary>
-    /// Gives each orphan delivery (pending, its job deleted or never made because a node stopped in between) a new job,
-    /// so it is delivered after all. Safe on every node at once: a delivery runs only under the job it is linked to.
-    /// Answers how many were started again.
+    /// Settles each orphan delivery (pending without a live job): one whose job is gone (deleted, or never made because a
+    /// node stopped in between) gets a new job, so it is delivered after all; one whose job ended without it (cancelled
+    /// by someone, or failed when the lease of its last attempt ran out) fails for good. Safe on every node at once: a
+    /// delivery runs only under the job it is linked to. Answers how many were started again.
     /// </summary>
     public async Task<int> RequeueOrphansAsync(CancellationToken cancellationToken)
     {
-        var orphans = await store.Webhooks.ListOrphanDeliveriesAsync(new OrphanDeliveriesParams(time.GetUtcNow() - OrphanAfter), cancellationToken);
-        foreach (var orphan in orphans)
+        var started = 0;
+        foreach (var orphan in await store.Webhooks.ListOrphanDeliveriesAsync(new OrphanDeliveriesParams(time.GetUtcNow() - OrphanAfter), cancellationToken))
         {
+            if (orphan.JobId is { } id && await store.Jobs.GetAsync(new GetJobParams(orphan.OrganizationId, id), cancellationToken) is { } ended)
+            {
+                logger.LogWarning("Webhook delivery {Delivery}: its job {Job} ended {State} without it; the delivery failed", orphan.Id, id, ended.State.ToWire());
+                await store.Webhooks.FailDeliveryAsync(new DeliveryParams(orphan.OrganizationId, orphan.Id), cancellationToken);
+                continue;
+            }
             logger.LogWarning("Webhook delivery {Delivery} had no job (deleted, or a node stopped before making it): enqueued again", orphan.Id);
             await StartAsync(orphan, cancellationToken);
+            started++;
         }
-        return orphans.Count;
+        return started;
     }
 
     /// <summary>One attempt of the delivery a leased job carries: POST, log, then ack, or fail with the next backoff (or for good).</summary>
