@@ -249,6 +249,7 @@ internal sealed class PostgresWorkflowStore(PostgresStore store) : IWorkflowStor
             await cmd.ExecuteNonQueryAsync(cancellationToken);
         }
         var after = (await LoadAsync(connection, p.OrganizationId, p.WorkflowId, lockRow: false, cancellationToken))!;
+        await tx.CommitAsync(cancellationToken);
         return new WorkflowCommandResult(true, after, changes);
     }
 
