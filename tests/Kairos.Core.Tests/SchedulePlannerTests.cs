@@ -294,6 +294,40 @@ public class SchedulePlannerTests
         Assert.Equal(JobState.Succeeded, sim.Jobs[jobs[2]].State);
     }
 
+    [Fact]
+    public async Task A_workflow_schedule_judges_overlap_by_its_previous_instance()
+    {
+        var skip = Simulate(Every(TimeSpan.FromMinutes(1)) with { Job = null, Workflow = "etl", Overlap = OverlapPolicy.Skip }, Monday);
+        await skip.RunUntilAsync(Monday.AddMinutes(2));
+        Assert.Equal([false, true, true], skip.Runs.Select(r => r.Skipped));
+        Assert.Empty(skip.Jobs);
+        var first = skip.Runs[0].Workflow!;
+        Assert.Equal(("etl", skip.Schedule.Id), (first.Name, first.ScheduleId));
+        Assert.Equal(first.Id, skip.Schedule.LastWorkflowId);
+        skip.Workflows[first.Id] = Kairos.Core.Workflows.WorkflowState.Failed; // finished: no longer in the way
+        await skip.RunUntilAsync(Monday.AddMinutes(3));
+        Assert.False(skip.Runs[^1].Skipped);
+        Assert.Equal(2, skip.Workflows.Count);
+
+        var replace = Simulate(Every(TimeSpan.FromMinutes(1)) with { Job = null, Workflow = "etl", Overlap = OverlapPolicy.Replace }, Monday);
+        await replace.RunUntilAsync(Monday.AddMinutes(1));
+        var (older, newer) = (replace.Runs[0].Workflow!.Id, replace.Runs[1].Workflow!.Id);
+        Assert.Equal(older, replace.Runs[1].Replaced);
+        Assert.Equal(Kairos.Core.Workflows.WorkflowState.Cancelled, replace.Workflows[older]);
+        Assert.Equal(Kairos.Core.Workflows.WorkflowState.Running, replace.Workflows[newer]);
+    }
+
+    [Theory]
+    [InlineData(OverlapPolicy.Skip, null, OverlapDecision.Fire)]
+    [InlineData(OverlapPolicy.Skip, Kairos.Core.Workflows.WorkflowState.Running, OverlapDecision.Skip)]
+    [InlineData(OverlapPolicy.Skip, Kairos.Core.Workflows.WorkflowState.Failed, OverlapDecision.Fire)]
+    [InlineData(OverlapPolicy.Replace, Kairos.Core.Workflows.WorkflowState.Running, OverlapDecision.ReplaceThenFire)]
+    [InlineData(OverlapPolicy.Replace, Kairos.Core.Workflows.WorkflowState.Succeeded, OverlapDecision.Fire)]
+    [InlineData(OverlapPolicy.Allow, Kairos.Core.Workflows.WorkflowState.Running, OverlapDecision.Fire)]
+    public void The_overlap_policy_of_a_workflow_schedule_looks_at_whether_the_previous_instance_runs(
+        OverlapPolicy policy, Kairos.Core.Workflows.WorkflowState? previous, OverlapDecision expected) =>
+        Assert.Equal(expected, SchedulePlanner.Overlap(policy, previous));
+
     [Theory]
     [InlineData(OverlapPolicy.Allow, null, OverlapDecision.Fire)]
     [InlineData(OverlapPolicy.Skip, null, OverlapDecision.Fire)]

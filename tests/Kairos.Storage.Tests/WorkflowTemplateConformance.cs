@@ -161,6 +161,28 @@ public abstract partial class StoreConformance
         Assert.Equal(WorkflowState.Running, (await Store.Workflows.GetAsync(new WorkflowParams(OrgA, second.Workflow.Id), None))!.State);
     }
 
+    [SkippableFact]
+    public async Task A_workflow_schedule_whose_template_is_gone_records_a_skipped_run_and_goes_on()
+    {
+        // The API refuses such a schedule; a delete that raced with its creation leaves one.
+        var s = await CreateScheduleAsync(EveryMinuteWorkflow("orphan", "ghost"));
+        var firing = Assert.Single(await FirePassAsync());
+        var run = Assert.Single(firing.Runs);
+        Assert.True(run.Skipped);
+        Assert.Equal((ScheduleFirings.SkippedForMissingTemplate, (Workflow?)null), (run.SkipReason, run.Workflow));
+        Assert.Equal(Start.AddMinutes(1), firing.NextFireAt);
+        Assert.Empty((await Store.Workflows.ListAsync(new ListWorkflowsParams(OrgA), None)).Items);
+        Assert.True(Assert.Single((await Store.Schedules.ListRunsAsync(new ListScheduleRunsParams(OrgA, s.Name), None))!.Items).Skipped);
+        // A manual trigger writes nothing.
+        Assert.Null(await Store.Schedules.TriggerAsync(new ScheduleParams(OrgA, s.Name), None));
+        Assert.Single((await Store.Schedules.ListRunsAsync(new ListScheduleRunsParams(OrgA, s.Name), None))!.Items);
+
+        // Once the template exists, the next fire time makes an instance.
+        await PutTemplateAsync("ghost", TemplateStep("a"));
+        Time.Advance(TimeSpan.FromMinutes(1));
+        Assert.NotNull(Assert.Single(Assert.Single(await FirePassAsync()).Runs).Workflow);
+    }
+
     /// <summary>Templates compared by value (their steps are lists).</summary>
     private sealed class TemplateComparer : IEqualityComparer<WorkflowTemplate?>
     {
