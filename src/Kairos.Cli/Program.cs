@@ -19,6 +19,9 @@ root.Subcommands.Add(AccessCommands.Keys());
 root.Subcommands.Add(AccessCommands.Audit());
 root.Subcommands.Add(WebhooksCommand.Create());
 root.Subcommands.Add(AlertsCommand.Create());
+root.Subcommands.Add(ManifestsCommand.Validate());
+root.Subcommands.Add(ManifestsCommand.Apply());
+root.Subcommands.Add(ManifestsCommand.Unmanage());
 root.Subcommands.Add(Kairos.Cli.Agent.AgentCommand.Create());
 // No response files: an argument that starts with @ is itself (cron macros such as @daily, --payload @file).
 var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
