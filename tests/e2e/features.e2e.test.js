@@ -334,3 +334,37 @@ test('workflow templates: one run from the workflows page, a schedule made in th
   await page.getByRole('heading', { name: 'weekly-report' }).waitFor();
   assert.deepEqual(problems, []);
 });
+
+test('manifests: applied objects carry a badge and their edit and delete are disabled, until unmarked', { timeout: 120_000 }, async (t) => {
+  const { page, problems } = await signedIn(t);
+  const applied = await ctx.api('POST', '/api/v1/manifests/apply', {
+    manifests: [
+      { kind: 'Queue', metadata: { name: 'gitops' }, spec: { concurrency_limit: 3 } },
+      { kind: 'Schedule', metadata: { name: 'gitops-nightly' }, spec: { cron: '0 3 * * *', job: { queue: 'gitops', type: 'report.send' } } },
+    ],
+  });
+  assert.deepEqual(applied.changes.map((c) => `${c.action} ${c.kind}`), ['create Queue', 'create Schedule']);
+
+  await page.goto(`${ctx.base}/schedules/gitops-nightly`);
+  await page.getByRole('heading', { name: 'gitops-nightly' }).waitFor();
+  const badge = page.locator('[data-managed]');
+  await badge.waitFor();
+  assert.match(await badge.getAttribute('title'), /kairos unmanage Schedule gitops-nightly/);
+  assert.ok(await page.getByRole('button', { name: 'Edit' }).isDisabled());
+  assert.ok(await page.getByRole('button', { name: 'Delete' }).isDisabled());
+  // Operating it stays allowed: pausing is not editing what the manifest declares.
+  assert.ok(await page.getByRole('button', { name: 'Pause' }).isEnabled());
+  await shoot(page, 'schedule-managed');
+
+  await page.goto(`${ctx.base}/queues/gitops`);
+  await page.locator('[data-managed]').waitFor();
+  assert.ok(await page.getByRole('button', { name: 'Delete queue' }).isDisabled());
+
+  // Unmarked: the badge goes, edit and delete come back.
+  await ctx.api('POST', '/api/v1/manifests/unmanage', { kind: 'Schedule', name: 'gitops-nightly' });
+  await page.goto(`${ctx.base}/schedules/gitops-nightly`);
+  await page.getByRole('link', { name: 'Edit' }).waitFor();
+  assert.equal(await page.locator('[data-managed]').count(), 0);
+  assert.ok(await page.getByRole('button', { name: 'Delete' }).isEnabled());
+  assert.deepEqual(problems, []);
+});

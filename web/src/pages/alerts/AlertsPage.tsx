@@ -11,6 +11,7 @@ import { ConfirmDialog, Modal } from '@/components/ui/dialog';
 import { fieldErrors, FormField } from '@/components/ui/form';
 import { Input, Select } from '@/components/ui/input';
 import { DataTable } from '@/components/ui/table';
+import { ManagedBadge, managedHint, useManagedObjects } from '@/components/ManagedBadge';
 import { toast } from '@/lib/toast';
 import { cn, formatDuration, formatTime, relativeTime } from '@/lib/utils';
 import {
@@ -198,30 +199,33 @@ function Rules({ canManage }: { canManage: boolean }) {
   const remove = useAlertMutation(async (name: string) => unwrap(api.DELETE('/api/v1/alert-rules/{name}', { params: { path: { name } } })), 'Rule deleted');
   const items = rules.data?.items ?? [];
   const channelNames = channels.data?.items.map((c) => c.name) ?? [];
+  const managedSet = useManagedObjects().data;
   return (
     <>
       {canManage && <div className="mb-3 flex justify-end"><RuleDialog channels={channelNames} /></div>}
       <ErrorNote error={rules.error} />
       <DataTable columns={['Name', 'Watches', 'Channels', 'Cool-down', '']} empty={rules.data && items.length === 0 && <Empty>No alert rules yet.</Empty>}>
         {rules.isPending && <tr><td colSpan={5} className="px-4 py-3"><Skeleton /></td></tr>}
-        {items.map((r) => (
+        {items.map((r) => { const managed = managedSet?.has(`AlertRule/${r.name}`) ?? false; return (
           <tr key={r.id} data-rule={r.name}>
-            <td className="px-4 py-2 font-medium">{r.name}{!r.enabled && <Badge className={cn('ml-2', greyBadge)}>off</Badge>}</td>
+            <td className="px-4 py-2 font-medium">{r.name}{!r.enabled && <Badge className={cn('ml-2', greyBadge)}>off</Badge>} <ManagedBadge kind="AlertRule" name={r.name} managed={managed} /></td>
             <td className="px-4 py-2 text-xs"><span className="font-medium">{RULE_KINDS[r.kind as RuleKind] ?? r.kind}</span><div className="text-zinc-500">{describeRule(r)}</div></td>
             <td className="px-4 py-2 text-xs">{r.channels.join(', ') || '—'}</td>
             <td className="px-4 py-2 whitespace-nowrap">{formatDuration(r.cooldown_ms)}</td>
             <td className="px-4 py-2 text-right whitespace-nowrap">
-              {canManage && <RuleDialog channels={channelNames} rule={r} />}
-              {canManage && (
+              {canManage && !managed && <RuleDialog channels={channelNames} rule={r} />}
+              {canManage && (managed ? (
+                <Button variant="ghost" size="sm" aria-label={`Delete ${r.name}`} title={managedHint('AlertRule', r.name)} disabled><Trash2 className="h-3.5 w-3.5" /></Button>
+              ) : (
                 <ConfirmDialog
                   trigger={<Button variant="ghost" size="sm" aria-label={`Delete ${r.name}`} title="Delete"><Trash2 className="h-3.5 w-3.5" /></Button>}
                   title={`Delete ${r.name}?`} description="It fires no more; its incidents stay in the history." confirmLabel="Delete rule" destructive
                   onConfirm={() => remove.mutate(r.name)}
                 />
-              )}
+              ))}
             </td>
           </tr>
-        ))}
+        ); })}
       </DataTable>
     </>
   );

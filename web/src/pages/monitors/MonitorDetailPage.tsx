@@ -5,6 +5,7 @@ import { useCan, useMonitor, useMonitorRuns } from '@/api/queries';
 import { BackLink, Empty, ErrorNote, PageHeader, Skeleton } from '@/components/PageHeader';
 import { ReasonDialog } from '@/components/ReasonDialog';
 import { Badge } from '@/components/ui/badge';
+import { ManagedBadge, managedHint, useManaged } from '@/components/ManagedBadge';
 import { Button } from '@/components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { ConfirmDialog } from '@/components/ui/dialog';
@@ -38,6 +39,7 @@ export function MonitorDetailPage() {
   const { name = '' } = useParams();
   const monitor = useMonitor(name);
   const runs = useMonitorRuns(name);
+  const managed = useManaged('Monitor', name);
   const canWrite = useCan('monitors.write');
   const actions = useMonitorActions();
   const navigate = useNavigate();
@@ -53,7 +55,7 @@ export function MonitorDetailPage() {
     <>
       <BackLink to="/monitors">Monitors</BackLink>
       <PageHeader
-        title={<span className="flex flex-wrap items-center gap-3">{m.name}<MonitorStateBadge state={m.state} reason={m.reason} /></span>}
+        title={<span className="flex flex-wrap items-center gap-3">{m.name}<MonitorStateBadge state={m.state} reason={m.reason} /><ManagedBadge kind="Monitor" name={m.name} managed={managed} /></span>}
         actions={canWrite && (
           <>
             {m.paused ? (
@@ -67,11 +69,15 @@ export function MonitorDetailPage() {
                 onConfirm={(reason) => actions.pause.mutate({ name: m.name, reason })}
               />
             )}
-            <Button variant="outline" size="sm" asChild>
-              <Link to={`/monitors/${encodeURIComponent(m.name)}/edit`}><Pencil className="h-4 w-4" /> Edit</Link>
-            </Button>
+            {managed ? (
+              <Button variant="outline" size="sm" disabled title={managedHint('Monitor', m.name)}><Pencil className="h-4 w-4" /> Edit</Button>
+            ) : (
+              <Button variant="outline" size="sm" asChild>
+                <Link to={`/monitors/${encodeURIComponent(m.name)}/edit`}><Pencil className="h-4 w-4" /> Edit</Link>
+              </Button>
+            )}
             <ConfirmDialog
-              trigger={<Button variant="outline" size="sm" disabled={actions.busy}><Trash2 className="h-4 w-4" /> Delete</Button>}
+              trigger={<Button variant="outline" size="sm" disabled={actions.busy || managed} title={managed ? managedHint('Monitor', m.name) : undefined}><Trash2 className="h-4 w-4" /> Delete</Button>}
               title={`Delete ${m.name}?`}
               description="Its runs go with it, and its ping URL stops working."
               confirmLabel="Delete monitor"

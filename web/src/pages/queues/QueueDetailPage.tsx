@@ -17,6 +17,7 @@ import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { ConfirmDialog } from '@/components/ui/dialog';
 import { formatDuration } from '@/lib/utils';
 import { toast } from '@/lib/toast';
+import { ManagedBadge, managedHint, useManaged } from '@/components/ManagedBadge';
 import { LimitsEditor } from './LimitsEditor';
 
 /** The queue's last hour per minute: jobs enqueued, succeeded and failed, and how many waited. */
@@ -75,6 +76,7 @@ export function QueueDetailPage() {
     onError: (e) => toast.error(e),
   });
 
+  const managed = useManaged('Queue', name);
   if (queue.isPending) return <Skeleton className="h-40 w-full" />;
   if (!q) return <ErrorNote error={queue.error ?? 'No such queue.'} />;
 
@@ -89,6 +91,7 @@ export function QueueDetailPage() {
           <span className="flex flex-wrap items-center gap-3">
             {q.name}
             {q.paused && <Badge className="bg-amber-50 text-amber-800 ring-amber-200 dark:bg-amber-950 dark:text-amber-300 dark:ring-amber-800" data-paused>paused</Badge>}
+            <ManagedBadge kind="Queue" name={q.name} managed={managed} />
           </span>
         }
         actions={
@@ -151,13 +154,13 @@ export function QueueDetailPage() {
           <Card>
             <CardHeader><CardTitle>Limits and defaults</CardTitle></CardHeader>
             <CardContent>
-              <LimitsEditor key={JSON.stringify([q.concurrency_limit, q.rate_limit, q.default_max_attempts, q.default_timeout_ms])} queue={q} canEdit={canManage} />
+              <LimitsEditor key={JSON.stringify([q.concurrency_limit, q.rate_limit, q.default_max_attempts, q.default_timeout_ms])} queue={q} canEdit={canManage && !managed} />
             </CardContent>
           </Card>
           <QueueChart name={q.name} throughput={q.throughput_last_minute} />
           {canManage && (
             <ConfirmDialog
-              trigger={<Button variant="ghost" size="sm" className="text-red-600 dark:text-red-400"><Trash2 className="h-4 w-4" /> Delete queue</Button>}
+              trigger={<Button variant="ghost" size="sm" className="text-red-600 dark:text-red-400" disabled={managed} title={managed ? managedHint('Queue', q.name) : undefined}><Trash2 className="h-4 w-4" /> Delete queue</Button>}
               title={`Delete ${q.name}?`}
               description="Its settings go; a queue with unfinished jobs cannot be deleted (purge it first). It comes back with its next job."
               confirmLabel="Delete queue"

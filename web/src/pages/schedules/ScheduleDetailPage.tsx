@@ -2,6 +2,7 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { Pause, Pencil, Play, Trash2, Zap } from 'lucide-react';
 import { useCan, useSchedule, useScheduleRuns } from '@/api/queries';
 import { JsonView } from '@/components/JsonView';
+import { ManagedBadge, managedHint, useManaged } from '@/components/ManagedBadge';
 import { BackLink, Empty, ErrorNote, PageHeader, Skeleton } from '@/components/PageHeader';
 import { ReasonDialog } from '@/components/ReasonDialog';
 import { StateBadge } from '@/components/StateBadge';
@@ -27,6 +28,7 @@ export function ScheduleDetailPage() {
   const actions = useScheduleActions();
   const navigate = useNavigate();
   const s = schedule.data;
+  const managed = useManaged('Schedule', name);
 
   if (schedule.isPending) return <Skeleton className="h-40 w-full" />;
   if (!s) return <ErrorNote error={schedule.error ?? 'No such schedule.'} />;
@@ -35,7 +37,7 @@ export function ScheduleDetailPage() {
     <>
       <BackLink to="/schedules">Schedules</BackLink>
       <PageHeader
-        title={<span className="flex flex-wrap items-center gap-3">{s.name}{s.paused && <Badge className={pausedBadge} data-paused>paused</Badge>}</span>}
+        title={<span className="flex flex-wrap items-center gap-3">{s.name}{s.paused && <Badge className={pausedBadge} data-paused>paused</Badge>}<ManagedBadge kind="Schedule" name={s.name} managed={managed} /></span>}
         actions={canWrite && (
           <>
             <Button size="sm" onClick={() => actions.trigger.mutate(s.name)} disabled={actions.busy}><Zap className="h-4 w-4" /> Trigger now</Button>
@@ -50,11 +52,15 @@ export function ScheduleDetailPage() {
                 onConfirm={(reason) => actions.pause.mutate({ name: s.name, reason })}
               />
             )}
-            <Button variant="outline" size="sm" asChild>
-              <Link to={`/schedules/${encodeURIComponent(s.name)}/edit`}><Pencil className="h-4 w-4" /> Edit</Link>
-            </Button>
+            {managed ? (
+              <Button variant="outline" size="sm" disabled title={managedHint('Schedule', s.name)}><Pencil className="h-4 w-4" /> Edit</Button>
+            ) : (
+              <Button variant="outline" size="sm" asChild>
+                <Link to={`/schedules/${encodeURIComponent(s.name)}/edit`}><Pencil className="h-4 w-4" /> Edit</Link>
+              </Button>
+            )}
             <ConfirmDialog
-              trigger={<Button variant="outline" size="sm" disabled={actions.busy}><Trash2 className="h-4 w-4" /> Delete</Button>}
+              trigger={<Button variant="outline" size="sm" disabled={actions.busy || managed} title={managed ? managedHint('Schedule', s.name) : undefined}><Trash2 className="h-4 w-4" /> Delete</Button>}
               title={`Delete ${s.name}?`}
               description="It fires no more. Jobs it already enqueued stay."
               confirmLabel="Delete schedule"
