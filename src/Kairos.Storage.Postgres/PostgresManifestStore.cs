@@ -66,7 +66,7 @@ internal sealed class PostgresManifestStore(PostgresStore store) : IManifestStor
                 if (await PostgresScheduleStore.UpdateAsync(c, time, new UpdateScheduleParams(org, s.Definition), cancellationToken) is null &&
                     await PostgresScheduleStore.CreateAsync(c, time, new CreateScheduleParams(org, s.Definition), cancellationToken) is null)
                 {
-                    return $"schedule '{s.Name}' could not be written";
+                    return $"schedule '{s.Name}' was created meanwhile by another change; apply again";
                 }
                 break;
             case MonitorWrite m:
@@ -74,7 +74,13 @@ internal sealed class PostgresManifestStore(PostgresStore store) : IManifestStor
                 var saved = exists
                     ? await PostgresMonitorStore.UpdateAsync(c, time, new UpdateMonitorParams(org, m.Definition), cancellationToken)
                     : await PostgresMonitorStore.CreateAsync(c, time, new CreateMonitorParams(org, m.Definition, m.PingKeyHash, m.PingKeySealed), cancellationToken);
-                if (saved is null) return $"the slug '{m.Definition.Slug}' belongs to another monitor";
+                if (saved is null)
+                {
+                    // An insert that met a monitor of that name committed meanwhile (a concurrent apply) did nothing.
+                    return !exists && await PostgresMonitorStore.LockAsync(c, org, m.Name, null, cancellationToken) is not null
+                        ? $"monitor '{m.Name}' was created meanwhile by another change; apply again"
+                        : $"the slug '{m.Definition.Slug}' belongs to another monitor";
+                }
                 break;
             case WorkflowTemplateWrite w:
                 await PostgresWorkflowTemplateStore.PutAsync(c, time, new PutWorkflowTemplateParams(org, w.Name, w.Steps, managedBy), cancellationToken);

@@ -69,7 +69,7 @@ internal sealed class SqliteManifestStore(SqliteStore store) : IManifestStore
                 if (SqliteScheduleStore.Update(ctx, new UpdateScheduleParams(org, s.Definition)) is null &&
                     SqliteScheduleStore.Create(ctx, new CreateScheduleParams(org, s.Definition)) is null)
                 {
-                    return $"schedule '{s.Name}' could not be written";
+                    return $"schedule '{s.Name}' was created meanwhile by another change; apply again";
                 }
                 break;
             case MonitorWrite m:
@@ -77,7 +77,12 @@ internal sealed class SqliteManifestStore(SqliteStore store) : IManifestStore
                 var saved = exists
                     ? SqliteMonitorStore.Update(ctx, new UpdateMonitorParams(org, m.Definition))
                     : SqliteMonitorStore.Create(ctx, new CreateMonitorParams(org, m.Definition, m.PingKeyHash, m.PingKeySealed));
-                if (saved is null) return $"the slug '{m.Definition.Slug}' belongs to another monitor";
+                if (saved is null)
+                {
+                    return !exists && SqliteMonitorStore.Find(ctx, org.ToString(), m.Name) is not null
+                        ? $"monitor '{m.Name}' was created meanwhile by another change; apply again"
+                        : $"the slug '{m.Definition.Slug}' belongs to another monitor";
+                }
                 break;
             case WorkflowTemplateWrite w:
                 SqliteWorkflowTemplateStore.Put(ctx, new PutWorkflowTemplateParams(org, w.Name, w.Steps, managedBy));

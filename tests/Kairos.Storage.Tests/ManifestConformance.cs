@@ -129,6 +129,29 @@ public abstract partial class StoreConformance
     }
 
     [SkippableFact]
+    public async Task Concurrent_manifest_applies_of_one_set_leave_one_of_each_object_all_managed()
+    {
+        // Eight clients apply the same new set at once: each apply is whole or refused whole ("apply again").
+        using var start = new SemaphoreSlim(0);
+        var applies = Enumerable.Range(0, 8).Select(i => Task.Run(async () =>
+        {
+            await start.WaitAsync();
+            return await ApplyManifestAsync(OrgA, EveryKind("c" + i));
+        })).ToList();
+        start.Release(applies.Count);
+        var outcomes = await Task.WhenAll(applies).WaitAsync(ConcurrencyTimeout);
+        Assert.Contains(outcomes, o => o.Applied);
+        foreach (var refused in outcomes.Where(o => !o.Applied)) Assert.Contains("meanwhile", refused.Conflict, StringComparison.Ordinal);
+
+        Assert.Equal(["nightly"], (await Store.Schedules.ListAsync(new ListSchedulesParams(OrgA), None)).Items.Select(s => s.Name));
+        Assert.Equal(["backup"], (await Store.Monitors.ListAsync(new ListMonitorsParams(OrgA), None)).Items.Select(m => m.Name));
+        Assert.Equal(["failures"], (await Store.Alerts.ListRulesAsync(new ListNamedParams(OrgA), None)).Items.Select(r => r.Name));
+        Assert.Equal(["Queue/mail/manifest", "Schedule/nightly/manifest", "Monitor/backup/manifest", "AlertRule/failures/manifest"], await ManagedNamesAsync(OrgA));
+        // A refused apply, tried again, goes through.
+        Assert.True((await ApplyManifestAsync(OrgA, EveryKind("again"))).Applied);
+    }
+
+    [SkippableFact]
     public async Task A_conflict_rolls_back_every_write_of_the_apply()
     {
         Assert.NotNull(await Store.Monitors.CreateAsync(new CreateMonitorParams(OrgA, Backup("by-hand", "shared"), "h", "s"), None));
