@@ -335,7 +335,8 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         if (p.State is { } state) { sql.Append(" AND state = @state"); cmd.Parameters.Text("state", state.ToWire()); }
         if (p.Queue is { } queue) { sql.Append(" AND queue = @queue"); cmd.Parameters.Text("queue", queue); }
         if (p.Type is { } type) { sql.Append(" AND type = @type"); cmd.Parameters.Text("type", type); }
-        if (p.Tag is { } tag) { sql.Append(" AND tags @> @tag"); cmd.Parameters.Texts("tag", [tag]); }
+        // "tags <> '{}'" matches the predicate of the partial GIN index (migration 013: it holds tagged jobs only).
+        if (p.Tag is { } tag) { sql.Append(" AND tags @> @tag AND tags <> '{}'"); cmd.Parameters.Texts("tag", [tag]); }
         if (p.CreatedAfter is { } after) { sql.Append(" AND created_at >= @after"); cmd.Parameters.Long("after", Ms(after)); }
         if (p.CreatedBefore is { } before) { sql.Append(" AND created_at < @before"); cmd.Parameters.Long("before", Ms(before)); }
         if (DecodeCursor(p.Cursor) is { } cursor)
