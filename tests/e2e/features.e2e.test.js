@@ -356,6 +356,9 @@ test('manifests: applied objects carry a badge and their edit and delete are dis
   assert.ok(await page.getByRole('button', { name: 'Pause' }).isEnabled());
   await shoot(page, 'schedule-managed');
 
+  await nav(page, 'Schedules');
+  await page.locator('tr[data-schedule="gitops-nightly"] [data-managed]').waitFor();
+
   await page.goto(`${ctx.base}/queues/gitops`);
   await page.locator('[data-managed]').waitFor();
   assert.ok(await page.getByRole('button', { name: 'Delete queue' }).isDisabled());

@@ -15,6 +15,7 @@ import { MonitorStateBadge } from './MonitorStateBadge';
 import { OrganizationPingKey } from './OrganizationPingKey';
 import { Sparkline } from './Sparkline';
 import { useMonitorActions } from './useMonitorActions';
+import { ManagedBadge, useManagedObjects } from '@/components/ManagedBadge';
 
 const STATES = ['new', 'up', 'late', 'down', 'paused'] as const;
 const SPARK_RUNS = 30;
@@ -22,6 +23,7 @@ const SPARK_RUNS = 30;
 /** Check-in monitors: their state, the sparkline of their latest runs, last ping and next due time. */
 export function MonitorsPage() {
   const monitors = useMonitors();
+  const managed = useManagedObjects().data;
   const canWrite = useCan('monitors.write');
   const actions = useMonitorActions();
   const [params, setParams] = useSearchParams();
@@ -73,6 +75,7 @@ export function MonitorsPage() {
           <tr key={m.id} data-monitor={m.name} className="hover:bg-zinc-50 dark:hover:bg-zinc-800/50">
             <td className="px-4 py-2 font-medium">
               <Link to={`/monitors/${encodeURIComponent(m.name)}`} className="hover:underline">{m.name}</Link>
+              {' '}<ManagedBadge kind="Monitor" name={m.name} managed={managed?.has(`Monitor/${m.name}`) ?? false} />
               {m.tags.length > 0 && <div className="text-xs font-normal text-zinc-500">{m.tags.join(', ')}</div>}
             </td>
             <td className="px-4 py-2"><MonitorStateBadge state={m.state} reason={m.reason} /></td>

@@ -12,11 +12,13 @@ import { ReasonDialog } from '@/components/ReasonDialog';
 import { toast } from '@/lib/toast';
 import { Empty, ErrorNote, PageHeader, Skeleton } from '@/components/PageHeader';
 import { formatDuration } from '@/lib/utils';
+import { ManagedBadge, useManagedObjects } from '@/components/ManagedBadge';
 
 const SHOWN = JOB_STATES.filter((s) => s !== 'pending');
 
 export function QueuesPage() {
   const queues = useQueues();
+  const managed = useManagedObjects().data;
   const qc = useQueryClient();
   const toggle = useMutation({
     mutationFn: ({ queue: q, reason }: { queue: Queue; reason: string | null }) =>
@@ -45,6 +47,7 @@ export function QueuesPage() {
               <tr key={q.name} data-queue={q.name}>
                 <td className="px-4 py-2 font-medium">
                   <Link to={`/queues/${encodeURIComponent(q.name)}`} className="hover:underline">{q.name}</Link>
+                  {' '}<ManagedBadge kind="Queue" name={q.name} managed={managed?.has(`Queue/${q.name}`) ?? false} />
                   {q.paused && (
                     <Badge className="ml-2 bg-amber-50 text-amber-800 ring-amber-200 dark:bg-amber-950 dark:text-amber-300 dark:ring-amber-800" title={q.pause_reason ?? undefined}>
                       paused

@@ -13,11 +13,13 @@ import { DataTable } from '@/components/ui/table';
 import { formatTime, relativeTime } from '@/lib/utils';
 import { timingOf } from './scheduleForm';
 import { useScheduleActions } from './useScheduleActions';
+import { ManagedBadge, useManagedObjects } from '@/components/ManagedBadge';
 
 export const pausedBadge = 'bg-amber-50 text-amber-800 ring-amber-200 dark:bg-amber-950 dark:text-amber-300 dark:ring-amber-800';
 
 export function SchedulesPage() {
   const schedules = useSchedules();
+  const managed = useManagedObjects().data;
   const canWrite = useCan('schedules.write');
   const actions = useScheduleActions();
   const items = schedules.data?.items ?? [];
@@ -61,6 +63,7 @@ export function SchedulesPage() {
               <td className="px-4 py-2 font-medium">
                 <Link to={`/schedules/${encodeURIComponent(s.name)}`} className="hover:underline">{s.name}</Link>
                 {s.paused && <Badge className={`ml-2 ${pausedBadge}`} title={s.pause_reason ?? undefined}>paused</Badge>}
+                {' '}<ManagedBadge kind="Schedule" name={s.name} managed={managed?.has(`Schedule/${s.name}`) ?? false} />
                 <div className="text-xs font-normal text-zinc-500">{s.job ? `${s.job.type} on ${s.job.queue}` : `workflow ${s.workflow ?? ''}`}</div>
               </td>
               <td className="px-4 py-2">
