@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
@@ -20,7 +21,15 @@ public sealed class WebConsoleTests : ApiTest
         Directory.CreateDirectory(Path.Combine(_root, "console", "assets"));
         File.WriteAllText(Path.Combine(_root, "console", "index.html"), IndexHtml);
         File.WriteAllText(Path.Combine(_root, "console", "assets", "index-abc123.js"), "console.log('kairos')");
+        // As web/vite.config.ts writes them: the same bytes brotli- and gzip-encoded beside the hashed asset.
+        var asset = Path.Combine(_root, "console", "assets", "app-def456.js");
+        File.WriteAllBytes(asset, AssetBytes);
+        using (var br = new BrotliStream(File.Create(asset + ".br"), CompressionLevel.SmallestSize)) br.Write(AssetBytes);
+        using (var gz = new GZipStream(File.Create(asset + ".gz"), CompressionLevel.SmallestSize)) gz.Write(AssetBytes);
     }
+
+    private static readonly byte[] AssetBytes =
+        System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 500).Select(i => $"export const v{i} = 'kairos console {i}';\n")));
 
     private HttpClient Browser(bool followRedirects = false)
     {
@@ -52,6 +61,49 @@ public sealed class WebConsoleTests : ApiTest
         Assert.Equal("public, max-age=31536000, immutable", asset.Headers.CacheControl?.ToString());
         using var missing = await browser.GetAsync("/assets/index-gone.js");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("br", "br")]
+    [InlineData("gzip, deflate, br, zstd", "br")]
+    [InlineData("gzip", "gzip")]
+    [InlineData("br;q=0, gzip", "gzip")]
+    [InlineData(null, null)]
+    [InlineData("identity", null)]
+    public async Task Precompressed_assets_are_sent_in_an_accepted_encoding_and_decode_to_the_same_bytes(string? acceptEncoding, string? expected)
+    {
+        using var browser = Browser();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/assets/app-def456.js");
+        if (acceptEncoding is not null) request.Headers.TryAddWithoutValidation("Accept-Encoding", acceptEncoding);
+        using var response = await browser.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/javascript", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("public, max-age=31536000, immutable", response.Headers.CacheControl?.ToString());
+        Assert.Contains("Accept-Encoding", response.Headers.Vary);
+        Assert.Equal(expected is null ? [] : [expected], response.Content.Headers.ContentEncoding);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        if (expected is not null) Assert.True(body.Length < AssetBytes.Length, $"{expected} body of {body.Length} bytes");
+        await using var decoded = expected switch
+        {
+            "br" => (Stream)new BrotliStream(new MemoryStream(body), CompressionMode.Decompress),
+            "gzip" => new GZipStream(new MemoryStream(body), CompressionMode.Decompress),
+            _ => new MemoryStream(body),
+        };
+        using var plain = new MemoryStream();
+        await decoded.CopyToAsync(plain);
+        Assert.Equal(AssetBytes, plain.ToArray());
+    }
+
+    [Fact]
+    public async Task Index_html_is_never_sent_precompressed_or_cached()
+    {
+        using var browser = Browser();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+        request.Headers.TryAddWithoutValidation("Accept-Encoding", "br, gzip");
+        using var response = await browser.SendAsync(request);
+        Assert.Equal("no-cache", response.Headers.CacheControl?.ToString());
+        Assert.Empty(response.Content.Headers.ContentEncoding);
+        Assert.Equal(IndexHtml, await response.Content.ReadAsStringAsync());
     }
 
     [Theory]
