@@ -47,6 +47,7 @@ export const keys = {
   me: ['me'] as const,
   setup: ['setup'] as const,
   stats: ['stats'] as const,
+  readiness: ['readiness'] as const,
   jobs: ['jobs'] as const,
   jobList: (f: JobFilters) => ['jobs', 'list', f] as const,
   job: (id: string) => ['jobs', 'detail', id] as const,

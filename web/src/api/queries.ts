@@ -57,6 +57,15 @@ export function useStats() {
   return useQuery({ queryKey: keys.stats, queryFn: () => unwrap(api.GET('/api/v1/stats')) });
 }
 
+/** The store's status as the server's readiness probe (/readyz) reports it, asked again every 15 s. */
+export function useReadiness() {
+  return useQuery({
+    queryKey: keys.readiness,
+    queryFn: async (): Promise<'ready' | 'not ready'> => ((await api.GET('/readyz')).response.ok ? 'ready' : 'not ready'),
+    refetchInterval: 15_000,
+  });
+}
+
 export function useJobs(filters: JobFilters) {
   return useQuery({
     queryKey: keys.jobList(filters),

@@ -27,7 +27,8 @@ export function renderAt(url: string, path: string, element: ReactElement) {
 }
 
 /**
- * Stands in for fetch: answers by "METHOD /path" (query ignored; a function value is called with the request) and
+ * Stands in for fetch: answers by "METHOD /path" (query ignored; a function value is called with the request; a
+ * Response is sent as it is) and
  * records every request.
  */
 export function fakeApi(routes: Record<string, unknown>) {
@@ -38,6 +39,7 @@ export function fakeApi(routes: Record<string, unknown>) {
     const key = `${req.method} ${new URL(req.url).pathname}`;
     if (!(key in routes)) return new Response(JSON.stringify({ title: 'Not Found', status: 404 }), { status: 404, headers: { 'Content-Type': 'application/problem+json' } });
     const body = routes[key];
+    if (body instanceof Response) return body.clone();
     return new Response(JSON.stringify(typeof body === 'function' ? (body as (r: Request) => unknown)(req) : body), { status: 200, headers: { 'Content-Type': 'application/json' } });
   });
   vi.stubGlobal('fetch', fn);

@@ -10,6 +10,7 @@ import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { ErrorNote, PageHeader, Skeleton } from '@/components/PageHeader';
 import { describeEvent, useLiveStatus, useRecentActivity } from '@/live/activity';
 import { cn, formatDuration, formatTime, relativeTime } from '@/lib/utils';
+import { StoreStatus } from './StoreStatus';
 import { COLORS, metricSeries, timeChart, total } from './charts';
 
 function Kpi({ label, value, icon, to }: { label: string; value: ReactNode; icon: ReactNode; to?: string }) {
@@ -164,7 +165,7 @@ export function DashboardPage() {
                 <dd data-testid="system-version">{s.system.version}</dd>
                 <dt className="text-zinc-500">Store</dt>
                 <dd>
-                  {s.system.storage} <span className="ml-1 inline-block h-2 w-2 rounded-full bg-emerald-500" title="answering" aria-label="answering" />
+                  {s.system.storage} <StoreStatus />
                   <div className="text-xs text-zinc-500">{s.system.durability}</div>
                 </dd>
                 <dt className="text-zinc-500">Uptime</dt>
