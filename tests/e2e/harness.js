@@ -14,7 +14,7 @@ import { chromium } from 'playwright-core';
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const out = process.env.KAIROS_E2E_OUT ?? join(repo, 'TestResults', 'e2e');
 export const adminKey = 'kx_e2e_admin_5b7c1d9e2f3a4b6c8d0e';
-const browserPath = process.env.KAIROS_E2E_CHROMIUM ?? '/usr/bin/chromium';
+export const browserPath = process.env.KAIROS_E2E_CHROMIUM ?? '/usr/bin/chromium';
 
 /** The built CLI (kairos.dll), Debug or Release, whichever was built last. */
 function serverDll() {
@@ -24,7 +24,7 @@ function serverDll() {
 }
 
 /** Starts the server on a free port and resolves with its address and the printed setup link. */
-function startServer(data) {
+export function startServer(data) {
   const env = { ...process.env, KAIROS_ADMIN_API_KEY: adminKey };
   for (const k of ['KAIROS_PORT', 'KAIROS_DATA', 'KAIROS_STORE', 'KAIROS_DATABASE_URL']) delete env[k];
   const child = spawn('dotnet', [serverDll(), 'server', '--port', '0', '--data', data], {
