@@ -42,5 +42,12 @@ test('a burst of 5,000 enqueues: the page stays responsive and live, and its cou
   await nav(page, 'Queues');
   await page.getByRole('link', { name: 'burst-0' }).first().waitFor();
   await shoot(page, 'queues-after-burst');
+  // The pages the walks do not shoot at phone width.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.getByRole('link', { name: 'burst-0' }).first().waitFor();
+  await shoot(page, 'phone-queues');
+  await nav(page, 'Workers');
+  await page.getByRole('heading', { name: 'Workers' }).waitFor();
+  await shoot(page, 'phone-workers');
   assert.deepEqual(problems, []);
 });

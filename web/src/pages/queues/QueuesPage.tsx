@@ -45,7 +45,7 @@ export function QueuesPage() {
             )}
             {queues.data?.items.map((q) => (
               <tr key={q.name} data-queue={q.name}>
-                <td className="px-4 py-2 font-medium">
+                <td className="px-4 py-2 font-medium whitespace-nowrap">
                   <Link to={`/queues/${encodeURIComponent(q.name)}`} className="hover:underline">{q.name}</Link>
                   {' '}<ManagedBadge kind="Queue" name={q.name} managed={managed?.has(`Queue/${q.name}`) ?? false} />
                   {q.paused && (
