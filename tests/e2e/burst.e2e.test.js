@@ -39,6 +39,8 @@ test('a burst of 5,000 enqueues: the page stays responsive and live, and its cou
     stats.counts.queued,
   );
   await page.locator('[data-live=connected]').waitFor();
+  await page.locator('div[role=img] canvas').nth(2).waitFor();
+  await shoot(page, 'dashboard-after-burst');
   await nav(page, 'Queues');
   await page.getByRole('link', { name: 'burst-0' }).first().waitFor();
   await shoot(page, 'queues-after-burst');

@@ -21,6 +21,9 @@ export function total(resp: Series | undefined, metric: string): number | undefi
  * A time chart of the series: lines (or bars), one per series, named by `name` (the metric, or e.g. the queue), on a
  * time axis; `percent` reads values 0..1 as percentages. Points without a value (no sample) are gaps, not zeros.
  */
+/** Time axis labels: a day boundary reads as a date ("Dec 4"), not as a bare day number among the hours. */
+export const TIME_LABELS = { year: '{yyyy}', month: '{MMM}', day: '{MMM} {d}', hour: '{HH}:{mm}', minute: '{HH}:{mm}', second: '{HH}:{mm}:{ss}' };
+
 export function timeChart(
   series: { name: string; color?: string; points: { time: unknown; value: number | null }[] }[],
   opts: { kind?: 'line' | 'bar'; percent?: boolean; stack?: boolean } = {},
@@ -30,7 +33,7 @@ export function timeChart(
     grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
     legend: { top: 0, left: 0, itemWidth: 12, itemHeight: 8, textStyle: { fontSize: 11 } },
     tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? (opts.percent ? `${(v * 100).toFixed(1)}%` : v.toLocaleString()) : '—') },
-    xAxis: { type: 'time', axisLabel: { fontSize: 10, hideOverlap: true } },
+    xAxis: { type: 'time', axisLabel: { fontSize: 10, hideOverlap: true, formatter: TIME_LABELS } },
     yAxis: {
       type: 'value',
       minInterval: opts.percent ? undefined : 1,
