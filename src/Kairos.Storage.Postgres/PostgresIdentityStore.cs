@@ -61,6 +61,24 @@ internal sealed class PostgresIdentityStore(PostgresStore store) : IIdentityStor
     public Task<User?> FindUserByEmailAsync(FindUserParams p, CancellationToken cancellationToken) =>
         OneAsync($"SELECT {UserColumns} FROM users WHERE email = @v", ps => ps.Text("v", Emails.Normalize(p.Email)), r => ReadUser(r), cancellationToken);
 
+    public Task<User?> RenameUserAsync(RenameUserParams p, CancellationToken cancellationToken) =>
+        OneAsync($"UPDATE users SET name = @name WHERE id = @v RETURNING {UserColumns}",
+            ps => ps.Uuid("v", p.UserId).Text("name", p.Name), r => ReadUser(r), cancellationToken);
+
+    public Task<PasswordChange> ChangePasswordAsync(ChangePasswordParams p, CancellationToken cancellationToken) =>
+        InTransactionAsync(async c =>
+        {
+            // The row lock of the update serializes concurrent changes: the second sees the new hash and changes nothing.
+            await using (var update = new NpgsqlCommand("UPDATE users SET password_hash = @new WHERE id = @id AND password_hash = @expected", c))
+            {
+                update.Parameters.Text("new", p.NewHash).Uuid("id", p.UserId).Text("expected", p.ExpectedHash);
+                if (await update.ExecuteNonQueryAsync(cancellationToken) == 0) return new PasswordChange(false, 0);
+            }
+            await using var end = new NpgsqlCommand("DELETE FROM sessions WHERE user_id = @id AND id IS DISTINCT FROM @keep", c);
+            end.Parameters.Uuid("id", p.UserId).Uuid("keep", p.KeepSessionId);
+            return new PasswordChange(true, await end.ExecuteNonQueryAsync(cancellationToken));
+        }, cancellationToken);
+
     public Task<Organization> CreateOrganizationAsync(CreateOrganizationParams p, CancellationToken cancellationToken) =>
         InTransactionAsync(async c =>
         {

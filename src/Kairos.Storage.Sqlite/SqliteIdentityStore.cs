@@ -39,6 +39,27 @@ internal sealed class SqliteIdentityStore(SqliteStore store) : IIdentityStore
     public Task<User?> FindUserByEmailAsync(FindUserParams p, CancellationToken cancellationToken) =>
         store.ReadAsync(c => One(c, $"SELECT {UserColumns} FROM users WHERE email = $v", Emails.Normalize(p.Email), ReadUser), cancellationToken);
 
+    public Task<User?> RenameUserAsync(RenameUserParams p, CancellationToken cancellationToken) =>
+        store.WriteAsync(ctx =>
+            ctx.Cmd("UPDATE users SET name = $name WHERE id = $id").Set("$name", p.Name).Set("$id", p.UserId.ToString()).ExecuteNonQuery() == 0
+                ? null
+                : ReadUserById(ctx, p.UserId),
+            cancellationToken);
+
+    public Task<PasswordChange> ChangePasswordAsync(ChangePasswordParams p, CancellationToken cancellationToken) =>
+        store.WriteAsync(ctx =>
+        {
+            var user = p.UserId.ToString();
+            if (ctx.Cmd("UPDATE users SET password_hash = $new WHERE id = $id AND password_hash = $expected")
+                    .Set("$new", p.NewHash).Set("$id", user).Set("$expected", p.ExpectedHash).ExecuteNonQuery() == 0)
+            {
+                return new PasswordChange(false, 0);
+            }
+            var ended = ctx.Cmd("DELETE FROM sessions WHERE user_id = $id AND id IS NOT $keep")
+                .Set("$id", user).Set("$keep", p.KeepSessionId?.ToString()).ExecuteNonQuery();
+            return new PasswordChange(true, ended);
+        }, cancellationToken);
+
     public Task<Organization> CreateOrganizationAsync(CreateOrganizationParams p, CancellationToken cancellationToken) =>
         store.WriteAsync(ctx =>
         {

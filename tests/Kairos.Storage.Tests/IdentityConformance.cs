@@ -414,6 +414,49 @@ public abstract partial class StoreConformance
     }
 
     [SkippableFact]
+    public async Task A_user_is_renamed_and_a_password_change_ends_the_other_sessions_of_that_user_only()
+    {
+        var owner = (await FirstOwnerAsync()).User;
+        var other = await MemberAsync(OrgA, "other@example.com", Role.Member);
+        var (current, second, others) = (Tokens.New(), Tokens.New(), Tokens.New());
+        var kept = await SessionAsync(owner.Id, OrgA, current);
+        await SessionAsync(owner.Id, null, second);
+        await SessionAsync(other.Id, OrgA, others);
+
+        var renamed = await Store.Identity.RenameUserAsync(new RenameUserParams(owner.Id, "Olga O."), None);
+        Assert.Equal(owner with { Name = "Olga O." }, renamed);
+        Assert.Equal(renamed, await Store.Identity.GetUserAsync(new UserParams(owner.Id), None));
+        Assert.Null(await Store.Identity.RenameUserAsync(new RenameUserParams(Guid.NewGuid(), "Nobody"), None));
+        Assert.Equal(other, await Store.Identity.GetUserAsync(new UserParams(other.Id), None));
+
+        // A hash that is no longer the stored one changes nothing.
+        Assert.Equal(new PasswordChange(false, 0), await Store.Identity.ChangePasswordAsync(new ChangePasswordParams(owner.Id, "stale", "new-hash", kept.Id), None));
+        Assert.Equal(new PasswordChange(false, 0), await Store.Identity.ChangePasswordAsync(new ChangePasswordParams(Guid.NewGuid(), Hash, "new-hash", null), None));
+        Assert.NotNull(await Store.Identity.FindSessionAsync(new FindSessionParams(Tokens.Hash(second)), None));
+
+        Assert.Equal(new PasswordChange(true, 1), await Store.Identity.ChangePasswordAsync(new ChangePasswordParams(owner.Id, Hash, "new-hash", kept.Id), None));
+        Assert.Equal("new-hash", (await Store.Identity.GetUserAsync(new UserParams(owner.Id), None))?.PasswordHash);
+        Assert.Equal(kept, (await Store.Identity.FindSessionAsync(new FindSessionParams(Tokens.Hash(current)), None))?.Session);
+        Assert.Null(await Store.Identity.FindSessionAsync(new FindSessionParams(Tokens.Hash(second)), None));
+        Assert.NotNull(await Store.Identity.FindSessionAsync(new FindSessionParams(Tokens.Hash(others)), None));
+        Assert.Equal(Hash, (await Store.Identity.GetUserAsync(new UserParams(other.Id), None))?.PasswordHash);
+
+        // Without a session to keep, all of them end.
+        Assert.Equal(new PasswordChange(true, 1), await Store.Identity.ChangePasswordAsync(new ChangePasswordParams(owner.Id, "new-hash", "newer-hash", null), None));
+        Assert.Null(await Store.Identity.FindSessionAsync(new FindSessionParams(Tokens.Hash(current)), None));
+    }
+
+    [SkippableFact]
+    public async Task Of_concurrent_password_changes_from_the_same_hash_exactly_one_wins()
+    {
+        var owner = (await FirstOwnerAsync()).User;
+        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
+            Task.Run(() => Store.Identity.ChangePasswordAsync(new ChangePasswordParams(owner.Id, Hash, $"hash-{i}", null), None))));
+        var winner = Assert.Single(Enumerable.Range(0, 16), i => results[i].Changed);
+        Assert.Equal($"hash-{winner}", (await Store.Identity.GetUserAsync(new UserParams(owner.Id), None))?.PasswordHash);
+    }
+
+    [SkippableFact]
     public async Task A_new_session_sweeps_the_users_expired_ones()
     {
         var owner = (await FirstOwnerAsync()).User;

@@ -20,6 +20,14 @@ public interface IIdentityStore
 
     Task<User?> GetUserAsync(UserParams p, CancellationToken cancellationToken);
     Task<User?> FindUserByEmailAsync(FindUserParams p, CancellationToken cancellationToken);
+    /// <summary>The user with the new display name; null when the user does not exist.</summary>
+    Task<User?> RenameUserAsync(RenameUserParams p, CancellationToken cancellationToken);
+    /// <summary>
+    /// Atomically: sets the new password hash only while the stored one is still <see cref="ChangePasswordParams.ExpectedHash"/>
+    /// (the one the caller checked the current password against), and ends every session of the user but
+    /// <see cref="ChangePasswordParams.KeepSessionId"/>. Of two concurrent changes from the same old hash one wins.
+    /// </summary>
+    Task<PasswordChange> ChangePasswordAsync(ChangePasswordParams p, CancellationToken cancellationToken);
 
     /// <summary>A new organization whose creator is its owner.</summary>
     Task<Organization> CreateOrganizationAsync(CreateOrganizationParams p, CancellationToken cancellationToken);
@@ -70,6 +78,12 @@ public sealed record CreateFirstOwnerParams(string Email, string Name, string Pa
 public sealed record FirstOwner(User User, Organization Organization);
 public sealed record UserParams(Guid UserId);
 public sealed record FindUserParams(string Email);
+public sealed record RenameUserParams(Guid UserId, string Name);
+/// <param name="KeepSessionId">The session that asked (it stays signed in); null ends them all.</param>
+public sealed record ChangePasswordParams(Guid UserId, string ExpectedHash, string NewHash, Guid? KeepSessionId);
+/// <param name="Changed">False when the user does not exist or its hash is no longer the expected one (nothing changed).</param>
+/// <param name="SessionsEnded">How many other sessions of the user were ended.</param>
+public sealed record PasswordChange(bool Changed, int SessionsEnded);
 
 public sealed record CreateOrganizationParams(string Name, Guid OwnerUserId);
 public sealed record OrganizationParams(Guid OrganizationId);
