@@ -16,6 +16,12 @@ internal static class CheckInCommands
     /// <summary>The tail of a command's output that <c>exec</c> sends as the run's log.</summary>
     public const int TailChars = 64 * 1024;
 
+    /// <summary>
+    /// The most a ping body keeps (the server's 100 KB): the tail is cut to this many UTF-8 bytes from its end, so that
+    /// output in a wide script (3 bytes a character) keeps its last lines rather than having the server cut them off.
+    /// </summary>
+    public const int TailBytes = 100 * 1024;
+
     private static readonly Option<string?> PingKeyOption = new("--ping-key")
     {
         Description = "The organization's ping key of slug URLs (env KAIROS_PING_KEY); NAME is then the monitor's slug and no API key is needed",
@@ -161,7 +167,18 @@ internal static class CheckInCommands
 
         public override string ToString()
         {
-            lock (_gate) return _text.Length > capacity ? _text.ToString(_text.Length - capacity, capacity) : _text.ToString();
+            string text;
+            lock (_gate) text = _text.Length > capacity ? _text.ToString(_text.Length - capacity, capacity) : _text.ToString();
+            var bytes = Encoding.UTF8.GetByteCount(text);
+            var start = 0;
+            while (bytes > TailBytes)
+            {
+                // Whole characters off the front (a surrogate pair is one).
+                var step = char.IsHighSurrogate(text[start]) && start + 1 < text.Length ? 2 : 1;
+                bytes -= Encoding.UTF8.GetByteCount(text.AsSpan(start, step));
+                start += step;
+            }
+            return text[start..];
         }
     }
 }

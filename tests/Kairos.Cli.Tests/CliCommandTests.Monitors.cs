@@ -89,4 +89,22 @@ public sealed partial class CliCommandTests
         Assert.Contains("cannot run", runs[0].GetProperty("log").GetString(), StringComparison.Ordinal);
         Assert.Equal("down", (await _server.RunAsync("monitors", "get", "nightly-etl", "--json")).Json().GetProperty("state").GetString());
     }
+
+    [Fact]
+    public async Task Exec_sends_the_end_of_a_wide_output_within_the_ping_body_cap()
+    {
+        Ok(await _server.RunAsync("monitors", "create", "wide-etl", "--every", "1d"));
+
+        // About 280 KB of three-byte characters, then the line that matters: the log must end with it, not be cut by the server.
+        var run = await _server.RunAsync("exec", "--monitor", "wide-etl", "--", "sh", "-c",
+            "i=0; while [ $i -lt 3000 ]; do echo '€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€'; i=$((i+1)); done; echo 'THE END: 42 tables'");
+        Assert.True(run.ExitCode == 0, run.ToString());
+
+        var last = (await _server.RunAsync("monitors", "runs", "wide-etl", "--json")).Json().GetProperty("items")[0];
+        Assert.Equal("success", last.GetProperty("outcome").GetString());
+        Assert.False(last.GetProperty("log_truncated").GetBoolean());
+        var log = last.GetProperty("log").GetString()!;
+        Assert.EndsWith("€\nTHE END: 42 tables\n", log, StringComparison.Ordinal);
+        Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(log), 90 * 1024, 100 * 1024);
+    }
 }
