@@ -222,6 +222,7 @@ public static class KairosServer
         api.MapAuthApi();
         api.MapOrganizationsApi();
         api.MapMembersApi();
+        api.MapProfileApi();
         api.MapAuditApi();
         api.MapAlertChannelsApi();
         api.MapAlertRulesApi();

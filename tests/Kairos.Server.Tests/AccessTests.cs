@@ -97,7 +97,7 @@ public sealed class AccessTests() : IdentityTest(fakeTime: true)
     public void Every_api_endpoint_names_a_permission_or_is_deliberately_open()
     {
         string[] anonymous = ["GetSetup", "Setup", "Login", "AcceptInvite"];
-        string[] anyCaller = ["GetMe", "Logout", "SwitchOrganization", "ListOrganizations", "CreateOrganization"];
+        string[] anyCaller = ["GetMe", "Logout", "SwitchOrganization", "ListOrganizations", "CreateOrganization", "UpdateProfile", "ChangePassword"];
         var permissions = Enum.GetValues<Permission>().Select(p => p.Name()).Append(Auth.Policies.WorkerOrWorkersManage).ToHashSet();
         var endpoints = Factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Where(e => e.RoutePattern.RawText?.StartsWith("/api/v1", StringComparison.Ordinal) == true)

@@ -79,6 +79,9 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         ["BatchAck"] = a => new { acks = new[] { new { id = a.JobId, lease_token = a.LeaseToken } }, fails = new[] { new { id = a.JobId, lease_token = a.LeaseToken, error = new { message = "b" } } } },
         ["CreateApiKey"] = _ => new { name = "b key", scopes = new[] { "read" } },
         ["SwitchOrganization"] = a => new { organization_id = a.OrgId },
+        // The caller's own profile: an API key has none (403).
+        ["UpdateProfile"] = _ => new { name = "renamed by b" },
+        ["ChangePassword"] = _ => new { current_password = Password, new_password = "changed by b's key" },
         ["CreateOrganization"] = _ => new { name = "made by b's key" },
         ["CreateInvite"] = _ => new { email = "b-invitee@example.com", role = "viewer" },
         ["CreateSchedule"] = _ => new { name = "b-schedule", cron = "0 * * * *", job = new { queue = "b-queue", type = "b.scheduled" } },
@@ -416,6 +419,9 @@ public sealed class TenantIsolationTests() : IdentityTest(fakeTime: true)
         Assert.Contains(a.KeyId, (await Admin.GetAsync("/api/v1/api-keys").Expect(HttpStatusCode.OK)).Ids());
         var members = (await Admin.GetAsync("/api/v1/members").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray();
         Assert.Equal("viewer", members.Single(m => m.Str("user_id") == a.MemberId).Str("role"));
+        Assert.Equal(a.MemberEmail, members.Single(m => m.Str("user_id") == a.MemberId).Str("name"));
+        Assert.Equal(["Olga"], members.Where(m => m.Str("email") == OwnerEmail).Select(m => m.Str("name")));
+        await LoginAsync(OwnerEmail);
         Assert.Contains(a.InviteId, (await Admin.GetAsync("/api/v1/invites").Expect(HttpStatusCode.OK)).Ids());
         var orgs = await Admin.GetAsync("/api/v1/organizations").Expect(HttpStatusCode.OK);
         Assert.Equal(a.OrgName, orgs.GetProperty("items").EnumerateArray().Single(o => o.Str("id") == a.OrgId).Str("name"));

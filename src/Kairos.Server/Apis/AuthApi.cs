@@ -116,28 +116,29 @@ public static class AuthApi
         if (!v.Ok) return Problems.Invalid(v);
         if (throttle.LockedFor(request.Email!) is { } locked)
         {
-            await NoteSignInAsync(http, store, await store.Identity.FindUserByEmailAsync(new FindUserParams(request.Email!), http.RequestAborted), request.Email);
+            await NoteUserAsync(http, store, await store.Identity.FindUserByEmailAsync(new FindUserParams(request.Email!), http.RequestAborted), request.Email);
             return new TooMany(locked, TooMany.AccountLocked);
         }
         var user = await store.Identity.FindUserByEmailAsync(new FindUserParams(request.Email!), http.RequestAborted);
         if (!passwords.Verify(user, request.Password!))
         {
             throttle.Failed(request.Email!);
-            await NoteSignInAsync(http, store, user, request.Email);
+            await NoteUserAsync(http, store, user, request.Email);
             return WrongCredentials();
         }
         throttle.Succeeded(request.Email!);
-        var organizations = await NoteSignInAsync(http, store, user, request.Email);
+        var organizations = await NoteUserAsync(http, store, user, request.Email);
         var current = organizations.FirstOrDefault(o => o.Organization.Id == Organizations.Default) ?? (organizations.Count > 0 ? organizations[0] : null);
         var session = await sessions.SignInAsync(http, user!.Id, current?.Organization.Id);
         return TypedResults.Ok(UserMe(user, session, organizations));
     }
 
     /// <summary>
-    /// Tells the audit log who signs in (or tried to: a known user, or only the email typed) and where the entry goes:
-    /// each of the user's organizations, or none (server-level) for an unknown email. Answers the user's organizations.
+    /// Tells the audit log who signs in (or tried to: a known user, or only the email typed), or changes their own
+    /// profile, and where the entry goes: each of the user's organizations (the user is seen in each), or none
+    /// (server-level) for an unknown email. Answers the user's organizations.
     /// </summary>
-    internal static async Task<IReadOnlyList<OrganizationMembership>> NoteSignInAsync(HttpContext http, IKairosStore store, User? user, string? email)
+    internal static async Task<IReadOnlyList<OrganizationMembership>> NoteUserAsync(HttpContext http, IKairosStore store, User? user, string? email)
     {
         var note = http.Audit();
         note.Actor = AuditActor.Attempted(user, email);

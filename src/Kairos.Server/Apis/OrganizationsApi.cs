@@ -86,9 +86,7 @@ public static class OrganizationsApi
     private static ValidationProblem? Invalid(OrganizationRequest request)
     {
         var v = new Validation();
-        v.Required("name", request.Name);
-        v.Name("name", request.Name);
-        if (request.Name is { Length: > 0 } name && string.IsNullOrWhiteSpace(name)) v.Add("name", "must not be blank");
+        v.RequiredName("name", request.Name);
         return v.Ok ? null : Problems.Invalid(v);
     }
 

@@ -62,6 +62,14 @@ public sealed class Validation
         }
     }
 
+    /// <summary>A required display name (an organization's, a user's): present, not blank, at most 200 characters, no control characters.</summary>
+    public void RequiredName(string field, string? value)
+    {
+        Required(field, value);
+        Name(field, value);
+        if (value is { Length: > 0 } && string.IsNullOrWhiteSpace(value)) Add(field, "must not be blank");
+    }
+
     public void Name(string field, string? value, int maxLength = 200)
     {
         if (value is null) return;
