@@ -5,6 +5,7 @@ import { AppShell } from './shell/AppShell';
 import { LoginPage } from './pages/login/LoginPage';
 import { SetupPage } from './pages/setup/SetupPage';
 import { Empty, Skeleton } from './components/PageHeader';
+import { loadDashboardPage } from './pages/dashboard/preload';
 
 /** A page as its own chunk, loaded when first visited: the first load carries the shell and one page. */
 function lazyPage<K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K): ReactNode {
@@ -20,7 +21,7 @@ const loading: ReactNode = (
 );
 
 const AcceptInvitePage = lazyPage(() => import('./pages/invite/AcceptInvitePage'), 'AcceptInvitePage');
-const DashboardPage = lazyPage(() => import('./pages/dashboard/DashboardPage'), 'DashboardPage');
+const DashboardPage = lazyPage(loadDashboardPage, 'DashboardPage');
 const JobsPage = lazyPage(() => import('./pages/jobs/JobsPage'), 'JobsPage');
 const CreateJobPage = lazyPage(() => import('./pages/jobs/CreateJobPage'), 'CreateJobPage');
 const JobDetailPage = lazyPage(() => import('./pages/jobs/JobDetailPage'), 'JobDetailPage');

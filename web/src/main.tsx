@@ -3,7 +3,9 @@ import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { ApiError } from './api/client';
+import { meQuery } from './api/queries';
 import { App } from './App';
+import { preloadDashboard } from './pages/dashboard/preload';
 import { applyTheme, storedTheme } from './lib/theme';
 import './index.css';
 
@@ -19,6 +21,11 @@ const queryClient = new QueryClient({
     },
   },
 });
+
+// Who is signed in is asked before the first render rather than after it; the dashboard (the landing page) starts its
+// code and its queries with it.
+if (window.location.pathname === '/') void preloadDashboard(queryClient);
+else void queryClient.prefetchQuery(meQuery);
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -1,30 +1,33 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, setCsrfToken, unwrap, type Me } from './client';
 import { jobQuery, keys, type AuditFilters, type JobFilters, type WorkflowFilters } from './keys';
 
 /** Who is signed in; null when nobody is (401). Keeps the CSRF token for unsafe requests. */
-export function useMe() {
-  return useQuery({
-    queryKey: keys.me,
-    queryFn: async (): Promise<Me | null> => {
-      try {
-        const me = await unwrap(api.GET('/api/v1/auth/me'));
-        setCsrfToken(me.csrf_token);
-        return me;
-      } catch (e) {
-        if (e instanceof ApiError && e.status === 401) {
-          setCsrfToken(null);
-          return null;
-        }
-        throw e;
+export const meQuery = queryOptions({
+  queryKey: keys.me,
+  queryFn: async (): Promise<Me | null> => {
+    try {
+      const me = await unwrap(api.GET('/api/v1/auth/me'));
+      setCsrfToken(me.csrf_token);
+      return me;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) {
+        setCsrfToken(null);
+        return null;
       }
-    },
-    staleTime: 60_000,
-  });
+      throw e;
+    }
+  },
+  staleTime: 60_000,
+});
+
+export function useMe() {
+  return useQuery(meQuery);
 }
 
-export function useSetupRequired() {
-  return useQuery({ queryKey: keys.setup, queryFn: () => unwrap(api.GET('/api/v1/setup')), staleTime: Infinity });
+/** Whether the server waits for its first user (asked only where it decides something: nobody signed in). */
+export function useSetupRequired(enabled = true) {
+  return useQuery({ queryKey: keys.setup, queryFn: () => unwrap(api.GET('/api/v1/setup')), staleTime: Infinity, enabled });
 }
 
 /** Signs in (login or setup): the answer is the new /auth/me. */
@@ -53,8 +56,10 @@ export function useLogout() {
   });
 }
 
+export const statsQuery = queryOptions({ queryKey: keys.stats, queryFn: () => unwrap(api.GET('/api/v1/stats')) });
+
 export function useStats() {
-  return useQuery({ queryKey: keys.stats, queryFn: () => unwrap(api.GET('/api/v1/stats')) });
+  return useQuery(statsQuery);
 }
 
 /** The store's status as the server's readiness probe (/readyz) reports it, asked again every 15 s. */
@@ -82,8 +87,10 @@ export function useQueues() {
   return useQuery({ queryKey: keys.queues, queryFn: () => unwrap(api.GET('/api/v1/queues', { params: { query: { limit: '500' } } })) });
 }
 
+export const workersQuery = queryOptions({ queryKey: keys.workers, queryFn: () => unwrap(api.GET('/api/v1/workers', { params: { query: { limit: '500' } } })) });
+
 export function useWorkers() {
-  return useQuery({ queryKey: keys.workers, queryFn: () => unwrap(api.GET('/api/v1/workers', { params: { query: { limit: '500' } } })) });
+  return useQuery(workersQuery);
 }
 
 export function useQueue(name: string) {
@@ -251,11 +258,14 @@ export function useSchedulePreview(query: Record<string, string> | null) {
 }
 
 /** Rollup series (`metric` a comma list) per minute, hour or day; refreshed every 30 s (they move by the minute). */
-export function useSeries(metric: string, step: 'minute' | 'hour' | 'day', queue?: string) {
-  return useQuery({
+export function seriesQuery(metric: string, step: 'minute' | 'hour' | 'day', queue?: string) {
+  return queryOptions({
     queryKey: ['metrics', metric, step, queue ?? null],
     queryFn: () => unwrap(api.GET('/api/v1/metrics/series', { params: { query: { metric, step, queue } } })),
     refetchInterval: 30_000,
-    placeholderData: (previous) => previous,
   });
+}
+
+export function useSeries(metric: string, step: 'minute' | 'hour' | 'day', queue?: string) {
+  return useQuery({ ...seriesQuery(metric, step, queue), placeholderData: (previous) => previous });
 }

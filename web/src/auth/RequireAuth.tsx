@@ -6,7 +6,7 @@ import { ErrorNote, Skeleton } from '@/components/PageHeader';
 /** Renders its children for a signed-in user; sends others to setup (first run) or to the login page. */
 export function RequireAuth({ children }: { children: ReactNode }) {
   const me = useMe();
-  const setup = useSetupRequired();
+  const setup = useSetupRequired(me.data === null);
   const location = useLocation();
   if (me.isPending || (me.data === null && setup.isPending)) {
     return (

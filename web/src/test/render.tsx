@@ -10,8 +10,8 @@ function Where() {
   return <output data-testid="location">{l.pathname + l.search}</output>;
 }
 
-export function renderAt(url: string, path: string, element: ReactElement) {
-  const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+/** Renders the element at a route (with its own query cache unless one is given: e.g. one a preload filled). */
+export function renderAt(url: string, path: string, element: ReactElement, qc = new QueryClient({ defaultOptions: { queries: { retry: false } } })) {
   const view = render(
     <QueryClientProvider client={qc}>
       <MemoryRouter initialEntries={[url]}>

@@ -2,7 +2,13 @@ import { useEffect, useRef, useState } from 'react';
 import type { EChartsCoreOption } from 'echarts/core';
 import { Skeleton } from '../PageHeader';
 
-type Instance = { setOption: (o: EChartsCoreOption, replace?: boolean) => void; resize: () => void; dispose: () => void };
+type Instance = {
+  setOption: (o: EChartsCoreOption, replace?: boolean) => void;
+  resize: () => void;
+  dispose: () => void;
+  getWidth: () => number;
+  getHeight: () => number;
+};
 
 const isDark = () => document.documentElement.classList.contains('dark');
 
@@ -33,7 +39,12 @@ export function Chart({ option, label, height = 220 }: { option: EChartsCoreOpti
     void import('./echarts').then(({ init }) => {
       if (disposed || !box.current) return;
       chart.current = init(box.current, dark ? 'dark' : undefined, { renderer: 'canvas' }) as unknown as Instance;
-      resize = new ResizeObserver(() => chart.current?.resize());
+      // The observer also reports the size the chart was just made at: redrawing then would draw it all twice.
+      resize = new ResizeObserver((entries) => {
+        const c = chart.current;
+        const box = entries.at(-1)?.contentRect;
+        if (c && box && (Math.round(box.width) !== c.getWidth() || Math.round(box.height) !== c.getHeight())) c.resize();
+      });
       resize.observe(box.current);
       setReady(true);
     });

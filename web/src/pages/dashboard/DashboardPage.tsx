@@ -1,9 +1,7 @@
 import { useMemo, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import { Activity, CheckCircle2, Clock3, Cpu, Hourglass, XCircle } from 'lucide-react';
-import { useQueries } from '@tanstack/react-query';
-import { api, unwrap } from '@/api/client';
-import { useSeries, useStats, useWorkers } from '@/api/queries';
+import { useQueries, useQuery } from '@tanstack/react-query';
 import { Chart } from '@/components/chart/Chart';
 import { LiveIndicator } from '@/components/LiveIndicator';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
@@ -12,6 +10,7 @@ import { describeEvent, useLiveStatus, useRecentActivity } from '@/live/activity
 import { cn, formatDuration, formatTime, relativeTime } from '@/lib/utils';
 import { StoreStatus } from './StoreStatus';
 import { COLORS, metricSeries, timeChart, total } from './charts';
+import { dashboardQueries, DEPTH_QUEUES, queuesByDepth } from './preload';
 
 function Kpi({ label, value, icon, to }: { label: string; value: ReactNode; icon: ReactNode; to?: string }) {
   const body = (
@@ -49,7 +48,7 @@ const QUEUE_COLORS = ['#6366f1', '#10b981', '#f59e0b', '#ef4444', '#06b6d4', '#a
 
 function ThroughputCard() {
   const [step, setStep] = useState<'minute' | 'hour'>('minute');
-  const series = useSeries('enqueued,succeeded,failed', step);
+  const series = useQuery({ ...dashboardQueries.throughput(step), placeholderData: (previous) => previous });
   const option = useMemo(() => timeChart(metricSeries(series.data)), [series.data]);
   return (
     <Card className="lg:col-span-2">
@@ -67,14 +66,8 @@ function ThroughputCard() {
 
 /** Queue depth over the last hour, one line per queue (up to eight, the deepest now). */
 function DepthCard({ queues }: { queues: string[] }) {
-  const shown = queues.slice(0, 8);
-  const results = useQueries({
-    queries: shown.map((q) => ({
-      queryKey: ['metrics', 'depth', 'minute', q],
-      queryFn: () => unwrap(api.GET('/api/v1/metrics/series', { params: { query: { metric: 'depth', step: 'minute', queue: q } } })),
-      refetchInterval: 30_000,
-    })),
-  });
+  const shown = queues.slice(0, DEPTH_QUEUES);
+  const results = useQueries({ queries: shown.map(dashboardQueries.depth) });
   const data = results.map((r) => r.data);
   // Redrawn when a queue's series changes (the array of results is new at every render).
   const stamp = JSON.stringify([shown, results.map((r) => r.dataUpdatedAt)]);
@@ -91,7 +84,7 @@ function DepthCard({ queues }: { queues: string[] }) {
 
 function SuccessRateCard() {
   const [step, setStep] = useState<'hour' | 'day'>('hour');
-  const series = useSeries('success_rate', step);
+  const series = useQuery({ ...dashboardQueries.successRate(step), placeholderData: (previous) => previous });
   const option = useMemo(() => timeChart(metricSeries(series.data), { kind: 'bar', percent: true }), [series.data]);
   return (
     <Card>
@@ -133,14 +126,14 @@ function ActivityCard() {
 }
 
 export function DashboardPage() {
-  const stats = useStats();
-  const workers = useWorkers();
-  const day = useSeries('succeeded,failed', 'hour');
+  const stats = useQuery(dashboardQueries.stats);
+  const workers = useQuery(dashboardQueries.workers);
+  const day = useQuery(dashboardQueries.day);
   const live = useLiveStatus();
   const s = stats.data;
   const online = workers.data?.items.filter((w) => w.state === 'active' || w.state === 'quiet').length;
   const n = (v: number | undefined) => (v === undefined ? <Skeleton className="h-7 w-12" /> : v.toLocaleString());
-  const queues = s ? Object.entries(s.queues).sort(([, a], [, b]) => (b.queued ?? 0) - (a.queued ?? 0)).map(([name]) => name) : [];
+  const queues = queuesByDepth(s);
 
   return (
     <>

@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { screen, waitFor } from '@testing-library/react';
+import { QueryClient } from '@tanstack/react-query';
+import { fakeApi, renderAt } from '@/test/render';
+import { ADMIN, me } from '@/test/fixtures';
+import { DashboardPage } from './DashboardPage';
+import { preloadDashboard } from './preload';
+
+afterEach(() => vi.unstubAllGlobals());
+
+const stats = {
+  counts: { queued: 7, running: 1 },
+  // mail is the deepest, then billing; reports has nothing queued.
+  queues: { reports: { queued: 0 }, mail: { queued: 5 }, billing: { queued: 2 } },
+  throughput_last_minute: 3,
+  system: { version: '1.2.3', storage: 'sqlite', durability: 'wal', started_at: '2026-12-04T00:00:00.000Z', uptime_ms: 1000 },
+};
+
+const series = (req: Request) => {
+  const q = new URL(req.url).searchParams;
+  const metrics = q.get('metric')!.split(',');
+  return {
+    step: q.get('step'), from: '2026-12-04T00:00:00.000Z', to: '2026-12-04T01:00:00.000Z', queue: q.get('queue'),
+    series: metrics.map((metric) => ({ metric, points: [{ time: '2026-12-04T00:00:00.000Z', value: 4 }] })),
+  };
+};
+
+/** The API's answers as the page reads them, in the order asked: "/path?query". */
+const asked = (calls: Request[]) => calls.map((r) => {
+  const u = new URL(r.url);
+  return u.pathname + u.search;
+});
+
+// The cache as main.tsx makes it: what was fetched stays fresh for 10 s.
+const client = () => new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: 10_000 } } });
+
+describe('the dashboard preload', () => {
+  it('asks for the dashboard\'s data once /auth/me answers, the depth of its deepest queues too, and the page then asks nothing again', async () => {
+    const calls = fakeApi({
+      'GET /api/v1/auth/me': me(ADMIN),
+      'GET /api/v1/stats': stats,
+      'GET /api/v1/workers': { items: [], next_cursor: null },
+      'GET /api/v1/metrics/series': series,
+      'GET /readyz': {},
+    });
+    const qc = client();
+    await preloadDashboard(qc);
+    const preloaded = asked(calls);
+    expect(preloaded[0]).toBe('/api/v1/auth/me');
+    expect([...preloaded].sort()).toEqual([
+      '/api/v1/auth/me',
+      '/api/v1/metrics/series?metric=depth&step=minute&queue=billing',
+      '/api/v1/metrics/series?metric=depth&step=minute&queue=mail',
+      '/api/v1/metrics/series?metric=depth&step=minute&queue=reports',
+      '/api/v1/metrics/series?metric=enqueued%2Csucceeded%2Cfailed&step=minute',
+      '/api/v1/metrics/series?metric=succeeded%2Cfailed&step=hour',
+      '/api/v1/metrics/series?metric=success_rate&step=hour',
+      '/api/v1/stats',
+      '/api/v1/workers?limit=500',
+    ]);
+
+    renderAt('/', '/', <DashboardPage />, qc);
+    // Shown from the cache: the queued KPI (queued + scheduled) and the 24 h sums of the hourly series.
+    await waitFor(() => expect(screen.getByTestId('kpi-queued').textContent).toBe('7'));
+    expect(screen.getByTestId('kpi-succeeded-24h').textContent).toBe('4');
+    expect(screen.getByRole('link', { name: 'mail' })).toBeTruthy();
+    // Only the store's readiness (not preloaded) is asked by the page itself.
+    await waitFor(() => expect(asked(calls)).toContain('/readyz'));
+    expect(asked(calls).filter((c) => c !== '/readyz')).toEqual(preloaded);
+  });
+
+  it('asks nothing but /auth/me for a visitor who is not signed in', async () => {
+    const calls = fakeApi({
+      'GET /api/v1/auth/me': new Response(JSON.stringify({ title: 'Unauthorized', status: 401 }), { status: 401, headers: { 'Content-Type': 'application/problem+json' } }),
+    });
+    const qc = client();
+    await preloadDashboard(qc);
+    expect(qc.getQueryData(['me'])).toBeNull();
+    expect(asked(calls)).toEqual(['/api/v1/auth/me']);
+  });
+});
