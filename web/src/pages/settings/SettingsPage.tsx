@@ -14,6 +14,7 @@ import { fieldErrors, FormField } from '@/components/ui/form';
 import { Input } from '@/components/ui/input';
 import { formatTime } from '@/lib/utils';
 import { toast } from '@/lib/toast';
+import { ChangePasswordForm, ProfileNameForm } from './ProfileForms';
 
 /** Profile, the current organization (rename, delete) and the user's organizations (switch, create). */
 export function SettingsPage() {
@@ -61,12 +62,16 @@ export function SettingsPage() {
           <CardHeader><CardTitle className="flex items-center gap-2"><User className="h-4 w-4" /> Profile</CardTitle></CardHeader>
           <CardContent className="space-y-4">
             {me.user ? (
-              <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-2 text-sm">
-                <dt className="text-zinc-500">Name</dt><dd data-testid="profile-name">{me.user.name || '—'}</dd>
-                <dt className="text-zinc-500">Email</dt><dd>{me.user.email}</dd>
-                <dt className="text-zinc-500">Role here</dt><dd><Badge className="bg-indigo-50 text-indigo-700 ring-indigo-200 dark:bg-indigo-950 dark:text-indigo-300 dark:ring-indigo-800">{org?.role}</Badge></dd>
-                <dt className="text-zinc-500">May</dt><dd className="text-xs text-zinc-500">{me.permissions.join(', ')}</dd>
-              </dl>
+              <>
+                <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-2 text-sm">
+                  <dt className="text-zinc-500">Name</dt><dd data-testid="profile-name">{me.user.name || '—'}</dd>
+                  <dt className="text-zinc-500">Email</dt><dd>{me.user.email}</dd>
+                  <dt className="text-zinc-500">Role here</dt><dd><Badge className="bg-indigo-50 text-indigo-700 ring-indigo-200 dark:bg-indigo-950 dark:text-indigo-300 dark:ring-indigo-800">{org?.role}</Badge></dd>
+                  <dt className="text-zinc-500">May</dt><dd className="text-xs text-zinc-500">{me.permissions.join(', ')}</dd>
+                </dl>
+                <ProfileNameForm name={me.user.name} />
+                <ChangePasswordForm />
+              </>
             ) : (
               <p className="text-sm">Signed in with the API key {me.api_key?.name} ({me.api_key?.prefix}…).</p>
             )}
