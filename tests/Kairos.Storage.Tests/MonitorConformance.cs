@@ -173,6 +173,35 @@ public abstract partial class StoreConformance
     }
 
     [SkippableFact]
+    public async Task A_monitor_keeps_its_newest_runs_and_drops_older_ones_beyond_the_limit()
+    {
+        await CreateMonitorAsync(Hourly());
+        await CreateMonitorAsync(Hourly("other"));
+        var key = "hash-backup" + OrgA;
+        await PingAsync("hash-other" + OrgA, body: "other's run");
+        const int Extra = 5;
+        for (var i = 1; i <= MonitorTransactions.RunsKept + Extra; i++)
+        {
+            await PingAsync(key, body: $"run {i}");
+        }
+
+        var logs = new List<string?>();
+        string? cursor = null;
+        do
+        {
+            var page = (await Store.Monitors.ListRunsAsync(new ListMonitorRunsParams(OrgA, "backup") { Limit = 200, Cursor = cursor }, None))!;
+            logs.AddRange(page.Items.Select(r => r.Log));
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+        Assert.Equal(MonitorTransactions.RunsKept, logs.Count);
+        Assert.Equal($"run {MonitorTransactions.RunsKept + Extra}", logs[0]);
+        Assert.Equal($"run {Extra + 1}", logs[^1]);
+        // Another monitor's runs are not counted against it.
+        Assert.Equal(["other's run"], (await Store.Monitors.ListRunsAsync(new ListMonitorRunsParams(OrgA, "other"), None))!.Items.Select(r => r.Log));
+    }
+
+    [SkippableFact]
     public async Task The_watch_makes_a_silent_monitor_late_then_down_and_times_out_a_run_over_its_max_runtime()
     {
         var m = await CreateMonitorAsync(Hourly() with { MaxRuntimeSeconds = 600 });
