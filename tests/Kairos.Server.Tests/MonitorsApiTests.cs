@@ -368,6 +368,34 @@ public sealed class MonitorsApiTests() : ApiTest(fakeTime: true)
     }
 
     [Fact]
+    public async Task A_ping_the_store_cannot_record_answers_503_with_retry_after_and_a_retry_once_it_can_is_recorded()
+    {
+        var path = PathOf(await CreateAsync(Hourly()));
+        // The runs table goes away under the running server: another connection renames it in the real SQLite file.
+        void Sql(string sql)
+        {
+            using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(Factory.DataDir, "kairos.db")};Pooling=False");
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = sql;
+            cmd.ExecuteNonQuery();
+        }
+        Sql("ALTER TABLE monitor_runs RENAME TO monitor_runs_away");
+        foreach (var method in new[] { HttpMethod.Get, HttpMethod.Post })
+        {
+            using var refused = await Anonymous().SendAsync(new HttpRequestMessage(method, path + "/fail") { Content = method == HttpMethod.Post ? new StringContent("log") : null });
+            await refused.ExpectProblem(HttpStatusCode.ServiceUnavailable);
+            Assert.Equal("5", refused.Headers.GetValues("Retry-After").Single());
+        }
+        Assert.Equal("new", (await Admin.GetAsync("/api/v1/monitors/backup").Expect(HttpStatusCode.OK)).Str("state"));
+
+        Sql("ALTER TABLE monitor_runs_away RENAME TO monitor_runs");
+        await Anonymous().GetAsync(path).Pinged();
+        Assert.Equal("up", (await Admin.GetAsync("/api/v1/monitors/backup").Expect(HttpStatusCode.OK)).Str("state"));
+        Assert.Single((await Admin.GetAsync("/api/v1/monitors/backup/runs").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
+    }
+
+    [Fact]
     public async Task Pings_beyond_the_rate_limit_of_a_key_get_429_with_retry_after_and_other_keys_go_on()
     {
         await using var limited = Factory.WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton(new PingLimits { PerKey = 3, Window = TimeSpan.FromHours(1) })));
