@@ -233,6 +233,31 @@ public sealed class AlertsApiTests() : ApiTest(fakeTime: true, options: o => o w
     }
 
     [Fact]
+    public async Task A_channel_that_refuses_is_recorded_as_notify_failed_and_the_other_channels_still_get_the_notice()
+    {
+        _slack.Status = _ => 500;
+        await SlackAsync();
+        await PagerAsync();
+        var test = await Admin.PostAsync("/api/v1/alert-channels/slack/test", null).Expect(HttpStatusCode.OK);
+        Assert.False(test.GetProperty("delivered").GetBoolean());
+        Assert.Equal("Slack answered HTTP 500", test.Str("error"));
+
+        await Admin.PostJsonAsync("/api/v1/alert-rules", new { name = "mail-failures", kind = "job_failed", queue = "mail", channels = new[] { "slack", "pager" } })
+            .Expect(HttpStatusCode.Created);
+        await FailJobAsync();
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        var pager = await _pager.WaitForAsync(1);
+        Assert.Equal("trigger", JsonDocument.Parse(pager[0].Body).RootElement.Str("event_action"));
+        Assert.Equal(2, (await _slack.WaitForAsync(2)).Count);
+
+        var incident = await IncidentOfAsync("mail-failures");
+        var events = (await Admin.GetAsync($"/api/v1/incidents/{incident.Str("id")}").Expect(HttpStatusCode.OK)).GetProperty("events").EnumerateArray().ToList();
+        Assert.Equal(["opened", "notify_failed", "notified"], events.Select(e => e.Str("kind")));
+        Assert.Equal("firing to slack: Slack answered HTTP 500", events[1].Str("message"));
+        Assert.Equal("firing to pager", events[2].Str("message"));
+    }
+
+    [Fact]
     public async Task Queue_backlog_fires_per_queue_above_its_threshold()
     {
         await SlackAsync();
