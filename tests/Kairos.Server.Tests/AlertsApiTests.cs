@@ -78,6 +78,14 @@ public sealed class AlertsApiTests() : ApiTest(fakeTime: true, options: o => o w
     private async Task<List<string>> HistoryAsync(string incident) =>
         (await Admin.GetAsync($"/api/v1/incidents/{incident}").Expect(HttpStatusCode.OK)).GetProperty("events").EnumerateArray().Select(e => e.Str("kind")).ToList();
 
+    /// <summary>The rule's one incident is resolved and the second message Slack got is its resolve notice.</summary>
+    private async Task ExpectResolvedAsync(string rule, string notice)
+    {
+        await _slack.WaitForAsync(2);
+        Assert.Equal(notice, SlackTexts()[1]);
+        Assert.Equal("resolved", (await IncidentOfAsync(rule)).Str("state"));
+    }
+
     [Fact]
     public async Task Each_channel_kind_gets_its_own_payload_on_a_test_send()
     {
@@ -255,6 +263,35 @@ public sealed class AlertsApiTests() : ApiTest(fakeTime: true, options: o => o w
         Assert.Equal(["opened", "notify_failed", "notified"], events.Select(e => e.Str("kind")));
         Assert.Equal("firing to slack: Slack answered HTTP 500", events[1].Str("message"));
         Assert.Equal("firing to pager", events[2].Str("message"));
+    }
+
+    [Fact]
+    public async Task A_real_monitor_going_late_then_down_fires_one_incident_and_its_next_ping_resolves_it()
+    {
+        await SlackAsync();
+        await Admin.PostJsonAsync("/api/v1/alert-rules", new { name = "backups", kind = "monitor", monitor_states = new[] { "late", "down" }, channels = new[] { "slack" } })
+            .Expect(HttpStatusCode.Created);
+        var monitor = await Admin.PostJsonAsync("/api/v1/monitors", new { name = "nightly-backup", period_seconds = 3600, grace_seconds = 300 }).Expect(HttpStatusCode.Created);
+        var ping = new Uri(monitor.Str("ping_url")).AbsolutePath;
+        var anonymous = Client(null);
+        using var deadline = Deadline(30);
+        await anonymous.GetAsync(ping).Pinged();
+
+        // The leader's monitor watch decides late, then down; the leader's evaluation turns them into one incident.
+        Time.Advance(TimeSpan.FromHours(1));
+        await _slack.WaitForAsync(1);
+        Assert.Equal(["[FIRING] Monitor nightly-backup is late"], SlackTexts());
+        Time.Advance(TimeSpan.FromMinutes(5));
+        while ((await IncidentOfAsync("backups")).Str("title") != "Monitor nightly-backup is down")
+        {
+            await Task.Delay(20, deadline.Token); // polls the condition, bounded by the deadline
+        }
+        var incident = await IncidentOfAsync("backups");
+        Assert.Equal(("monitor:nightly-backup", "open", 2L), (incident.Str("key"), incident.Str("state"), incident.GetProperty("fire_count").GetInt64()));
+        Assert.Single(SlackTexts()); // inside the cool-down
+
+        await anonymous.GetAsync(ping).Pinged();
+        await ExpectResolvedAsync("backups", "[RESOLVED] Monitor nightly-backup is down");
     }
 
     [Fact]
