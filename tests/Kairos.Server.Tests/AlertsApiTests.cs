@@ -295,6 +295,43 @@ public sealed class AlertsApiTests() : ApiTest(fakeTime: true, options: o => o w
     }
 
     [Fact]
+    public async Task A_planned_maintenance_window_silences_only_from_its_start_to_its_end()
+    {
+        await SlackAsync();
+        foreach (var queue in new[] { "mail", "billing" })
+        {
+            await Admin.PostJsonAsync("/api/v1/alert-rules", new { name = queue + "-failures", kind = "job_failed", queue, window_ms = 3 * 3_600_000,
+                cooldown_ms = 3 * 3_600_000, channels = new[] { "slack" } }).Expect(HttpStatusCode.Created);
+        }
+        // Every rule, from ten minutes on, for an hour.
+        var start = Time.GetUtcNow().AddMinutes(10);
+        var window = await Admin.PostJsonAsync("/api/v1/maintenance-windows", new { starts_at = start, duration_ms = 3_600_000, reason = "upgrade" }).Expect(HttpStatusCode.Created);
+        Assert.False(window.GetProperty("active").GetBoolean());
+        Assert.True(window.IsNull("rule"));
+
+        // Before it starts: a failure fires.
+        await FailJobAsync("mail");
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        Assert.Equal("open", (await IncidentOfAsync("mail-failures")).Str("state"));
+
+        // While it runs: silence, and an incident opened before it stays open.
+        Time.Advance(TimeSpan.FromMinutes(10));
+        Assert.True((await Admin.GetAsync("/api/v1/maintenance-windows").Expect(HttpStatusCode.OK)).GetProperty("items")[0].GetProperty("active").GetBoolean());
+        await FailJobAsync("billing");
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        Assert.Empty((await Admin.GetAsync("/api/v1/incidents?rule=billing-failures").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
+        Assert.Equal("open", (await IncidentOfAsync("mail-failures")).Str("state"));
+
+        // Once it has ended, the same failure (still within the rule's window) fires.
+        Time.Advance(TimeSpan.FromHours(1));
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        Assert.Equal("open", (await IncidentOfAsync("billing-failures")).Str("state"));
+        await _slack.WaitForAsync(2);
+        Assert.Equal(["[FIRING] 1 job failed in queue mail in the last 3 h", "[FIRING] 1 job failed in queue billing in the last 3 h"],
+            SlackTexts());
+    }
+
+    [Fact]
     public async Task Queue_backlog_fires_per_queue_above_its_threshold()
     {
         await SlackAsync();
