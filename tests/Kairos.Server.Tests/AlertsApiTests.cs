@@ -332,6 +332,32 @@ public sealed class AlertsApiTests() : ApiTest(fakeTime: true, options: o => o w
     }
 
     [Fact]
+    public async Task A_backlog_whose_oldest_ready_job_waits_too_long_fires_and_resolves_once_the_job_is_taken()
+    {
+        await SlackAsync();
+        await Admin.PostJsonAsync("/api/v1/alert-rules", new { name = "stale", kind = "queue_backlog", max_age_ms = 600_000, channels = new[] { "slack" } })
+            .Expect(HttpStatusCode.Created);
+        await EnqueueAsync("reports");
+        Time.Advance(TimeSpan.FromMinutes(9));
+        await EnqueueAsync("exports"); // young: never old enough here
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        Assert.Empty((await Admin.GetAsync("/api/v1/incidents").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
+
+        // The leader's own pass (due with the clock's move) fires; once it notified, it is done with the job.
+        Time.Advance(TimeSpan.FromMinutes(2));
+        await _slack.WaitForAsync(1);
+        var incident = await IncidentOfAsync("stale");
+        Assert.Equal("queue:reports", incident.Str("key"));
+        Assert.Equal("The oldest ready job of queue reports waits for 11 min", incident.Str("title"));
+
+        // A worker takes it: the queue has no ready job left, the incident is resolved with a notice.
+        var worker = await RegisterWorkerAsync(null, "reports");
+        Assert.Single(await FetchAsync(worker, "reports", 1));
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        await ExpectResolvedAsync("stale", "[RESOLVED] The oldest ready job of queue reports waits for 11 min");
+    }
+
+    [Fact]
     public async Task Queue_backlog_fires_per_queue_above_its_threshold()
     {
         await SlackAsync();
