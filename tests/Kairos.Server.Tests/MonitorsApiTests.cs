@@ -63,6 +63,10 @@ public sealed class MonitorsApiTests() : ApiTest(fakeTime: true)
 
         var got = await Admin.GetAsync("/api/v1/monitors/Nightly.Backup").Expect(HttpStatusCode.OK);
         Assert.Equal(key, got.Str("ping_key"));
+        // Stored as its hash and sealed: the database holds the monitor, not its key.
+        var stored = DatabaseText();
+        Assert.Contains("Nightly.Backup", stored, StringComparison.Ordinal);
+        Assert.DoesNotContain(key, stored, StringComparison.Ordinal);
         var page = await Admin.GetAsync("/api/v1/monitors?limit=1").Expect(HttpStatusCode.OK);
         Assert.Equal(["Nightly.Backup"], page.GetProperty("items").EnumerateArray().Select(m => m.Str("name")));
         var rest = await Admin.GetAsync($"/api/v1/monitors?limit=1&cursor={Uri.EscapeDataString(page.Str("next_cursor"))}").Expect(HttpStatusCode.OK);
@@ -173,6 +177,7 @@ public sealed class MonitorsApiTests() : ApiTest(fakeTime: true)
         var org = await Admin.PostAsync("/api/v1/monitors/ping-key", null).Expect(HttpStatusCode.OK);
         Assert.StartsWith("org_", org.Str("ping_key"), StringComparison.Ordinal);
         Assert.Equal(org.Str("ping_key"), (await Admin.GetAsync("/api/v1/monitors/ping-key").Expect(HttpStatusCode.OK)).Str("ping_key"));
+        Assert.DoesNotContain(org.Str("ping_key")["org_".Length..], DatabaseText(), StringComparison.Ordinal);
         var prefix = new Uri(org.Str("ping_url_prefix")).AbsolutePath;
         await anonymous.GetAsync($"{prefix}/backup/0").Pinged();
         Assert.Equal("up", (await Admin.GetAsync("/api/v1/monitors/backup").Expect(HttpStatusCode.OK)).Str("state"));

@@ -132,6 +132,22 @@ public abstract class ApiTest : IAsyncLifetime
 
     protected FakeTimeProvider Time => Factory.Time ?? throw new InvalidOperationException("this test class runs on real time");
 
+    /// <summary>
+    /// Every byte of the server's SQLite database (the file and its write-ahead log) as Latin-1 text: what a thief of the
+    /// data folder reads, to prove a secret is not stored in clear.
+    /// </summary>
+    protected string DatabaseText()
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var file in new[] { "kairos.db", "kairos.db-wal" }.Select(f => Path.Combine(Factory.DataDir, f)).Where(File.Exists))
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream, System.Text.Encoding.Latin1);
+            text.Append(reader.ReadToEnd());
+        }
+        return text.ToString();
+    }
+
     /// <summary>Bounds every wait of a test: a hang fails the test instead of the run.</summary>
     protected static CancellationTokenSource Deadline(int seconds = 15) => new(TimeSpan.FromSeconds(seconds));
 

@@ -51,6 +51,11 @@ public sealed class WebhooksApiTests() : ApiTest(fakeTime: true, options: o => o
         var id = created.Str("id");
         Assert.DoesNotContain(secret, (await Admin.GetAsync($"/api/v1/webhooks/{id}").Expect(HttpStatusCode.OK)).ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain(secret, (await Admin.GetAsync("/api/v1/webhooks").Expect(HttpStatusCode.OK)).ToString(), StringComparison.Ordinal);
+        // Stored encrypted: the database holds the endpoint, not its secret.
+        var stored = DatabaseText();
+        Assert.Contains(_receiver.Url, stored, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, stored, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret["whsec_".Length..], stored, StringComparison.Ordinal);
 
         var job = await EnqueueAsync("mail");
         var got = Assert.Single(await _receiver.WaitForAsync(1));
