@@ -85,6 +85,9 @@ describe('ChangePasswordForm', () => {
     await waitFor(() => expect(fieldError('current-password')).toBe('is not your current password'));
     expect(fieldError('new-password')).toBeUndefined();
     expect(screen.getByLabelText('New password')).toHaveProperty('value', 'new password 1');
+    // Typing again clears what the server said about the earlier attempt.
+    await userEvent.type(screen.getByLabelText('Current password'), '!');
+    expect(fieldError('current-password')).toBeUndefined();
   });
 
   it('shows a refusal that names no field (a change made meanwhile) above the button', async () => {

@@ -59,6 +59,8 @@ export function ChangePasswordForm() {
   const set = (k: keyof typeof EMPTY) => (e: { target: { value: string } }) => {
     setForm((f) => ({ ...f, [k]: e.target.value }));
     if (k !== 'current_password') setMismatch(false);
+    // What the server said was about what was typed before.
+    if (change.error) change.reset();
   };
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -70,7 +72,8 @@ export function ChangePasswordForm() {
   };
   const shown = ['current_password', 'new_password'];
   return (
-    <form className="space-y-3" onSubmit={submit} aria-label="Change password">
+    <form className="space-y-3 border-t border-zinc-200 pt-4 dark:border-zinc-800" onSubmit={submit} aria-labelledby="password-heading">
+      <h3 id="password-heading" className="text-sm font-medium">Change password</h3>
       <FormField id="current-password" label="Current password" errors={fieldErrors(change.error, 'current_password')}>
         <Input id="current-password" type="password" autoComplete="current-password" value={form.current_password} onChange={set('current_password')} />
       </FormField>
