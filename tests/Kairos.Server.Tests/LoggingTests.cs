@@ -66,6 +66,10 @@ public sealed class LoggingTests() : IdentityTest(fakeTime: false, new LogCaptur
         }
         await withKey.GetAsync("/api/v1/stats").ExpectProblem(HttpStatusCode.Unauthorized);
         await Client(key + "x").GetAsync("/api/v1/stats").ExpectProblem(HttpStatusCode.Unauthorized);
+        const string newPassword = "new-horse-battery-7c2d";
+        await again.Client.PostJsonAsync("/api/v1/me/password", new { current_password = wrongPassword, new_password = newPassword })
+            .ExpectProblem(HttpStatusCode.BadRequest, "current_password");
+        await again.Client.PostJsonAsync("/api/v1/me/password", new { current_password = Password, new_password = newPassword }).Expect(HttpStatusCode.OK);
 
         var lines = Captured.Lines;
         Assert.True(lines.Count > 50, $"only {lines.Count} lines captured");
@@ -74,6 +78,7 @@ public sealed class LoggingTests() : IdentityTest(fakeTime: false, new LogCaptur
         {
             ["the password"] = Password,
             ["a wrong password"] = wrongPassword,
+            ["a changed password"] = newPassword,
             ["the API key"] = key,
             ["the API key's hash"] = ApiKeySecrets.Hash(key),
             ["the bootstrap key"] = KairosFactory.AdminKey,
