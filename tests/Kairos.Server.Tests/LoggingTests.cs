@@ -90,6 +90,59 @@ public sealed class LoggingTests() : IdentityTest(fakeTime: false, new LogCaptur
             ["the setup token"] = setupToken,
             ["the invite token"] = inviteToken,
         };
+        AssertNoneLogged(lines, secrets);
+    }
+    [Fact]
+    public async Task No_webhook_secret_or_channel_secret_is_ever_logged()
+    {
+        // (Ping keys are in their URLs: ServerProcessTests reads the JSON logs of a real process for them.)
+        var key = (await Admin.PostJsonAsync("/api/v1/monitors", new { name = "backup", period_seconds = 3600 }).Expect(HttpStatusCode.Created)).Str("ping_key");
+        var pinger = Bare();
+
+        // A webhook (its secret signs deliveries that fail: the receiver's name does not resolve) and channels with secrets whose sends fail.
+        var secret = (await Admin.PostJsonAsync("/api/v1/webhooks", new { url = "https://kairos-test.invalid/hook", event_types = new[] { "*" } })
+            .Expect(HttpStatusCode.Created)).Str("secret");
+        const string SlackToken = "T0SLACK/B0HOOK/slacktokensecret123";
+        const string SmtpPassword = "smtp-password-secret-456";
+        const string RoutingKey = "R0UTINGKEYsecret7890abcdef";
+        await Admin.PostJsonAsync("/api/v1/alert-channels", new { name = "slack", kind = "slack", config = new { url = $"https://kairos-test.invalid/services/{SlackToken}" } })
+            .Expect(HttpStatusCode.Created);
+        await Admin.PostJsonAsync("/api/v1/alert-channels", new { name = "mail", kind = "email",
+            config = new { host = "127.0.0.1", port = 1, tls = "none", username = "kairos", password = SmtpPassword, from = "k@example.com", to = new[] { "ops@example.com" } } })
+            .Expect(HttpStatusCode.Created);
+        await Admin.PostJsonAsync("/api/v1/alert-channels", new { name = "pager", kind = "pagerduty", config = new { routing_key = RoutingKey, events_url = "https://kairos-test.invalid/pd" } })
+            .Expect(HttpStatusCode.Created);
+        foreach (var channel in new[] { "slack", "mail", "pager" })
+        {
+            Assert.False((await Admin.PostAsync($"/api/v1/alert-channels/{channel}/test", null).Expect(HttpStatusCode.OK)).GetProperty("delivered").GetBoolean(), channel);
+        }
+        // A rule that fires into all three (the notices fail and are logged as warnings).
+        await Admin.PostJsonAsync("/api/v1/alert-rules", new { name = "down", kind = "monitor", channels = new[] { "slack", "mail", "pager" } }).Expect(HttpStatusCode.Created);
+        using (var fail = await pinger.GetAsync($"/ping/{key}/fail"))
+        {
+            Assert.Equal(HttpStatusCode.OK, fail.StatusCode);
+        }
+        using var deadline = Deadline(30);
+        while (!Captured.Lines.Any(l => l.Message.Contains("did not take the firing notice", StringComparison.Ordinal)))
+        {
+            await Task.Delay(50, deadline.Token); // polls the condition, bounded by the deadline
+        }
+
+        var secrets = new Dictionary<string, string>
+        {
+            ["the webhook secret"] = secret,
+            ["the Slack URL's token"] = SlackToken,
+            ["the SMTP password"] = SmtpPassword,
+            ["the PagerDuty routing key"] = RoutingKey,
+        };
+        var lines = Captured.Lines;
+        Assert.Contains(lines, l => l.Level == LogLevel.Warning && l.Message.Contains("channel slack did not take", StringComparison.Ordinal));
+        AssertNoneLogged(lines, secrets);
+    }
+
+    /// <summary>Fails naming each secret found in a line (its text, state and scopes).</summary>
+    private static void AssertNoneLogged(IEnumerable<LogLine> lines, Dictionary<string, string> secrets)
+    {
         var leaks = (from line in lines
                      let text = line.AllText()
                      from secret in secrets
