@@ -42,6 +42,9 @@ public static class KairosServer
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 256L * 1024 * 1024);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        // Hosting's request scope (RequestPath) would put the path on every line logged during a request, and a ping URL's
+        // path is its key: without it no line carries a path; the server's own request_id scope ties lines to requests.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         // API keys carry no data-protected payloads; the ephemeral key ring it warns about is not used.
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         ConfigureLogging(builder.Logging, options);
