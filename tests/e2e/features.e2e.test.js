@@ -2,9 +2,37 @@
 // against a real Kairos server of its own (harness.js).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { nav, shoot, startWorker, useServer, watchProblems } from './harness.js';
 
+// The receivers some tests start are on loopback: the server under test may call them (SSRF protection is off here;
+// the server's tests prove the refusal).
+process.env.KAIROS_OUTBOUND_ALLOW_PRIVATE = 'true';
 const ctx = useServer();
+
+/** A local HTTP receiver that records every request's body and answers 200. */
+async function receiver(t) {
+  const received = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8').on('data', (c) => { body += c; }).on('end', () => {
+      received.push(JSON.parse(body));
+      res.end('ok');
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  return { url: `http://127.0.0.1:${server.address().port}/hook`, received };
+}
+
+/** Waits until the condition holds (polled every 50 ms), failing after the timeout. */
+async function until(what, condition, timeout = 15_000) {
+  const end = Date.now() + timeout;
+  while (!(await condition())) {
+    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 /** A page signed in as the owner (set up through the printed link on first use). */
 async function signedIn(t) {
@@ -281,6 +309,41 @@ test('alerts: a channel and a rule created and edited in the UI (a secret left e
   assert.equal(planned.active, false);
   assert.ok(Math.abs(new Date(planned.starts_at).getTime() - new Date(local).getTime()) < 60_000, planned.starts_at);
   await shoot(page, 'maintenance-windows');
+  assert.deepEqual(problems, []);
+});
+
+test('a channel\'s test send and a webhook delivery redelivered from the console, against a local receiver', { timeout: 120_000 }, async (t) => {
+  const { page, problems } = await signedIn(t);
+  const local = await receiver(t);
+
+  // The channels tab: a test send that goes out, and one that does not (nothing listens on port 9).
+  await ctx.api('POST', '/api/v1/alert-channels', { name: 'e2e-local', kind: 'webhook', config: { url: local.url } });
+  await ctx.api('POST', '/api/v1/alert-channels', { name: 'e2e-nowhere', kind: 'webhook', config: { url: 'http://127.0.0.1:9/hook' } });
+  await nav(page, 'Alerts');
+  await page.getByRole('tab', { name: 'Channels' }).click();
+  await page.getByRole('button', { name: 'Test e2e-local' }).click();
+  await page.getByText('e2e-local accepted it.').waitFor();
+  await until('the test notice', () => local.received.length === 1);
+  assert.equal(local.received[0].type, 'alert.test');
+  await page.getByRole('button', { name: 'Test e2e-nowhere' }).click();
+  await page.getByText('e2e-nowhere did not take it').waitFor();
+
+  // A webhook's test event delivered, then sent again from its delivery log: the same event, a second attempt.
+  const hook = await ctx.api('POST', '/api/v1/webhooks', { url: local.url, event_types: ['job.failed'] });
+  await page.goto(`${ctx.base}/webhooks/${hook.id}`);
+  await page.getByRole('button', { name: 'Send test event' }).click();
+  await until('the test event', () => local.received.length === 2);
+  const [delivery] = (await ctx.api('GET', `/api/v1/webhooks/${hook.id}/deliveries`)).items;
+  await until('the delivery to succeed', async () => (await ctx.api('GET', `/api/v1/webhooks/${hook.id}/deliveries/${delivery.id}`)).state === 'succeeded');
+  await page.reload();
+  await page.locator('tr[data-delivery="webhook.test"][data-delivery-state="succeeded"]').waitFor();
+  await page.getByRole('button', { name: 'Redeliver webhook.test' }).click();
+  await page.getByText('Delivery sent again').waitFor();
+  await until('the redelivery', () => local.received.length === 3);
+  assert.equal(local.received[2].id, local.received[1].id);
+  assert.equal(local.received[2].type, 'webhook.test');
+  await until('the second attempt', async () => (await ctx.api('GET', `/api/v1/webhooks/${hook.id}/deliveries/${delivery.id}`)).attempts === 2);
+  await shoot(page, 'webhook-redelivered');
   assert.deepEqual(problems, []);
 });
 
