@@ -30,6 +30,8 @@ public sealed class FakeReceiver : IAsyncDisposable
     public Func<int, int> Status { get; set; } = _ => 200;
     /// <summary>The body of the answer to request n; null: "ok" or "receiver failure n".</summary>
     public Func<int, string>? Answer { get; set; }
+    /// <summary>When set, every answer carries this Location header (a redirect, with a 3xx <see cref="Status"/>).</summary>
+    public string? Location { get; set; }
     /// <summary>When set, every request is held (no answer) until this task completes or the caller gives up.</summary>
     public Task? Hold { get; set; }
     public string BaseUrl { get; private set; } = "";
@@ -58,6 +60,7 @@ public sealed class FakeReceiver : IAsyncDisposable
                 try { await held.WaitAsync(http.RequestAborted); } catch (OperationCanceledException) { return; }
             }
             http.Response.StatusCode = receiver.Status(n);
+            if (receiver.Location is { } location) http.Response.Headers.Location = location;
             await http.Response.WriteAsync(receiver.Answer?.Invoke(n) ?? (http.Response.StatusCode < 300 ? "ok" : "receiver failure " + n));
             if (held is null) receiver._arrived.Release();
         });

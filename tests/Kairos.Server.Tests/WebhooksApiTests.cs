@@ -367,4 +367,21 @@ public sealed class OutboundLimitsTests
         }
         release.SetResult();
     }
+
+    [Fact]
+    public async Task A_redirect_is_not_followed_and_is_no_success()
+    {
+        // A receiver that answers 302 to another: following it would reach an address the first check never saw.
+        await using var first = await FakeReceiver.StartAsync();
+        await using var second = await FakeReceiver.StartAsync();
+        first.Status = _ => 302;
+        first.Location = second.Url;
+        using var outbound = new OutboundHttp(new ServerOptions { OutboundAllowPrivate = true }, TimeProvider.System);
+        using var request = new HttpRequestMessage(HttpMethod.Post, first.Url) { Content = new StringContent("{}") };
+        var result = await outbound.SendAsync(request, CancellationToken.None);
+        Assert.Equal(302, result.Status);
+        Assert.False(result.Succeeded);
+        Assert.Single(first.Received);
+        Assert.Empty(second.Received);
+    }
 }
