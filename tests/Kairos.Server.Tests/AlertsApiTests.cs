@@ -497,13 +497,17 @@ public sealed class AlertsApiTests() : ApiTest(fakeTime: true, options: o => o w
         await Admin.PostJsonAsync("/api/v1/alert-rules", new { name = "lost", kind = "worker_lost", cooldown_ms = 600_000, channels = new[] { "slack" } })
             .Expect(HttpStatusCode.Created);
         var worker = await RegisterWorkerAsync(null, "mail");
+        // Kairos' own worker (webhook deliveries) is labelled internal: its loss is never alerted.
+        var internalWorker = (await Admin.PostJsonAsync("/api/v1/workers", new { name = "kairos-webhooks", queues = new[] { "kairos.webhooks" },
+            labels = new Dictionary<string, string> { [AlertEvaluator.InternalLabel] = "webhooks" } }).Expect(HttpStatusCode.Created)).Str("id");
         await Evaluator.EvaluateAsync(CancellationToken.None);
         Assert.Empty((await Admin.GetAsync("/api/v1/incidents").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
 
-        // Silent past the heartbeat timeout: the maintenance pass declares it lost.
+        // Silent past the heartbeat timeout: the maintenance pass declares both lost, the rule alerts the one.
         Time.Advance(TimeSpan.FromSeconds(31));
         await Factory.Services.GetRequiredService<Kairos.Core.Dispatch.Dispatcher>().RunMaintenanceAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
         Assert.Equal("lost", (await Admin.GetAsync($"/api/v1/workers/{worker}").Expect(HttpStatusCode.OK)).Str("state"));
+        Assert.Equal("lost", (await Admin.GetAsync($"/api/v1/workers/{internalWorker}").Expect(HttpStatusCode.OK)).Str("state"));
         await Evaluator.EvaluateAsync(CancellationToken.None);
         await _slack.WaitForAsync(1);
         Assert.Equal(["[FIRING] Worker worker-1 is lost"], SlackTexts());
