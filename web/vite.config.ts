@@ -27,9 +27,24 @@ function precompress(): Plugin {
   };
 }
 
+// Marks the ECharts chunk for eager compilation (V8's explicit compile hint, Chrome 136+): nearly all of it runs when the
+// first chart is drawn, and compiled while it streams in (off the main thread) it is not compiled function by function
+// on the main thread during that first draw. Only that chunk: most of the entry's code does not run at load.
+function compileHintForCharts(): Plugin {
+  return {
+    name: 'kairos-compile-hint',
+    apply: 'build',
+    generateBundle(_, bundle) {
+      for (const chunk of Object.values(bundle)) {
+        if (chunk.type === 'chunk' && chunk.facadeModuleId?.endsWith('/src/components/chart/echarts.ts')) chunk.code = `//# allFunctionsCalledOnLoad\n${chunk.code}`;
+      }
+    },
+  };
+}
+
 // The dev server proxies the API to a Kairos server on :7700 (dotnet run --project src/Kairos.Cli -- server).
 export default defineConfig({
-  plugins: [react(), tailwindcss(), precompress()],
+  plugins: [react(), tailwindcss(), compileHintForCharts(), precompress()],
   resolve: { alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) } },
   server: { proxy: { '/api': 'http://localhost:7700', '/openapi': 'http://localhost:7700' } },
   build: { outDir: 'dist', emptyOutDir: true, sourcemap: false },

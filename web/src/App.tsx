@@ -1,15 +1,25 @@
-import { lazy, Suspense, type ComponentType, type ReactNode } from 'react';
+import { lazy, Suspense, useState, type ComponentType, type ReactNode } from 'react';
 import { Route, Routes } from 'react-router';
 import { RequireAuth } from './auth/RequireAuth';
 import { AppShell } from './shell/AppShell';
 import { LoginPage } from './pages/login/LoginPage';
 import { SetupPage } from './pages/setup/SetupPage';
 import { Empty, Skeleton } from './components/PageHeader';
-import { loadDashboardPage } from './pages/dashboard/preload';
+import { chunk, type Chunk } from './lib/chunk';
+import { dashboardPage } from './pages/dashboard/preload';
 
-/** A page as its own chunk, loaded when first visited: the first load carries the shell and one page. */
-function lazyPage<K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K): ReactNode {
-  const Page = lazy(() => load().then((m) => ({ default: m[name] as ComponentType })));
+/**
+ * A page as its own chunk, loaded when first visited (or ahead of that by a preload): the first load carries the shell
+ * and one page. A page whose chunk is already loaded renders without suspending.
+ */
+function lazyPage<K extends string>(page: Chunk<Record<K, ComponentType>> | (() => Promise<Record<K, ComponentType>>), name: K): ReactNode {
+  const { load, loaded } = typeof page === 'function' ? chunk(page) : page;
+  const Lazy = lazy(() => load().then((m) => ({ default: m[name] as ComponentType })));
+  function Page() {
+    // Decided once per mount, so the page is not remounted when its chunk arrives meanwhile.
+    const [Loaded] = useState<ComponentType | undefined>(() => loaded()?.[name]);
+    return Loaded ? <Loaded /> : <Lazy />;
+  }
   return <Suspense fallback={loading}><Page /></Suspense>;
 }
 
@@ -21,7 +31,7 @@ const loading: ReactNode = (
 );
 
 const AcceptInvitePage = lazyPage(() => import('./pages/invite/AcceptInvitePage'), 'AcceptInvitePage');
-const DashboardPage = lazyPage(loadDashboardPage, 'DashboardPage');
+const DashboardPage = lazyPage(dashboardPage, 'DashboardPage');
 const JobsPage = lazyPage(() => import('./pages/jobs/JobsPage'), 'JobsPage');
 const CreateJobPage = lazyPage(() => import('./pages/jobs/CreateJobPage'), 'CreateJobPage');
 const JobDetailPage = lazyPage(() => import('./pages/jobs/JobDetailPage'), 'JobDetailPage');

@@ -58,7 +58,7 @@ function ThroughputCard() {
       </CardHeader>
       <CardContent>
         <ErrorNote error={series.error} />
-        <Chart option={option} label={`Jobs enqueued, succeeded and failed per ${step}`} />
+        <Chart option={option} loading={series.isPending} label={`Jobs enqueued, succeeded and failed per ${step}`} />
       </CardContent>
     </Card>
   );
@@ -76,7 +76,7 @@ function DepthCard({ queues }: { queues: string[] }) {
     <Card>
       <CardHeader><CardTitle>Queue depth</CardTitle><span className="text-xs text-zinc-500">last hour</span></CardHeader>
       <CardContent>
-        {shown.length === 0 ? <p className="py-16 text-center text-sm text-zinc-500">No queues yet.</p> : <Chart option={option} label="Jobs waiting per queue, per minute" />}
+        {shown.length === 0 ? <p className="py-16 text-center text-sm text-zinc-500">No queues yet.</p> : <Chart option={option} loading={results.some((r) => r.isPending)} label="Jobs waiting per queue, per minute" />}
       </CardContent>
     </Card>
   );
@@ -94,7 +94,7 @@ function SuccessRateCard() {
       </CardHeader>
       <CardContent>
         <ErrorNote error={series.error} />
-        <Chart option={option} label={`Share of finished jobs that succeeded, by ${step}`} />
+        <Chart option={option} loading={series.isPending} label={`Share of finished jobs that succeeded, by ${step}`} />
       </CardContent>
     </Card>
   );

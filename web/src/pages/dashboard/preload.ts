@@ -1,9 +1,10 @@
 import type { QueryClient } from '@tanstack/react-query';
 import type { Stats } from '@/api/client';
 import { meQuery, seriesQuery, statsQuery, workersQuery } from '@/api/queries';
+import { chunk } from '@/lib/chunk';
 
-/** The page's code, as App's route loads it (the same chunk). */
-export const loadDashboardPage = () => import('./DashboardPage');
+/** The page's code, as App's route loads it. */
+export const dashboardPage = chunk(() => import('./DashboardPage'));
 
 /** The dashboard's queries, shared by the page and by its preload so both ask for (and cache) the same things. */
 export const dashboardQueries = {
@@ -35,7 +36,7 @@ export function preloadDashboard(qc: QueryClient): Promise<void> {
   const ignore = () => {
     // A failed chunk or query is asked for again (and its error shown) where the page needs it.
   };
-  loadDashboardPage().catch(ignore);
+  dashboardPage.load().catch(ignore);
   import('@/components/chart/echarts').catch(ignore);
   return qc
     .fetchQuery(meQuery)

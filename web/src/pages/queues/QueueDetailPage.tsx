@@ -32,7 +32,7 @@ function QueueChart({ name, throughput }: { name: string; throughput: number }) 
       </CardHeader>
       <CardContent>
         <ErrorNote error={series.error} />
-        <Chart option={option} label={`Jobs of ${name} per minute`} height={180} />
+        <Chart option={option} loading={series.isPending} label={`Jobs of ${name} per minute`} height={180} />
       </CardContent>
     </Card>
   );
