@@ -35,8 +35,12 @@ internal static class JobsCommand
         var tag = new Option<string?>("--tag") { Description = "Only jobs with this tag" };
         var limit = new Option<int?>("--limit") { Description = "Jobs per page, 1 to 500 (default 20)" };
         var cursor = new Option<string?>("--cursor") { Description = "The next page, as the previous page said" };
+        var sort = new Option<string?>("--sort")
+        {
+            Description = "Order by created_at, run_at, finished_at, priority or attempt; - before it for descending (default -created_at, newest first)",
+        };
         var search = SearchOption();
-        var command = new Command("list", "List jobs, newest first.") { state, queue, type, tag, search, limit, cursor };
+        var command = new Command("list", "List jobs, newest first unless --sort says otherwise.") { state, queue, type, tag, search, sort, limit, cursor };
         Cli.Action(command, async (cli, ct) =>
         {
             var page = await cli.Client.ListJobsAsync(new JobQuery
@@ -48,6 +52,7 @@ internal static class JobsCommand
                 Search = cli.Parse.GetValue(search),
                 Limit = cli.Parse.GetValue(limit) ?? 20,
                 Cursor = cli.Parse.GetValue(cursor),
+                Sort = cli.Parse.GetValue(sort),
             }, ct);
             if (cli.Json)
             {
@@ -66,7 +71,11 @@ internal static class JobsCommand
                     Cli.Esc(Cli.Ago(j.CreatedAt)), Cli.Esc(Truncate(j.LastError?.Message, 60)));
             }
             cli.Out.Write(table);
-            if (page.NextCursor is not null) cli.Line($"More: kairos jobs list --cursor {Cli.Esc(page.NextCursor)}");
+            if (page.NextCursor is not null)
+            {
+                var sorted = cli.Parse.GetValue(sort) is { } s ? $" --sort={s}" : "";
+                cli.Line($"More: kairos jobs list{Cli.Esc(sorted)} --cursor {Cli.Esc(page.NextCursor)}");
+            }
             return 0;
         });
         return command;

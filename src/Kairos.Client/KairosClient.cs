@@ -128,7 +128,7 @@ public sealed partial class KairosClient : IDisposable
         SendAsync(HttpMethod.Get, $"api/v1/jobs/{id}/logs" + new Query().Add("after", after?.ToString(CultureInfo.InvariantCulture))
             .Add("limit", limit?.ToString(CultureInfo.InvariantCulture)), null, KairosJson.Default.JobLogPage, idempotent: true, cancellationToken);
 
-    /// <summary>One page of jobs, newest first unless <see cref="JobQuery.OldestFirst"/>.</summary>
+    /// <summary>One page of jobs, in the order of <see cref="JobQuery.Sort"/> (newest first by default).</summary>
     public Task<Page<Job>> ListJobsAsync(JobQuery? query = null, CancellationToken cancellationToken = default)
     {
         query ??= new JobQuery();
@@ -137,7 +137,7 @@ public sealed partial class KairosClient : IDisposable
             .Add("created_after", query.CreatedAfter?.UtcDateTime.ToString("O", CultureInfo.InvariantCulture))
             .Add("created_before", query.CreatedBefore?.UtcDateTime.ToString("O", CultureInfo.InvariantCulture))
             .Add("q", query.Search).Add("limit", query.Limit?.ToString(CultureInfo.InvariantCulture)).Add("cursor", query.Cursor)
-            .Add("order", query.OldestFirst ? "asc" : null);
+            .Add("sort", query.Sort);
         return SendAsync(HttpMethod.Get, "api/v1/jobs" + q, null, KairosJson.Default.PageJob, idempotent: true, cancellationToken);
     }
 
@@ -148,7 +148,7 @@ public sealed partial class KairosClient : IDisposable
         var page = new JobQuery
         {
             State = query.State, Queue = query.Queue, Type = query.Type, Tag = query.Tag, CreatedAfter = query.CreatedAfter,
-            CreatedBefore = query.CreatedBefore, Search = query.Search, Limit = query.Limit ?? 500, Cursor = query.Cursor, OldestFirst = query.OldestFirst,
+            CreatedBefore = query.CreatedBefore, Search = query.Search, Limit = query.Limit ?? 500, Cursor = query.Cursor, Sort = query.Sort,
         };
         do
         {

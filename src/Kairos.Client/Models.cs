@@ -209,8 +209,13 @@ public sealed class JobQuery
 
     public string? Cursor { get; set; }
 
-    /// <summary>Oldest first instead of newest first.</summary>
-    public bool OldestFirst { get; set; }
+    /// <summary>
+    /// The order (<c>sort</c>): <c>created_at</c>, <c>run_at</c>, <c>finished_at</c> (unfinished jobs last),
+    /// <c>priority</c> or <c>attempt</c>, ascending, or descending with <c>-</c> before it (<c>-priority</c>); ties in
+    /// creation order, the same way. Null: <c>-created_at</c>, newest first. A <see cref="Cursor"/> continues only the
+    /// sort it was given out for.
+    /// </summary>
+    public string? Sort { get; set; }
 }
 
 /// <summary>A rate limit: at most <see cref="Limit"/> job starts per <see cref="PeriodMs"/>.</summary>

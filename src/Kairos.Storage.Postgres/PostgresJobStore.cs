@@ -318,6 +318,10 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
     public async Task<Page<Job>> ListAsync(ListJobsParams p, CancellationToken cancellationToken)
     {
         await using var cmd = Db.CreateCommand();
+        var sort = p.Sort;
+        var cursor = JobCursor.Read(p.Cursor, sort);
+        var order = sort.Descending ? "DESC" : "ASC";
+        var beyond = sort.Descending ? "<" : ">";
         var sql = new StringBuilder($"SELECT {JobColumns} FROM ");
         if (p.Search is { Count: > 0 } terms)
         {
@@ -339,12 +343,18 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         if (p.Tag is { } tag) { sql.Append(" AND tags @> @tag AND tags <> '{}'"); cmd.Parameters.Texts("tag", [tag]); }
         if (p.CreatedAfter is { } after) { sql.Append(" AND created_at >= @after"); cmd.Parameters.Long("after", Ms(after)); }
         if (p.CreatedBefore is { } before) { sql.Append(" AND created_at < @before"); cmd.Parameters.Long("before", Ms(before)); }
-        if (DecodeCursor(p.Cursor) is { } cursor)
+        // Creation order is the insertion sequence: seq alone, as the indexes on (organization_id, ..., seq) hold it.
+        // Any other column is (key, seq), without an index of its own: sorted after the filters.
+        var bySeq = sort.Key == JobSortKey.CreatedAt;
+        var key = SortKey(sort.Key);
+        if (sort.Key == JobSortKey.FinishedAt) cmd.Parameters.Long("null_key", JobCursor.NullKey(sort));
+        if (cursor is { } at)
         {
-            sql.Append(p.OldestFirst ? " AND seq > @cursor" : " AND seq < @cursor");
-            cmd.Parameters.Long("cursor", cursor);
+            sql.Append(bySeq ? $" AND seq {beyond} @seq" : $" AND ({key}, seq) {beyond} (@key, @seq)");
+            cmd.Parameters.Long("seq", at.Seq);
+            if (!bySeq) cmd.Parameters.Long("key", at.Key);
         }
-        sql.Append(p.OldestFirst ? " ORDER BY seq ASC" : " ORDER BY seq DESC");
+        sql.Append(bySeq ? $" ORDER BY seq {order}" : $" ORDER BY {key} {order}, seq {order}");
         sql.Append(" LIMIT @limit");
         cmd.Parameters.Int("limit", p.Limit + 1);
         cmd.CommandText = sql.ToString();
@@ -353,31 +363,23 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
         while (await r.ReadAsync(cancellationToken))
         {
-            if (items.Count == p.Limit) return new Page<Job>(items, EncodeCursor(lastSeq));
+            if (items.Count == p.Limit) return new Page<Job>(items, JobCursor.Write(sort, items[^1], lastSeq));
             items.Add(Job(r));
             lastSeq = r.GetInt64(0);
         }
         return new Page<Job>(items, null);
     }
 
-    private static string EncodeCursor(long seq) => Convert.ToBase64String(Encoding.UTF8.GetBytes("s:" + seq.ToString(CultureInfo.InvariantCulture)));
-
-    private static long? DecodeCursor(string? cursor)
+    /// <summary>The expression a list is ordered by (with seq after it); a missing finished_at is <c>@null_key</c> (<see cref="JobCursor.NullKey"/>).</summary>
+    private static string SortKey(JobSortKey key) => key switch
     {
-        if (string.IsNullOrEmpty(cursor)) return null;
-        try
-        {
-            var text = Encoding.UTF8.GetString(Convert.FromBase64String(cursor));
-            if (text.StartsWith("s:", StringComparison.Ordinal) && long.TryParse(text.AsSpan(2), CultureInfo.InvariantCulture, out var seq))
-            {
-                return seq;
-            }
-        }
-        catch (FormatException)
-        {
-        }
-        throw new ArgumentException("The cursor is not one this server gave out.", nameof(cursor));
-    }
+        JobSortKey.CreatedAt => "seq",
+        JobSortKey.RunAt => "run_at",
+        JobSortKey.FinishedAt => "COALESCE(finished_at, @null_key)",
+        JobSortKey.Priority => "priority",
+        JobSortKey.Attempt => "attempt",
+        _ => throw new ArgumentOutOfRangeException(nameof(key)),
+    };
 
     public async Task<DueTimes> NextDueAsync(CancellationToken cancellationToken)
     {

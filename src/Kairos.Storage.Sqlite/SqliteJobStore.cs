@@ -224,17 +224,24 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
         store.ReadAsync(c =>
         {
             using var cmd = c.CreateCommand();
-            var cursor = DecodeCursor(p.Cursor);
-            var order = p.OldestFirst ? "ASC" : "DESC";
+            var sort = p.Sort;
+            var cursor = JobCursor.Read(p.Cursor, sort);
+            var order = sort.Descending ? "DESC" : "ASC";
+            var beyond = sort.Descending ? "<" : ">";
+            // Creation order is the insertion sequence: seq alone, as the indexes on (organization_id, ..., seq) hold it.
+            // Any other column is (key, seq), without an index of its own: sorted after the filters.
+            var bySeq = sort.Key == JobSortKey.CreatedAt;
+            var searching = p.Search is { Count: > 0 };
             var sql = new StringBuilder($"SELECT {JobColumns} FROM ");
             if (p.Search is { Count: > 0 } terms)
             {
-                // The FTS index walks its matches in seq order (newest first, as listed) from the cursor on, and each is
-                // looked up and filtered: a page of a common word stops after a page of hits, a rare word has few to walk.
+                // In creation order the FTS index walks its matches in seq order from the cursor on, and each is looked
+                // up and filtered: a page of a common word stops after a page of hits, a rare word has few to walk.
                 // Only the seq leaves the subquery, so the job's columns (type, payload, ...) name the jobs table alone.
                 sql.Append("(SELECT rowid AS hit FROM jobs_fts WHERE jobs_fts MATCH $match");
-                if (cursor is not null) sql.Append(p.OldestFirst ? " AND rowid > $cursor" : " AND rowid < $cursor");
-                sql.Append($" ORDER BY rowid {order}) AS hits CROSS JOIN jobs ON jobs.seq = hits.hit WHERE organization_id = $org");
+                if (bySeq && cursor is not null) sql.Append($" AND rowid {beyond} $seq");
+                if (bySeq) sql.Append($" ORDER BY rowid {order}");
+                sql.Append(") AS hits CROSS JOIN jobs ON jobs.seq = hits.hit WHERE organization_id = $org");
                 cmd.Set("$match", JobSearch.Fts5Match(terms));
             }
             else
@@ -252,12 +259,15 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
             }
             if (p.CreatedAfter is { } after) { sql.Append(" AND created_at >= $after"); cmd.Set("$after", Ms(after)); }
             if (p.CreatedBefore is { } before) { sql.Append(" AND created_at < $before"); cmd.Set("$before", Ms(before)); }
-            if (cursor is not null)
+            var key = SortKey(sort.Key);
+            if (sort.Key == JobSortKey.FinishedAt) cmd.Set("$null_key", JobCursor.NullKey(sort));
+            if (cursor is { } at)
             {
-                sql.Append(p.OldestFirst ? " AND seq > $cursor" : " AND seq < $cursor");
-                cmd.Set("$cursor", cursor);
+                sql.Append(bySeq ? $" AND seq {beyond} $seq" : $" AND ({key}, seq) {beyond} ($key, $seq)");
+                cmd.Set("$seq", at.Seq);
+                if (!bySeq) cmd.Set("$key", at.Key);
             }
-            sql.Append(p.Search is { Count: > 0 } ? $" ORDER BY hits.hit {order}" : $" ORDER BY seq {order}");
+            sql.Append(bySeq ? (searching ? $" ORDER BY hits.hit {order}" : $" ORDER BY seq {order}") : $" ORDER BY {key} {order}, seq {order}");
             sql.Append(" LIMIT $limit");
             cmd.Set("$limit", p.Limit + 1);
             cmd.CommandText = sql.ToString();
@@ -268,7 +278,7 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
             {
                 if (items.Count == p.Limit)
                 {
-                    return new Page<Job>(items, EncodeCursor(lastSeq));
+                    return new Page<Job>(items, JobCursor.Write(sort, items[^1], lastSeq));
                 }
                 items.Add(Job(r));
                 lastSeq = r.GetInt64(0);
@@ -276,24 +286,16 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
             return new Page<Job>(items, null);
         }, cancellationToken);
 
-    private static string EncodeCursor(long seq) => Convert.ToBase64String(Encoding.UTF8.GetBytes("s:" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-
-    private static long? DecodeCursor(string? cursor)
+    /// <summary>The expression a list is ordered by (with seq after it); a missing finished_at is <c>$null_key</c> (<see cref="JobCursor.NullKey"/>).</summary>
+    private static string SortKey(JobSortKey key) => key switch
     {
-        if (string.IsNullOrEmpty(cursor)) return null;
-        try
-        {
-            var text = Encoding.UTF8.GetString(Convert.FromBase64String(cursor));
-            if (text.StartsWith("s:", StringComparison.Ordinal) && long.TryParse(text.AsSpan(2), System.Globalization.CultureInfo.InvariantCulture, out var seq))
-            {
-                return seq;
-            }
-        }
-        catch (FormatException)
-        {
-        }
-        throw new ArgumentException("The cursor is not one this server gave out.", nameof(cursor));
-    }
+        JobSortKey.CreatedAt => "seq",
+        JobSortKey.RunAt => "run_at",
+        JobSortKey.FinishedAt => "COALESCE(finished_at, $null_key)",
+        JobSortKey.Priority => "priority",
+        JobSortKey.Attempt => "attempt",
+        _ => throw new ArgumentOutOfRangeException(nameof(key)),
+    };
 
     public Task<DueTimes> NextDueAsync(CancellationToken cancellationToken) =>
         store.ReadAsync(c =>

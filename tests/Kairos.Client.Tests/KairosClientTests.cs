@@ -76,7 +76,7 @@ public sealed class KairosClientTests(ServerFixture server) : IDisposable
         await foreach (var j in _client.ListAllJobsAsync(new JobQuery { Queue = _queue, Tag = "even", Limit = 5 })) even.Add(j);
         Assert.Equal(13, even.Count);
         Assert.All(even, j => Assert.Contains("even", j.Tags));
-        var page = await _client.ListJobsAsync(new JobQuery { Queue = _queue, Limit = 10, OldestFirst = true });
+        var page = await _client.ListJobsAsync(new JobQuery { Queue = _queue, Limit = 10, Sort = "created_at" });
         Assert.Equal(ids.Take(10), page.Items.Select(j => j.Id));
         Assert.NotNull(page.NextCursor);
     }

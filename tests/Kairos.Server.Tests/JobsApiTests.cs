@@ -227,7 +227,7 @@ public sealed partial class JobsApiTests() : ApiTest(fakeTime: true)
         Assert.Equal(IdsOf(c, b, a), await Ids("?state=queued"));
         Assert.Equal([c.Str("id")], await Ids("?state=queued&queue=sms&type=welcome&tag=vip"));
         Assert.Empty(await Ids("?queue=none"));
-        Assert.Equal(IdsOf(a, b, c, d), await Ids("?order=asc"));
+        Assert.Equal(IdsOf(a, b, c, d), await Ids("?sort=created_at"));
     }
 
     [Fact]
@@ -300,7 +300,7 @@ public sealed partial class JobsApiTests() : ApiTest(fakeTime: true)
     [InlineData("state=sleeping", "state")]
     [InlineData("cursor=not-a-cursor", "cursor")]
     [InlineData("cursor=czpub3Q", "cursor")]
-    [InlineData("order=sideways", "order")]
+    [InlineData("sort=sideways", "sort")]
     public async Task List_with_bad_parameters_answers_400_naming_them(string query, string field)
     {
         await EnqueueAsync();

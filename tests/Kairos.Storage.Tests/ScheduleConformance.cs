@@ -36,7 +36,7 @@ public abstract partial class StoreConformance
     }
 
     private async Task<List<Job>> JobsOfAsync(string queue = "cron", Guid? org = null) =>
-        await ListAllAsync(new ListJobsParams(org ?? OrgA) { Queue = queue, OldestFirst = true });
+        await ListAllAsync(new ListJobsParams(org ?? OrgA) { Queue = queue, Sort = JobSort.OldestFirst });
 
     [SkippableFact]
     public async Task Schedules_are_created_read_listed_updated_paused_and_deleted_within_their_organization()

@@ -70,7 +70,7 @@ public abstract partial class StoreConformance
 
         var all = await ListAllAsync(new ListJobsParams(OrgA) { Search = JobSearch.Terms("dhl"), Limit = 3 }, expectedPages: 3);
         Assert.Equal(JobIds(matching.Append(late).Reverse()), JobIds(all));
-        var oldestFirst = await ListAllAsync(new ListJobsParams(OrgA) { Search = JobSearch.Terms("dhl"), Limit = 2, OldestFirst = true });
+        var oldestFirst = await ListAllAsync(new ListJobsParams(OrgA) { Search = JobSearch.Terms("dhl"), Limit = 2, Sort = JobSort.OldestFirst });
         Assert.Equal(JobIds(matching.Append(late)), JobIds(oldestFirst));
         Assert.Equal(JobIds(matching.Where((_, i) => i % 2 == 0).Append(late).Reverse()),
             JobIds(await SearchAsync("dhl", with: p => p with { Queue = "even" })));

@@ -959,7 +959,7 @@ public abstract partial class StoreConformance : IAsyncLifetime
         var newestFirst = await ListAllAsync(new ListJobsParams(OrgA) { Limit = 5 }, expectedPages: 5);
         Assert.Equal(Enumerable.Reverse(enqueued), newestFirst.Select(j => j.Id));
 
-        var oldestFirst = await ListAllAsync(new ListJobsParams(OrgA) { Limit = 5, OldestFirst = true }, expectedPages: 5);
+        var oldestFirst = await ListAllAsync(new ListJobsParams(OrgA) { Limit = 5, Sort = JobSort.OldestFirst }, expectedPages: 5);
         Assert.Equal(enqueued, oldestFirst.Select(j => j.Id));
 
         var even = await ListAllAsync(new ListJobsParams(OrgA) { Limit = 5, Queue = "even" }, expectedPages: 3);
@@ -985,7 +985,7 @@ public abstract partial class StoreConformance : IAsyncLifetime
         {
             foreach (var limit in new[] { 1, 4, 5 })
             {
-                var all = await ListAllAsync(new ListJobsParams(OrgA) { Limit = limit, OldestFirst = oldestFirst });
+                var all = await ListAllAsync(new ListJobsParams(OrgA) { Limit = limit, Sort = oldestFirst ? JobSort.OldestFirst : JobSort.NewestFirst });
                 Assert.Equal(enqueued.Count, all.Count);
                 Assert.Equal(enqueued.Order(), all.Select(j => j.Id).Order());
             }

@@ -1,3 +1,4 @@
+using Kairos.Core.Jobs;
 using Kairos.Core.Storage;
 
 namespace Kairos.Core.Dispatch;
@@ -24,11 +25,11 @@ public sealed class BulkJobCommands(Dispatcher dispatcher)
         return outcome;
     }
 
-    /// <summary>Applies the command to every job that matches <paramref name="filter"/> (its limit, cursor and order are ignored).</summary>
+    /// <summary>Applies the command to every job that matches <paramref name="filter"/> (its limit, cursor and sort are ignored).</summary>
     public async Task<BulkOutcome> ByFilterAsync(ListJobsParams filter, JobCommand command, CancellationToken cancellationToken)
     {
         var outcome = new BulkOutcome();
-        var page = filter with { Limit = BatchSize, Cursor = null, OldestFirst = false };
+        var page = filter with { Limit = BatchSize, Cursor = null, Sort = JobSort.NewestFirst };
         while (true)
         {
             var found = await dispatcher.Store.Jobs.ListAsync(page, cancellationToken);

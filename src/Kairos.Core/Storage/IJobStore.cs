@@ -13,7 +13,10 @@ public interface IJobStore
     /// <summary>The job with its attempts and log lines, or null.</summary>
     Task<Job?> GetAsync(GetJobParams p, CancellationToken cancellationToken);
 
-    /// <summary>Jobs matching the filters, newest first unless asked otherwise; without attempts and logs.</summary>
+    /// <summary>
+    /// Jobs matching the filters in the order of <see cref="ListJobsParams.Sort"/> (newest first by default), a keyset
+    /// page continued by <see cref="JobCursor"/>; without attempts and logs.
+    /// </summary>
     Task<Page<Job>> ListAsync(ListJobsParams p, CancellationToken cancellationToken);
 
     /// <summary>
@@ -95,8 +98,9 @@ public sealed record ListJobsParams(Guid OrganizationId)
     /// <summary>Full-text search: words each job must contain (see <see cref="JobSearch"/>), from <see cref="JobSearch.Terms"/>.</summary>
     public IReadOnlyList<string>? Search { get; init; }
     public int Limit { get; init; } = 50;
+    /// <summary>A cursor from a page of this list in the same <see cref="Sort"/> (see <see cref="JobCursor"/>).</summary>
     public string? Cursor { get; init; }
-    public bool OldestFirst { get; init; }
+    public JobSort Sort { get; init; } = JobSort.NewestFirst;
 }
 
 public sealed record LeaseParams(Guid OrganizationId, Guid WorkerId, IReadOnlyList<string> Queues, int Max, int LeaseMs);

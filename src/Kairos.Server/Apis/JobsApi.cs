@@ -72,25 +72,24 @@ public static class JobsApi
         return TypedResults.Created("/api/v1/jobs", new BulkCreateJobsResponse(results.Select(r => r.Job.Id).ToList()));
     }
 
+    /// <summary>
+    /// Jobs matching the filters, a page at a time, ordered by <c>sort</c> (<see cref="JobSort"/>: <c>-created_at</c>,
+    /// newest first, by default); <c>next_cursor</c> continues the same filters and sort.
+    /// </summary>
     public static async Task<Results<Ok<ListResponse<JobDto>>, ValidationProblem>> List(
         HttpContext http, IKairosStore store, string? state, string? queue, string? type, string? tag,
         [FromQuery(Name = "created_after")] string? createdAfter, [FromQuery(Name = "created_before")] string? createdBefore, string? q,
-        string? limit, string? cursor, string? order)
+        string? limit, string? cursor, string? sort)
     {
         var v = new Validation();
         var filter = ParseFilter(http.User.OrganizationId(), new JobFilter(state, queue, type, tag, createdAfter, createdBefore, q), "", v);
         var n = ParseLimit(limit, v);
-        if (order is not null and not "asc" and not "desc") v.Add("order", "must be asc or desc");
+        var order = JobSort.NewestFirst;
+        if (sort is not null && !JobSort.TryParse(sort, out order)) v.Add("sort", "must be " + JobSort.Allowed);
+        else if (!JobCursor.TryRead(cursor, order, out _, out var error)) v.Add("cursor", error!);
         if (!v.Ok) return Problems.Invalid(v);
-        try
-        {
-            var page = await store.Jobs.ListAsync(filter with { Limit = n, Cursor = cursor, OldestFirst = order == "asc" }, http.RequestAborted);
-            return TypedResults.Ok(new ListResponse<JobDto>(page.Items.Select(j => JobDto.From(j)).ToList(), page.NextCursor));
-        }
-        catch (ArgumentException ex) when (ex.ParamName == "cursor")
-        {
-            return Problems.Invalid("cursor", "is not a cursor this server gave out");
-        }
+        var page = await store.Jobs.ListAsync(filter with { Limit = n, Cursor = cursor, Sort = order }, http.RequestAborted);
+        return TypedResults.Ok(new ListResponse<JobDto>(page.Items.Select(j => JobDto.From(j)).ToList(), page.NextCursor));
     }
 
     /// <summary>The list's filters, checked (field names prefixed with <paramref name="prefix"/>, e.g. <c>filter.</c>).</summary>

@@ -8,8 +8,8 @@ export interface JobFilters {
   tag?: string;
   /** Created within this much of now: 1h, 24h, 7d or 30d (relative, so a shared address stays meaningful). */
   since?: string;
-  /** asc: oldest first (the default is newest first). */
-  order?: string;
+  /** The API's sort: a column, `-` before it for descending (the default, -created_at, is newest first). */
+  sort?: string;
   cursor?: string;
 }
 

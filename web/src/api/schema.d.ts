@@ -2758,7 +2758,7 @@ export interface operations {
                 q?: string;
                 limit?: string;
                 cursor?: string;
-                order?: string;
+                sort?: string;
             };
             header?: never;
             path?: never;

@@ -15,7 +15,7 @@ import { Empty, ErrorNote, PageHeader } from '@/components/PageHeader';
 /** The list's filters and page, as kept in the URL (?state=&queue=&type=&cursor=). */
 export function filtersFrom(params: URLSearchParams): JobFilters {
   const f: JobFilters = {};
-  for (const k of ['q', 'state', 'queue', 'type', 'tag', 'since', 'order', 'cursor'] as const) {
+  for (const k of ['q', 'state', 'queue', 'type', 'tag', 'since', 'sort', 'cursor'] as const) {
     const v = params.get(k);
     if (v) f[k] = v;
   }
@@ -33,7 +33,7 @@ export function JobsPage() {
   const filters = filtersFrom(params);
   const jobs = useJobs(filters);
   const queues = useQueues();
-  const setFilter = (key: 'q' | 'state' | 'queue' | 'type' | 'tag' | 'since' | 'order', value: string) => pager.setFilter(key, value);
+  const setFilter = (key: 'q' | 'state' | 'queue' | 'type' | 'tag' | 'since' | 'sort', value: string) => pager.setFilter(key, value);
   // The selection belongs to the page shown: a new filter or page starts with none.
   const view = JSON.stringify(filters);
   const [selection, setSelection] = useState<{ view: string; ids: ReadonlySet<string> }>({ view, ids: new Set() });
@@ -115,10 +115,10 @@ export function JobsPage() {
           </Select>
         </div>
         <div className="space-y-1">
-          <Label htmlFor="f-order">Sort</Label>
-          <Select id="f-order" value={filters.order ?? ''} onChange={(e) => setFilter('order', e.target.value)}>
+          <Label htmlFor="f-sort">Sort</Label>
+          <Select id="f-sort" value={filters.sort ?? ''} onChange={(e) => setFilter('sort', e.target.value)}>
             <option value="">Newest first</option>
-            <option value="asc">Oldest first</option>
+            <option value="created_at">Oldest first</option>
           </Select>
         </div>
       </div>

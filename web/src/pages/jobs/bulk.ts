@@ -32,7 +32,7 @@ export async function countByPaging(f: JobFilters, cap = 5000): Promise<{ count:
   let count = 0;
   let cursor: string | undefined;
   for (;;) {
-    const page = await unwrap(api.GET('/api/v1/jobs', { params: { query: { ...jobQuery({ ...f, cursor: undefined, order: undefined }), limit: '500', cursor } } }));
+    const page = await unwrap(api.GET('/api/v1/jobs', { params: { query: { ...jobQuery({ ...f, cursor: undefined, sort: undefined }), limit: '500', cursor } } }));
     count += page.items.length;
     if (!page.next_cursor) return { count, more: false };
     if (count >= cap) return { count, more: true };
