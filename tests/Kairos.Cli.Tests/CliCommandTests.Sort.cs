@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Kairos.Cli.Tests.Infrastructure;
 
 namespace Kairos.Cli.Tests;
 
