@@ -11,6 +11,7 @@ import { FilterInput } from '@/components/FilterInput';
 import { Button } from '@/components/ui/button';
 import { Input, Label, Select } from '@/components/ui/input';
 import { Empty, ErrorNote, PageHeader } from '@/components/PageHeader';
+import { SORT_OPTIONS } from '@/lib/jobSort';
 
 /** The list's filters and page, as kept in the URL (?state=&queue=&type=&cursor=). */
 export function filtersFrom(params: URLSearchParams): JobFilters {
@@ -117,8 +118,8 @@ export function JobsPage() {
         <div className="space-y-1">
           <Label htmlFor="f-sort">Sort</Label>
           <Select id="f-sort" value={filters.sort ?? ''} onChange={(e) => setFilter('sort', e.target.value)}>
-            <option value="">Newest first</option>
-            <option value="created_at">Oldest first</option>
+            {SORT_OPTIONS.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+            {filters.sort && !SORT_OPTIONS.some((o) => o.value === filters.sort) && <option value={filters.sort}>{filters.sort}</option>}
           </Select>
         </div>
       </div>
@@ -128,7 +129,13 @@ export function JobsPage() {
           <BulkActions filters={{ ...filters, cursor: undefined }} selected={[...selected]} onDone={() => setSelection({ view, ids: new Set() })} />
         </div>
       )}
-      <JobTable jobs={jobs.data?.items} loading={jobs.isPending} empty={<Empty>No jobs match these filters.</Empty>} select={canWrite ? select : undefined} />
+      <JobTable
+        jobs={jobs.data?.items}
+        loading={jobs.isPending}
+        empty={<Empty>No jobs match these filters.</Empty>}
+        select={canWrite ? select : undefined}
+        sort={{ value: filters.sort, onChange: (v) => setFilter('sort', v) }}
+      />
       <PagerButtons pager={pager} nextCursor={jobs.data?.next_cursor} />
     </>
   );
