@@ -262,12 +262,23 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
 
     // ---------------------------------------------------------------- reads
 
+    /// <summary>
+    /// A job's attempts: the ended ones from job_attempts, the running one (if any) from the job's own row. An attempt
+    /// is written to job_attempts once, when it ends (ack, failure, expiry, a lost worker), not at its lease as well:
+    /// that is one row insert per job instead of an insert and a non-HOT update (see 014_attempts_written_once.sql).
+    /// </summary>
+    private const string AttemptsSql =
+        "SELECT number, worker_id, started_at, finished_at, outcome, error_message, error_type, error_stack " +
+        "FROM job_attempts WHERE job_id = @id AND organization_id = @org " +
+        "UNION ALL SELECT j.attempt, j.worker_id, j.started_at, NULL, NULL, NULL, NULL, NULL FROM jobs j " +
+        "WHERE j.id = @id AND j.organization_id = @org AND j.state = 'running' " +
+        "AND NOT EXISTS (SELECT 1 FROM job_attempts a WHERE a.job_id = j.id AND a.number = j.attempt) ORDER BY 1";
+
     public async Task<Job?> GetAsync(GetJobParams p, CancellationToken cancellationToken)
     {
         await using var batch = Db.CreateBatch();
         batch.BatchCommands.Add(Cmd($"SELECT {JobColumns} FROM jobs WHERE id = @id AND organization_id = @org", p.JobId, p.OrganizationId));
-        batch.BatchCommands.Add(Cmd("SELECT number, worker_id, started_at, finished_at, outcome, error_message, error_type, error_stack " +
-                                    "FROM job_attempts WHERE job_id = @id AND organization_id = @org ORDER BY number", p.JobId, p.OrganizationId));
+        batch.BatchCommands.Add(Cmd(AttemptsSql, p.JobId, p.OrganizationId));
         batch.BatchCommands.Add(Cmd("SELECT at, line FROM job_logs WHERE job_id = @id AND organization_id = @org ORDER BY id", p.JobId, p.OrganizationId));
         await using var r = await batch.ExecuteReaderAsync(cancellationToken);
         if (!await r.ReadAsync(cancellationToken)) return null;
@@ -430,16 +441,19 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
      *    other until each commits. Plain queues lock nothing here, and their fetchers never wait for each other.
      * 2. LeaseSql starts after the locks are held, and under READ COMMITTED each statement takes a new snapshot: it
      *    sees every lease the previous lock holder committed. So the count of running jobs (concurrency) and of starts
-     *    in the window (rate, from job_attempts) is exact for as long as the lock is held, and what it leases keeps the
+     *    in the window (rate: the ended attempts in job_attempts plus the running jobs, whose attempt is written only
+     *    when it ends) is exact for as long as the lock is held, and what it leases keeps the
      *    queue within its limits. Ready jobs are taken per queue with FOR UPDATE SKIP LOCKED, highest priority then
      *    oldest, so concurrent fetchers of plain queues skip each other's rows instead of waiting. The same
      *    statement records the worker's sign of life (a quiet, stopped or unknown worker gets nothing), moves the jobs
-     *    to running (the target state comes from JobStateMachine), caps the lease at the job's timeout and inserts
-     *    the attempts; its first row also carries the worker's state and the rate limit's "limited until".
+     *    to running (the target state comes from JobStateMachine) and caps the lease at the job's timeout; the
+     *    running attempt is the job row itself (attempt, worker_id, started_at) until it ends. Its first row also
+     *    carries the worker's state and the rate limit's "limited until".
      *
      * The time comes from the TimeProvider, read before the batch is sent, so it cannot know how long the batch then
-     * waited for a queue lock. For a limited queue the lease is therefore stamped no earlier than the latest start or
-     * finish already recorded for that queue (read under the lock): lease starts of a queue follow the order in which
+     * waited for a queue lock. For a limited queue the lease is therefore stamped no earlier than the latest start (of
+     * its running jobs) or finish (of its ended attempts: an attempt is closed no earlier than it started, so these
+     * cover every start too) already recorded for that queue (read under the lock): lease starts of a queue follow the order in which
      * the lock serialized them, and an attempt never appears to start before the attempts whose end freed its slot.
      * So the attempt records agree with the limit: at no instant do more of them overlap than the limit allows.
      *
@@ -466,11 +480,15 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         "    CASE WHEN q.rate_limit IS NULL OR q.free <= 0 THEN q.free ELSE LEAST(q.free, q.rate_limit - s.started)::int END AS avail, " +
         "    CASE WHEN q.rate_limit IS NOT NULL AND q.free > 0 AND s.started >= q.rate_limit THEN s.first_start + q.rate_period_ms END AS limited_until, " +
         "    CASE WHEN NOT q.limited THEN @now ELSE GREATEST(@now, " +
-        "      (SELECT max(a.started_at) FROM job_attempts a WHERE a.organization_id = @org AND a.queue = q.name), " +
+        "      (SELECT max(r.started_at) FROM jobs r WHERE r.organization_id = @org AND r.queue = q.name AND r.state = 'running'), " +
         "      (SELECT max(a.finished_at) FROM job_attempts a WHERE a.organization_id = @org AND a.queue = q.name AND a.finished_at IS NOT NULL)) END AS start_at " +
         "  FROM q LEFT JOIN LATERAL (" +
-        "    SELECT count(*) AS started, min(a.started_at) AS first_start FROM job_attempts a " +
-        "    WHERE q.rate_limit IS NOT NULL AND q.free > 0 AND a.organization_id = @org AND a.queue = q.name AND a.started_at > @now - q.rate_period_ms" +
+        "    SELECT sum(c.n)::int AS started, min(c.first) AS first_start FROM (" +
+        "      SELECT count(*) AS n, min(a.started_at) AS first FROM job_attempts a " +
+        "      WHERE a.organization_id = @org AND a.queue = q.name AND a.finished_at > @now - q.rate_period_ms AND a.started_at > @now - q.rate_period_ms " +
+        "      UNION ALL SELECT count(*), min(r.started_at) FROM jobs r " +
+        "      WHERE r.organization_id = @org AND r.queue = q.name AND r.state = 'running' AND r.started_at > @now - q.rate_period_ms" +
+        "    ) c WHERE q.rate_limit IS NOT NULL AND q.free > 0" +
         "  ) s ON true" +
         "), picked AS (" +
         "  SELECT c.seq, lim.start_at FROM lim CROSS JOIN LATERAL (" +
@@ -482,9 +500,6 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         "    lease_expires_at = p.start_at + LEAST(@lease_ms, COALESCE(j.timeout_ms, @lease_ms)), lease_ms = @lease_ms, started_at = p.start_at, " +
         "    finished_at = NULL, progress_percent = NULL, progress_message = NULL, cancel_requested = false " +
         "  FROM picked p WHERE j.seq = p.seq AND j.state = @from RETURNING " + JobColumnsOf("j") +
-        "), attempts AS (" +
-        "  INSERT INTO job_attempts (job_id, number, organization_id, queue, worker_id, started_at) " +
-        "  SELECT id, attempt, organization_id, queue, worker_id, started_at FROM leased" +
         ") " +
         "SELECT (SELECT state FROM w), (SELECT min(limited_until) FROM lim), " + JobColumnsOf("l") +
         " FROM (SELECT 1) AS one LEFT JOIN leased l ON true ORDER BY l.priority DESC, l.seq";
@@ -599,8 +614,10 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         "  FROM hit WHERE j.seq = hit.seq AND j.state = @from AND j.lease_token = hit.token " +
         "  RETURNING j." + RowColumns.Replace(", ", ", j.", StringComparison.Ordinal) +
         "), closed AS (" +
-        "  UPDATE job_attempts a SET finished_at = @now, outcome = 'succeeded', error_message = NULL, error_type = NULL, error_stack = NULL " +
-        "  FROM done WHERE a.job_id = done.id AND a.number = done.attempt" +
+        "  INSERT INTO job_attempts (job_id, number, organization_id, queue, worker_id, started_at, finished_at, outcome) " +
+        "  SELECT id, attempt, organization_id, queue, worker_id, started_at, GREATEST(@now, started_at), 'succeeded' FROM done " +
+        "  ON CONFLICT (job_id, number) DO UPDATE SET finished_at = excluded.finished_at, outcome = excluded.outcome, " +
+        "    error_message = NULL, error_type = NULL, error_stack = NULL" +
         "), " +
         // Workflow steps only (a job of no workflow skips all of this: each part is gated on wd having rows). Each
         // acked step counts as done for its children; a child whose count reaches 0 starts. The count is decremented
@@ -803,10 +820,12 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         "  UPDATE jobs j SET state = u.state, run_at = COALESCE(u.run_at, j.run_at), finished_at = u.finished_at, lease_token = NULL, " +
         "    lease_expires_at = NULL, error_message = u.message, error_type = u.type, error_stack = u.stack " +
         "  FROM u WHERE j.seq = u.seq AND j.state = @from AND j.lease_token = u.token AND j.cancel_requested = u.cancel_requested " +
-        "  RETURNING j.seq, j.id, j.attempt, u.outcome, u.message, u.type, u.stack" +
+        "  RETURNING j.seq, j.id, j.attempt, j.organization_id, j.queue, j.worker_id, j.started_at, u.outcome, u.message, u.type, u.stack" +
         "), closed AS (" +
-        "  UPDATE job_attempts a SET finished_at = @now, outcome = done.outcome, error_message = done.message, error_type = done.type, " +
-        "    error_stack = done.stack FROM done WHERE a.job_id = done.id AND a.number = done.attempt" +
+        "  INSERT INTO job_attempts (job_id, number, organization_id, queue, worker_id, started_at, finished_at, outcome, error_message, error_type, error_stack) " +
+        "  SELECT id, attempt, organization_id, queue, worker_id, started_at, GREATEST(@now, started_at), outcome, message, type, stack FROM done " +
+        "  ON CONFLICT (job_id, number) DO UPDATE SET finished_at = excluded.finished_at, outcome = excluded.outcome, " +
+        "    error_message = excluded.error_message, error_type = excluded.error_type, error_stack = excluded.error_stack" +
         ") SELECT seq FROM done";
 
     private static CommandResult FailResult(Row row, Failure failure, Decision decision) =>
