@@ -7,7 +7,8 @@ import { LiveIndicator } from '@/components/LiveIndicator';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { ErrorNote, PageHeader, Skeleton } from '@/components/PageHeader';
 import { describeEvent, useLiveStatus, useRecentActivity } from '@/live/activity';
-import { cn, formatDuration, formatTime, relativeTime } from '@/lib/utils';
+import { cn, formatCount, formatDuration, formatTime, relativeTime } from '@/lib/utils';
+import { useIdle } from '@/lib/useIdle';
 import { StoreStatus } from './StoreStatus';
 import { COLORS, metricSeries, timeChart, total } from './charts';
 import { dashboardQueries, DEPTH_QUEUES, queuesByDepth } from './preload';
@@ -102,6 +103,7 @@ function SuccessRateCard() {
 
 function ActivityCard() {
   const events = useRecentActivity();
+  const idle = useIdle();
   return (
     <Card>
       <CardHeader><CardTitle>Recent activity</CardTitle><span className="text-xs text-zinc-500">live</span></CardHeader>
@@ -115,7 +117,7 @@ function ActivityCard() {
               <li key={e.id} className="flex items-start gap-3 px-4 py-2 text-sm">
                 <span className={cn('mt-1.5 h-2 w-2 shrink-0 rounded-full', tone)} aria-hidden />
                 <span className="min-w-0 flex-1 truncate">{href ? <Link to={href} className="hover:underline">{text}</Link> : text}</span>
-                <time className="shrink-0 text-xs text-zinc-500" dateTime={e.time} title={formatTime(e.time)}>{relativeTime(e.time)}</time>
+                <time className="shrink-0 text-xs text-zinc-500" dateTime={e.time} title={idle ? formatTime(e.time) : undefined}>{relativeTime(e.time)}</time>
               </li>
             );
           })}
@@ -132,7 +134,9 @@ export function DashboardPage() {
   const live = useLiveStatus();
   const s = stats.data;
   const online = workers.data?.items.filter((w) => w.state === 'active' || w.state === 'quiet').length;
-  const n = (v: number | undefined) => (v === undefined ? <Skeleton className="h-7 w-12" /> : v.toLocaleString());
+  const n = (v: number | undefined) => (v === undefined ? <Skeleton className="h-7 w-12" /> : formatCount(v));
+  // Dates in the reader's locale (Intl) once the page has drawn: the first use of ICU is slow.
+  const idle = useIdle();
   const queues = queuesByDepth(s);
 
   return (
@@ -164,7 +168,7 @@ export function DashboardPage() {
                 <dt className="text-zinc-500">Uptime</dt>
                 <dd>{formatDuration(s.system.uptime_ms)}</dd>
                 <dt className="text-zinc-500">Started</dt>
-                <dd>{formatTime(s.system.started_at)}</dd>
+                <dd>{idle ? formatTime(s.system.started_at) : '\u00a0'}</dd>
                 <dt className="text-zinc-500">Workers</dt>
                 <dd>{online ?? '—'} online of {workers.data?.items.length ?? '—'}</dd>
               </dl>

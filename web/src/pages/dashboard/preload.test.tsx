@@ -63,6 +63,8 @@ describe('the dashboard preload', () => {
     // Shown from the cache: the queued KPI (queued + scheduled) and the 24 h sums of the hourly series.
     await waitFor(() => expect(screen.getByTestId('kpi-queued').textContent).toBe('7'));
     expect(screen.getByTestId('kpi-succeeded-24h').textContent).toBe('4');
+    // The start time in the reader's locale comes once the page is idle (Intl's first use is slow).
+    await waitFor(() => expect(screen.getByText(new Date(stats.system.started_at).toLocaleString())).toBeTruthy());
     expect(screen.getByRole('link', { name: 'mail' })).toBeTruthy();
     // Only the store's readiness (not preloaded) is asked by the page itself.
     await waitFor(() => expect(asked(calls)).toContain('/readyz'));
