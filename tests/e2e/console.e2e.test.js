@@ -216,8 +216,15 @@ test('the walk: setup, login, live jobs, a failure and its retry, pause a queue,
   await page.keyboard.press('/');
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'f-search');
 
-  // Log out: the console is gone, the API refuses the old session.
+  // ? lists the shortcuts (the dialog's code comes when asked for); Escape closes it.
   await page.keyboard.press('Escape');
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('?');
+  await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).getByText('Show these shortcuts').waitFor();
+  await page.keyboard.press('Escape');
+  await page.getByRole('dialog').waitFor({ state: 'detached' });
+
+  // Log out: the console is gone, the API refuses the old session.
   await page.getByRole('button', { name: 'User menu' }).click();
   await page.getByRole('menuitem', { name: 'Sign out' }).click();
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();

@@ -1,9 +1,10 @@
 import { useEffect, useState } from 'react';
 
 const whenIdle = (run: () => void): (() => void) => {
-  if (typeof requestIdleCallback === 'function') {
+  if (typeof requestIdleCallback === 'function' && typeof cancelIdleCallback === 'function') {
+    const cancel = cancelIdleCallback;
     const id = requestIdleCallback(run, { timeout: 1000 });
-    return () => cancelIdleCallback(id);
+    return () => cancel(id);
   }
   const id = setTimeout(run, 1);
   return () => clearTimeout(id);

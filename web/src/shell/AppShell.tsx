@@ -1,22 +1,24 @@
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState, type ComponentProps } from 'react';
 import { NavLink, Outlet, useNavigate } from 'react-router';
 import { useQueryClient } from '@tanstack/react-query';
 import {
-  BellRing, CalendarClock, Clock, Cpu, Gauge, HeartPulse, Keyboard, KeyRound, Layers, ListChecks, LogOut, Monitor, Moon, ScrollText, Settings, Sun, User, Users, Webhook, Workflow,
+  BellRing, CalendarClock, Clock, Cpu, Gauge, HeartPulse, Keyboard, KeyRound, Layers, ListChecks, Moon, ScrollText, Settings, Sun, User, Users, Webhook, Workflow,
 } from 'lucide-react';
 import { Toaster } from '@/components/Toaster';
 import { createShortcutHandler } from '@/lib/shortcuts';
 import { OrganizationSwitcher } from './OrganizationSwitcher';
-import { ShortcutsHelp } from './ShortcutsHelp';
-import { useLogout, useMe } from '@/api/queries';
+import { useMe } from '@/api/queries';
 import { useLiveEvents } from '@/live/events';
 import { LiveIndicator } from '@/components/LiveIndicator';
 import { Button } from '@/components/ui/button';
-import {
-  DropdownMenu, DropdownMenuContent, DropdownMenuItem, DropdownMenuLabel, DropdownMenuSeparator, DropdownMenuTrigger,
-} from '@/components/ui/dropdown-menu';
+import { deferred } from '@/components/Deferred';
 import { applyTheme, resolvedTheme, storedTheme, type Theme } from '@/lib/theme';
 import { cn } from '@/lib/utils';
+
+// Not seen on the first paint, so not in the entry's code: the user menu (Radix' menu) comes when the page is idle or
+// its button is reached for, the shortcuts' dialog when asked for.
+const UserMenu = deferred<ComponentProps<typeof import('./UserMenu').UserMenu>>(() => import('./UserMenu').then((m) => m.UserMenu));
+const ShortcutsHelp = lazy(() => import('./ShortcutsHelp').then((m) => ({ default: m.ShortcutsHelp })));
 
 const nav = [
   { to: '/', label: 'Dashboard', icon: Gauge, end: true },
@@ -87,9 +89,6 @@ export function AppShell() {
   const me = useMe().data;
   const qc = useQueryClient();
   const live = useLiveEvents(qc, !!me);
-  const logout = useLogout();
-  const navigate = useNavigate();
-  const org = me?.current_organization?.name ?? 'Kairos';
   const [help, setHelp] = useState(false);
   useShortcuts(() => setHelp(true));
   const settings = settingsNav.filter((n) => !n.permission || me?.permissions.includes(n.permission));
@@ -125,37 +124,24 @@ export function AppShell() {
           <Keyboard className="h-4 w-4" aria-hidden /> Shortcuts <kbd className="ml-auto rounded border border-zinc-300 px-1 font-mono dark:border-zinc-700">?</kbd>
         </button>
       </aside>
-      <ShortcutsHelp open={help} onOpenChange={setHelp} />
+      {help && (
+        <Suspense fallback={null}>
+          <ShortcutsHelp open onOpenChange={setHelp} />
+        </Suspense>
+      )}
       <Toaster />
       <div className="flex min-w-0 flex-1 flex-col">
         {/* On a phone the header sits in the logo row, top right; from md on it is the bar above the page. */}
         <header className="absolute top-0 right-0 flex h-14 items-center justify-end gap-3 px-4 md:static md:border-b md:border-zinc-200 md:bg-white md:dark:border-zinc-800 md:dark:bg-zinc-900">
           <LiveIndicator status={live} />
           <ThemeToggle />
-          <DropdownMenu>
-            <DropdownMenuTrigger asChild>
+          <UserMenu
+            trigger={
               <Button variant="ghost" size="icon" aria-label="User menu">
                 <User className="h-4 w-4" />
               </Button>
-            </DropdownMenuTrigger>
-            <DropdownMenuContent align="end">
-              <DropdownMenuLabel>
-                <div className="font-medium text-zinc-900 dark:text-zinc-100">{me?.user?.name || me?.user?.email}</div>
-                <div>{me?.user?.email}</div>
-                <div className="mt-1">{org} · {me?.current_organization?.role}</div>
-              </DropdownMenuLabel>
-              <DropdownMenuSeparator />
-              <DropdownMenuItem onSelect={() => navigate('/settings#profile')}>
-                <User className="h-4 w-4" /> Profile
-              </DropdownMenuItem>
-              <DropdownMenuItem onSelect={() => applyTheme('system')}>
-                <Monitor className="h-4 w-4" /> Use system theme
-              </DropdownMenuItem>
-              <DropdownMenuItem onSelect={() => logout.mutate(undefined, { onSettled: () => navigate('/login', { replace: true }) })}>
-                <LogOut className="h-4 w-4" /> Sign out
-              </DropdownMenuItem>
-            </DropdownMenuContent>
-          </DropdownMenu>
+            }
+          />
         </header>
         <main className="mx-auto w-full max-w-7xl flex-1 p-4 md:p-8">
           <Outlet />
