@@ -31,21 +31,6 @@ function precompress(): Plugin {
 const holds = (chunk: { facadeModuleId: string | null; moduleIds: string[] }, suffix: string) =>
   !!chunk.facadeModuleId?.endsWith(suffix) || chunk.moduleIds.some((id) => id.endsWith(suffix));
 
-// Marks the ECharts chunk for eager compilation (V8's explicit compile hint, Chrome 136+): nearly all of it runs when the
-// first chart is drawn, and compiled while it streams in (off the main thread) it is not compiled function by function
-// on the main thread during that first draw. Only that chunk: most of the entry's code does not run at load.
-function compileHintForCharts(): Plugin {
-  return {
-    name: 'kairos-compile-hint',
-    apply: 'build',
-    generateBundle(_, bundle) {
-      for (const chunk of Object.values(bundle)) {
-        if (chunk.type === 'chunk' && holds(chunk, '/src/components/chart/echarts.ts')) chunk.code = `//# allFunctionsCalledOnLoad\n${chunk.code}`;
-      }
-    },
-  };
-}
-
 // The dashboard is the landing page: its chunks (the page, what it imports, ECharts) are announced in index.html with
 // modulepreload, so the browser fetches and parses them alongside the entry instead of after the entry has run and
 // main.tsx's preload asked for them (a step of the waterfall less). Only in the build: the dev server serves modules.
@@ -81,7 +66,7 @@ function preloadDashboardChunks(): Plugin {
 
 // The dev server proxies the API to a Kairos server on :7700 (dotnet run --project src/Kairos.Cli -- server).
 export default defineConfig({
-  plugins: [react(), tailwindcss(), compileHintForCharts(), preloadDashboardChunks(), precompress()],
+  plugins: [react(), tailwindcss(), preloadDashboardChunks(), precompress()],
   resolve: { alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) } },
   server: { proxy: { '/api': 'http://localhost:7700', '/openapi': 'http://localhost:7700' } },
   build: { outDir: 'dist', emptyOutDir: true, sourcemap: false },
