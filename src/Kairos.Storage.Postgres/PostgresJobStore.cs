@@ -263,15 +263,19 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
     // ---------------------------------------------------------------- reads
 
     /// <summary>
-    /// A job's attempts: the ended ones from job_attempts, the running one (if any) from the job's own row. An attempt
-    /// is written to job_attempts once, when it ends (ack, failure, expiry, a lost worker), not at its lease as well:
-    /// that is one row insert per job instead of an insert and a non-HOT update (see 014_attempts_written_once.sql).
+    /// A job's attempts: the ended ones from job_attempts; the running one, or the successful last one, from the job's
+    /// own row. An attempt is written to job_attempts once, when it ends, not at its lease as well (one row insert per
+    /// job instead of an insert and a non-HOT update, see 014_attempts_written_once.sql); and a successful attempt is
+    /// written only in a queue with a concurrency or rate limit, whose lease reads the ended attempts (a success is
+    /// always the job's last attempt, and the row of a succeeded job keeps its number, worker, start and finish).
+    /// Failed attempts are always written: the next lease of a retried job overwrites the row's start and worker.
     /// </summary>
     private const string AttemptsSql =
         "SELECT number, worker_id, started_at, finished_at, outcome, error_message, error_type, error_stack " +
         "FROM job_attempts WHERE job_id = @id AND organization_id = @org " +
-        "UNION ALL SELECT j.attempt, j.worker_id, j.started_at, NULL, NULL, NULL, NULL, NULL FROM jobs j " +
-        "WHERE j.id = @id AND j.organization_id = @org AND j.state = 'running' " +
+        "UNION ALL SELECT j.attempt, j.worker_id, j.started_at, CASE WHEN j.state = 'succeeded' THEN GREATEST(j.finished_at, j.started_at) END, " +
+        "CASE WHEN j.state = 'succeeded' THEN 'succeeded' END, NULL, NULL, NULL FROM jobs j " +
+        "WHERE j.id = @id AND j.organization_id = @org AND (j.state = 'running' OR (j.state = 'succeeded' AND j.attempt > 0 AND j.started_at IS NOT NULL)) " +
         "AND NOT EXISTS (SELECT 1 FROM job_attempts a WHERE a.job_id = j.id AND a.number = j.attempt) ORDER BY 1";
 
     public async Task<Job?> GetAsync(GetJobParams p, CancellationToken cancellationToken)
@@ -365,10 +369,18 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
             cmd.Parameters.Long("seq", at.Seq);
             if (!bySeq) cmd.Parameters.Long("key", at.Key);
         }
-        sql.Append(bySeq ? $" ORDER BY seq {order}" : $" ORDER BY {key} {order}, seq {order}");
-        sql.Append(" LIMIT @limit");
+        var orderBy = bySeq ? $" ORDER BY seq {order} LIMIT @limit" : $" ORDER BY {key} {order}, seq {order} LIMIT @limit";
         cmd.Parameters.Int("limit", p.Limit + 1);
-        cmd.CommandText = sql.ToString();
+        // The organization's listing indexes leave running jobs out (migration 015), which jobs_lease holds: a list of
+        // one state says which side it reads in a literal the planner can match to the partial indexes; a list of every
+        // state reads both sides, each in order, and merges their first pages.
+        var filtered = sql.ToString();
+        cmd.CommandText = p.State switch
+        {
+            JobState.Running => filtered + $" AND state = 'running'" + orderBy,
+            not null => filtered + $" AND state <> 'running'" + orderBy,
+            null => $"SELECT * FROM (({filtered} AND state <> 'running'{orderBy}) UNION ALL ({filtered} AND state = 'running'{orderBy})) AS jobs{orderBy}",
+        };
         var items = new List<Job>(Math.Min(p.Limit + 1, 512));
         long lastSeq = 0;
         await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
@@ -404,7 +416,7 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
     public async Task<JobStats> StatsAsync(StatsParams p, CancellationToken cancellationToken)
     {
         await using var batch = Db.CreateBatch();
-        var counts = new NpgsqlBatchCommand("SELECT queue, state, count(*) FROM jobs WHERE organization_id = @org GROUP BY queue, state");
+        var counts = new NpgsqlBatchCommand(CountByQueueAndStateSql(""));
         counts.Parameters.Uuid("org", p.OrganizationId);
         var finished = new NpgsqlBatchCommand("SELECT queue, count(*) FROM jobs WHERE organization_id = @org AND finished_at >= @since " +
                                               "AND state IN ('succeeded', 'failed') GROUP BY queue");
@@ -429,6 +441,14 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         return new JobStats(byQueue, done);
     }
 
+    /// <summary>
+    /// Jobs per queue and state of an organization (filtered further by <paramref name="and"/>): the running ones
+    /// counted apart, through jobs_lease, since the listing indexes leave them out (migration 015).
+    /// </summary>
+    internal static string CountByQueueAndStateSql(string and) =>
+        $"SELECT queue, state, count(*) FROM jobs WHERE organization_id = @org{and} AND state <> 'running' GROUP BY queue, state " +
+        $"UNION ALL SELECT queue, state, count(*) FROM jobs WHERE organization_id = @org{and} AND state = 'running' GROUP BY queue, state";
+
     // ---------------------------------------------------------------- lease
 
     /*
@@ -441,8 +461,8 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
      *    other until each commits. Plain queues lock nothing here, and their fetchers never wait for each other.
      * 2. LeaseSql starts after the locks are held, and under READ COMMITTED each statement takes a new snapshot: it
      *    sees every lease the previous lock holder committed. So the count of running jobs (concurrency) and of starts
-     *    in the window (rate: the ended attempts in job_attempts plus the running jobs, whose attempt is written only
-     *    when it ends) is exact for as long as the lock is held, and what it leases keeps the
+     *    in the window (rate: the ended attempts in job_attempts, where every ended attempt of a limited queue is
+     *    written, plus the running jobs, whose attempt is written only when it ends) is exact for as long as the lock is held, and what it leases keeps the
      *    queue within its limits. Ready jobs are taken per queue with FOR UPDATE SKIP LOCKED, highest priority then
      *    oldest, so concurrent fetchers of plain queues skip each other's rows instead of waiting. The same
      *    statement records the worker's sign of life (a quiet, stopped or unknown worker gets nothing), moves the jobs
@@ -615,7 +635,8 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         "  RETURNING j." + RowColumns.Replace(", ", ", j.", StringComparison.Ordinal) +
         "), closed AS (" +
         "  INSERT INTO job_attempts (job_id, number, organization_id, queue, worker_id, started_at, finished_at, outcome) " +
-        "  SELECT id, attempt, organization_id, queue, worker_id, started_at, GREATEST(@now, started_at), 'succeeded' FROM done " +
+        "  SELECT d.id, d.attempt, d.organization_id, d.queue, d.worker_id, d.started_at, GREATEST(@now, d.started_at), 'succeeded' FROM done d " +
+        "  JOIN queues q ON q.organization_id = d.organization_id AND q.name = d.queue WHERE q.concurrency_limit IS NOT NULL OR q.rate_limit IS NOT NULL " +
         "  ON CONFLICT (job_id, number) DO UPDATE SET finished_at = excluded.finished_at, outcome = excluded.outcome, " +
         "    error_message = NULL, error_type = NULL, error_stack = NULL" +
         "), " +

@@ -53,7 +53,7 @@ internal sealed class PostgresQueueStore(PostgresStore store) : IQueueStore
         var onlyQueue = name is null ? "" : " AND queue = @name";
         await using var batch = Db.CreateBatch();
         batch.BatchCommands.Add(Cmd($"SELECT {QueueColumns} FROM queues WHERE organization_id = @org{only} ORDER BY name"));
-        batch.BatchCommands.Add(Cmd($"SELECT queue, state, count(*) FROM jobs WHERE organization_id = @org{onlyQueue} GROUP BY queue, state"));
+        batch.BatchCommands.Add(Cmd(PostgresJobStore.CountByQueueAndStateSql(onlyQueue)));
         batch.BatchCommands.Add(Cmd("SELECT q.name, o.created_at, o.run_at FROM queues q CROSS JOIN LATERAL (" +
                                     "SELECT created_at, run_at FROM jobs j WHERE j.organization_id = q.organization_id AND j.queue = q.name AND j.state = 'queued' " +
                                     $"ORDER BY j.seq LIMIT 1) o WHERE q.organization_id = @org{(name is null ? "" : " AND q.name = @name")}"));
@@ -131,7 +131,7 @@ internal sealed class PostgresQueueStore(PostgresStore store) : IQueueStore
     {
         await using var cmd = Db.CreateCommand(
             "WITH q AS (SELECT 1 FROM queues WHERE organization_id = @org AND name = @name), " +
-            "v AS (DELETE FROM jobs WHERE organization_id = @org AND queue = @name AND state = ANY(@states) AND EXISTS (SELECT 1 FROM q) RETURNING id), " +
+            "v AS (DELETE FROM jobs WHERE organization_id = @org AND queue = @name AND state = ANY(@states) AND state <> 'running' AND EXISTS (SELECT 1 FROM q) RETURNING id), " +
             "a AS (DELETE FROM job_attempts WHERE job_id IN (SELECT id FROM v)), " +
             "l AS (DELETE FROM job_logs WHERE job_id IN (SELECT id FROM v)) " +
             "SELECT EXISTS (SELECT 1 FROM q), (SELECT count(*) FROM v)");
@@ -164,7 +164,8 @@ internal sealed class PostgresQueueStore(PostgresStore store) : IQueueStore
         }
         await using var delete = new NpgsqlCommand(
             "DELETE FROM queues WHERE organization_id = @org AND name = @name AND NOT EXISTS (" +
-            "SELECT 1 FROM jobs WHERE organization_id = @org AND queue = @name AND state NOT IN ('succeeded', 'failed', 'cancelled'))", connection);
+            "SELECT 1 FROM jobs WHERE organization_id = @org AND queue = @name AND state NOT IN ('succeeded', 'failed', 'cancelled', 'running')) " +
+            "AND NOT EXISTS (SELECT 1 FROM jobs WHERE organization_id = @org AND queue = @name AND state = 'running')", connection);
         delete.Parameters.Uuid("org", p.OrganizationId).Text("name", p.Name);
         var deleted = await delete.ExecuteNonQueryAsync(cancellationToken) > 0;
         return deleted ? DeleteQueueOutcome.Deleted : DeleteQueueOutcome.NotEmpty;

@@ -2,7 +2,9 @@
 -- at its lease and updated at its end. The running attempt is the job's own row (attempt, worker_id, started_at while
 -- state = 'running'); reads of a job's attempts add it (PostgresJobStore.AttemptsSql). Per job of a batch burndown this
 -- is one heap insert and two index inserts, instead of an insert (heap + 2 index entries) and a non-HOT update (heap +
--- 3 index entries).
+-- 3 index entries). A successful attempt is written only in a queue with a concurrency or rate limit (whose leases read
+-- the ended attempts): elsewhere the succeeded job's row is its last attempt (number, worker, start, finish), so a
+-- burndown's acks write nothing to job_attempts at all.
 --
 -- The running attempts recorded the old way are removed: their jobs' rows describe them, and their end inserts them.
 DELETE FROM job_attempts a USING jobs j
