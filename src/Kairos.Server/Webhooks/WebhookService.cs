@@ -56,8 +56,9 @@ public sealed class WebhookService(
         }
         // One event id and one body for every endpoint: receivers of several endpoints see the same event.
         string? eventId = null, body = null;
-        foreach (var endpoint in cached.Endpoints.Where(x => x.Subscribes(e.Type)))
+        foreach (var endpoint in cached.Endpoints)
         {
+            if (!endpoint.Subscribes(e.Type)) continue;
             eventId ??= NewEventId(time);
             body ??= Envelope(eventId, e.Type, e.Time, e.OrganizationId, e.Data);
             await EnqueueAsync(endpoint, eventId, e.Type, body, cancellationToken);
