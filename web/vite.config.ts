@@ -31,11 +31,12 @@ function precompress(): Plugin {
 const holds = (chunk: { facadeModuleId: string | null; moduleIds: string[] }, suffix: string) =>
   !!chunk.facadeModuleId?.endsWith(suffix) || chunk.moduleIds.some((id) => id.endsWith(suffix));
 
-// The dashboard is the landing page: its chunks (the page, what it imports, ECharts) are announced in index.html with
-// modulepreload, so the browser fetches and parses them alongside the entry instead of after the entry has run and
-// main.tsx's preload asked for them (a step of the waterfall less). Only in the build: the dev server serves modules.
+// The entry (boot.ts) is small and imports the console (main.tsx) once it has asked the API for the first page's data.
+// The console's chunks and the dashboard's (the landing page: the page, what it imports, ECharts) are announced in
+// index.html with modulepreload, so the browser fetches and parses them alongside the entry instead of after the entry
+// has run and asked for them (a step of the waterfall less). Only in the build: the dev server serves modules.
 function preloadDashboardChunks(): Plugin {
-  const entries = ['/src/pages/dashboard/DashboardPage.tsx', '/src/components/chart/echarts.ts'];
+  const entries = ['/src/main.tsx', '/src/pages/dashboard/DashboardPage.tsx', '/src/components/chart/echarts.ts'];
   return {
     name: 'kairos-preload-dashboard',
     apply: 'build',

@@ -11,7 +11,8 @@ import { cn, formatCount, formatDuration, formatTime, relativeTime } from '@/lib
 import { useIdle } from '@/lib/useIdle';
 import { StoreStatus } from './StoreStatus';
 import { COLORS, metricSeries, timeChart, total } from './charts';
-import { dashboardQueries, DEPTH_QUEUES, queuesByDepth } from './preload';
+import { DASHBOARD_SERIES, DEPTH_QUEUES, queuesByDepth } from './early';
+import { dashboardQueries } from './preload';
 
 function Kpi({ label, value, icon, to }: { label: string; value: ReactNode; icon: ReactNode; to?: string }) {
   const body = (
@@ -48,7 +49,7 @@ function Segmented<T extends string>({ value, options, onChange, label }: { valu
 const QUEUE_COLORS = ['#6366f1', '#10b981', '#f59e0b', '#ef4444', '#06b6d4', '#a855f7', '#84cc16', '#ec4899'];
 
 function ThroughputCard() {
-  const [step, setStep] = useState<'minute' | 'hour'>('minute');
+  const [step, setStep] = useState<'minute' | 'hour'>(DASHBOARD_SERIES.throughput.step);
   const series = useQuery({ ...dashboardQueries.throughput(step), placeholderData: (previous) => previous });
   const option = useMemo(() => timeChart(metricSeries(series.data)), [series.data]);
   return (
@@ -84,7 +85,7 @@ function DepthCard({ queues }: { queues: string[] }) {
 }
 
 function SuccessRateCard() {
-  const [step, setStep] = useState<'hour' | 'day'>('hour');
+  const [step, setStep] = useState<'hour' | 'day'>(DASHBOARD_SERIES.successRate.step);
   const series = useQuery({ ...dashboardQueries.successRate(step), placeholderData: (previous) => previous });
   const option = useMemo(() => timeChart(metricSeries(series.data), { kind: 'bar', percent: true }), [series.data]);
   return (

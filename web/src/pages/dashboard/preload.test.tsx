@@ -3,10 +3,15 @@ import { screen, waitFor } from '@testing-library/react';
 import { QueryClient } from '@tanstack/react-query';
 import { fakeApi, renderAt } from '@/test/render';
 import { ADMIN, me } from '@/test/fixtures';
+import { askEarly, forgetEarly } from '@/api/early';
 import { DashboardPage } from './DashboardPage';
-import { preloadDashboard } from './preload';
+import { askDashboardEarly } from './early';
+import { dashboardQueries, preloadDashboard } from './preload';
 
-afterEach(() => vi.unstubAllGlobals());
+afterEach(() => {
+  forgetEarly();
+  vi.unstubAllGlobals();
+});
 
 const stats = {
   counts: { queued: 7, running: 1 },
@@ -31,33 +36,40 @@ const asked = (calls: Request[]) => calls.map((r) => {
   return u.pathname + u.search;
 });
 
+/** Everything the dashboard asks for on its first load (the page itself also asks the store's readiness). */
+const DASHBOARD_ASKS = [
+  '/api/v1/auth/me',
+  '/api/v1/metrics/series?metric=depth&step=minute&queue=billing',
+  '/api/v1/metrics/series?metric=depth&step=minute&queue=mail',
+  '/api/v1/metrics/series?metric=depth&step=minute&queue=reports',
+  '/api/v1/metrics/series?metric=enqueued%2Csucceeded%2Cfailed&step=minute',
+  '/api/v1/metrics/series?metric=succeeded%2Cfailed&step=hour',
+  '/api/v1/metrics/series?metric=success_rate&step=hour',
+  '/api/v1/stats',
+  '/api/v1/workers?limit=500',
+];
+
+const UNAUTHORIZED = new Response(JSON.stringify({ title: 'Unauthorized', status: 401 }), { status: 401, headers: { 'Content-Type': 'application/problem+json' } });
+
+const ROUTES = {
+  'GET /api/v1/auth/me': me(ADMIN),
+  'GET /api/v1/stats': stats,
+  'GET /api/v1/workers': { items: [], next_cursor: null },
+  'GET /api/v1/metrics/series': series,
+  'GET /readyz': {},
+};
+
 // The cache as main.tsx makes it: what was fetched stays fresh for 10 s.
 const client = () => new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: 10_000 } } });
 
 describe('the dashboard preload', () => {
   it('asks for the dashboard\'s data once /auth/me answers, the depth of its deepest queues too, and the page then asks nothing again', async () => {
-    const calls = fakeApi({
-      'GET /api/v1/auth/me': me(ADMIN),
-      'GET /api/v1/stats': stats,
-      'GET /api/v1/workers': { items: [], next_cursor: null },
-      'GET /api/v1/metrics/series': series,
-      'GET /readyz': {},
-    });
+    const calls = fakeApi(ROUTES);
     const qc = client();
     await preloadDashboard(qc);
     const preloaded = asked(calls);
     expect(preloaded[0]).toBe('/api/v1/auth/me');
-    expect([...preloaded].sort()).toEqual([
-      '/api/v1/auth/me',
-      '/api/v1/metrics/series?metric=depth&step=minute&queue=billing',
-      '/api/v1/metrics/series?metric=depth&step=minute&queue=mail',
-      '/api/v1/metrics/series?metric=depth&step=minute&queue=reports',
-      '/api/v1/metrics/series?metric=enqueued%2Csucceeded%2Cfailed&step=minute',
-      '/api/v1/metrics/series?metric=succeeded%2Cfailed&step=hour',
-      '/api/v1/metrics/series?metric=success_rate&step=hour',
-      '/api/v1/stats',
-      '/api/v1/workers?limit=500',
-    ]);
+    expect([...preloaded].sort()).toEqual(DASHBOARD_ASKS);
 
     renderAt('/', '/', <DashboardPage />, qc);
     // Shown from the cache: the queued KPI (queued + scheduled) and the 24 h sums of the hourly series.
@@ -71,10 +83,56 @@ describe('the dashboard preload', () => {
     expect(asked(calls).filter((c) => c !== '/readyz')).toEqual(preloaded);
   });
 
-  it('asks nothing but /auth/me for a visitor who is not signed in', async () => {
-    const calls = fakeApi({
-      'GET /api/v1/auth/me': new Response(JSON.stringify({ title: 'Unauthorized', status: 401 }), { status: 401, headers: { 'Content-Type': 'application/problem+json' } }),
+  it('takes what boot.ts asked before the console loaded: nothing is asked twice, the stats still on their way when the preload starts', async () => {
+    const calls = fakeApi(ROUTES);
+    // The stats answer only when let go: the preload wants the depth series before boot.ts knows the queues.
+    const api = globalThis.fetch;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    vi.stubGlobal('fetch', async (input: RequestInfo | URL, init?: RequestInit) => {
+      if (new URL(input instanceof Request ? input.url : input.toString()).pathname === '/api/v1/stats') await released;
+      return api(input, init);
     });
+
+    // As boot.ts, then main.tsx at once.
+    askDashboardEarly(askEarly('/api/v1/auth/me'));
+    const qc = client();
+    const preload = preloadDashboard(qc);
+    await waitFor(() => expect(asked(calls)).toContain('/api/v1/metrics/series?metric=success_rate&step=hour'));
+    release();
+    await preload;
+    const preloaded = asked(calls);
+    expect(preloaded[0]).toBe('/api/v1/auth/me');
+    expect([...preloaded].sort()).toEqual(DASHBOARD_ASKS);
+    expect(qc.getQueryData(['stats'])).toEqual(stats);
+
+    renderAt('/', '/', <DashboardPage />, qc);
+    await waitFor(() => expect(screen.getByTestId('kpi-queued').textContent).toBe('7'));
+    expect(screen.getByRole('link', { name: 'mail' })).toBeTruthy();
+    await waitFor(() => expect(asked(calls)).toContain('/readyz'));
+    expect(asked(calls).filter((c) => c !== '/readyz')).toEqual(preloaded);
+  });
+
+  it('asks nothing early but /auth/me for a visitor who is not signed in, and the preload takes that answer', async () => {
+    const calls = fakeApi({ 'GET /api/v1/auth/me': UNAUTHORIZED });
+    askDashboardEarly(askEarly('/api/v1/auth/me'));
+    const qc = client();
+    await preloadDashboard(qc);
+    expect(qc.getQueryData(['me'])).toBeNull();
+    expect(asked(calls)).toEqual(['/api/v1/auth/me']);
+  });
+
+  it('forgets the answers nobody took: a later request asks the API', async () => {
+    const calls = fakeApi(ROUTES);
+    askEarly('/api/v1/stats');
+    forgetEarly();
+    const qc = client();
+    await qc.fetchQuery(dashboardQueries.stats);
+    expect(asked(calls)).toEqual(['/api/v1/stats', '/api/v1/stats']);
+  });
+
+  it('asks nothing but /auth/me for a visitor who is not signed in', async () => {
+    const calls = fakeApi({ 'GET /api/v1/auth/me': UNAUTHORIZED });
     const qc = client();
     await preloadDashboard(qc);
     expect(qc.getQueryData(['me'])).toBeNull();

@@ -1,7 +1,7 @@
 import type { QueryClient } from '@tanstack/react-query';
-import type { Stats } from '@/api/client';
 import { meQuery, seriesQuery, statsQuery, workersQuery } from '@/api/queries';
 import { chunk } from '@/lib/chunk';
+import { DASHBOARD_SERIES, DEPTH_QUEUES, queuesByDepth } from './early';
 
 /** The page's code, as App's route loads it. */
 export const dashboardPage = chunk(() => import('./DashboardPage'));
@@ -11,26 +11,20 @@ export const dashboardQueries = {
   stats: statsQuery,
   workers: workersQuery,
   /** The KPIs of the last 24 hours: succeeded and failed per hour, summed. */
-  day: seriesQuery('succeeded,failed', 'hour'),
-  throughput: (step: 'minute' | 'hour') => seriesQuery('enqueued,succeeded,failed', step),
-  successRate: (step: 'hour' | 'day') => seriesQuery('success_rate', step),
-  depth: (queue: string) => seriesQuery('depth', 'minute', queue),
+  day: seriesQuery(DASHBOARD_SERIES.day.metric, DASHBOARD_SERIES.day.step),
+  throughput: (step: 'minute' | 'hour') => seriesQuery(DASHBOARD_SERIES.throughput.metric, step),
+  successRate: (step: 'hour' | 'day') => seriesQuery(DASHBOARD_SERIES.successRate.metric, step),
+  depth: (queue: string) => seriesQuery(DASHBOARD_SERIES.depth.metric, DASHBOARD_SERIES.depth.step, queue),
 };
-
-/** The queue depth chart draws this many queues at most. */
-export const DEPTH_QUEUES = 8;
-
-/** The organization's queues, the deepest (most queued) first. */
-export function queuesByDepth(stats: Stats | undefined): string[] {
-  return stats ? Object.entries(stats.queues).sort(([, a], [, b]) => (b.queued ?? 0) - (a.queued ?? 0)).map(([name]) => name) : [];
-}
 
 /**
  * The dashboard is the landing page. On a first load of `/` its work would otherwise run one step after the other
  * (entry chunk → /auth/me → page chunk → its queries and the ECharts chunk → the depth series once the stats name the
  * queues); this starts the page's chunk and ECharts with the entry, and its queries as soon as /auth/me answers that
- * someone is signed in, so they arrive while React renders the shell. Nothing is asked of the API for a visitor who is
- * not signed in (they are sent to the login page). Settles when every query it started has.
+ * someone is signed in, so they arrive while React renders the shell. On a first load boot.ts has asked the same
+ * queries already (./early.ts), before this code had loaded: the queries here take those answers into the cache. Nothing
+ * is asked of the API for a visitor who is not signed in (they are sent to the login page). Settles when every query it
+ * started has.
  */
 export function preloadDashboard(qc: QueryClient): Promise<void> {
   const ignore = () => {
@@ -47,8 +41,8 @@ export function preloadDashboard(qc: QueryClient): Promise<void> {
       await Promise.all([
         qc.prefetchQuery(dashboardQueries.workers),
         qc.prefetchQuery(dashboardQueries.day),
-        qc.prefetchQuery(dashboardQueries.throughput('minute')),
-        qc.prefetchQuery(dashboardQueries.successRate('hour')),
+        qc.prefetchQuery(dashboardQueries.throughput(DASHBOARD_SERIES.throughput.step)),
+        qc.prefetchQuery(dashboardQueries.successRate(DASHBOARD_SERIES.successRate.step)),
         depth,
       ]);
     })
