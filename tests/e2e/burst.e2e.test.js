@@ -3,7 +3,7 @@
 // counts converge to the API's. Every wait is on a condition.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nav, shoot, useServer, watchProblems } from './harness.js';
+import { nav, setUpOwner, shoot, useServer, watchProblems } from './harness.js';
 
 const ctx = useServer();
 
@@ -11,12 +11,7 @@ test('a burst of 5,000 enqueues: the page stays responsive and live, and its cou
   const page = await ctx.browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.setDefaultTimeout(30_000);
   const problems = watchProblems(page);
-  await page.goto(ctx.setupUrl);
-  await page.getByLabel('Organization').fill('Burst');
-  await page.getByLabel('Email').fill('owner@example.com');
-  await page.getByLabel('Password').fill('correct horse battery');
-  await page.getByRole('button', { name: 'Create owner and sign in' }).click();
-  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  await setUpOwner(page, ctx, 'Burst');
   await page.locator('[data-live=connected]').waitFor();
 
   // Five bulk requests of 1,000 jobs each, all at once: 5,000 job events pushed over the socket.

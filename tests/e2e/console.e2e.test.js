@@ -1,7 +1,7 @@
 // End-to-end: the console in Debian's chromium against a real Kairos server (harness.js): the walk of issues 8 and 9.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nav, shoot, startWorker as startWorkerWith, useServer, watchProblems } from './harness.js';
+import { nav, setUpOwner, shoot, startWorker as startWorkerWith, useServer, watchProblems } from './harness.js';
 
 const ctx = useServer();
 const apiCall = (...args) => ctx.api(...args);
@@ -15,13 +15,7 @@ test('the walk: setup, login, live jobs, a failure and its retry, pause a queue,
   const problems = watchProblems(page);
 
   // First run: the printed link, the form, and the dashboard signed in.
-  await page.goto(ctx.setupUrl);
-  await shoot(page, 'setup');
-  await page.getByLabel('Organization').fill('Acme E2E');
-  await page.getByLabel('Email').fill('owner@example.com');
-  await page.getByLabel('Password').fill('correct horse battery');
-  await page.getByRole('button', { name: 'Create owner and sign in' }).click();
-  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  await setUpOwner(page, ctx, 'Acme E2E', { onForm: () => shoot(page, 'setup') });
   assert.equal(new URL(page.url()).pathname, '/');
   await page.getByTestId('organization-name').filter({ hasText: 'Acme E2E' }).waitFor();
 

@@ -109,6 +109,20 @@ export async function startWorker(ctx, key, queue) {
   };
 }
 
+/**
+ * First run: opens the printed setup link, creates the organization and its owner, and waits for the dashboard signed
+ * in. `onForm` runs once the form is shown (a screenshot of it, say).
+ */
+export async function setUpOwner(page, ctx, organization, { email = 'owner@example.com', password = 'correct horse battery', onForm } = {}) {
+  await page.goto(ctx.setupUrl);
+  await onForm?.();
+  await page.getByLabel('Organization').fill(organization);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Create owner and sign in' }).click();
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+}
+
 /** Follows a link of the main navigation (pages have other links of the same name, e.g. back links). */
 export function nav(page, name) {
   return page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).click();

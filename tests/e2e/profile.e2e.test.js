@@ -4,7 +4,7 @@
 // the old password refused, the new one accepted. Every wait is on a condition.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nav, shoot, useServer, watchProblems } from './harness.js';
+import { nav, setUpOwner, shoot, useServer, watchProblems } from './harness.js';
 
 const ctx = useServer();
 const email = 'owner@example.com';
@@ -22,12 +22,7 @@ test('profile: rename, change the password, the other session ends, the old pass
   page.setDefaultTimeout(15_000);
   // The walk provokes a 400 (wrong current password) and 401s (a wrong sign-in, /auth/me once signed out) on purpose.
   const problems = watchProblems(page);
-  await page.goto(ctx.setupUrl);
-  await page.getByLabel('Organization').fill('Profile E2E');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(oldPassword);
-  await page.getByRole('button', { name: 'Create owner and sign in' }).click();
-  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  await setUpOwner(page, ctx, 'Profile E2E', { email, password: oldPassword });
 
   // A second browser (its own cookies) signed in as the same user.
   const other = await (await ctx.browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
