@@ -48,6 +48,15 @@ public sealed class MetricQuery
     /// <summary>One queue; null: all of them.</summary>
     public string? Queue { get; set; }
 
+    /// <summary>
+    /// A series per queue (each naming its queue) rather than one summed over them: the queues with data in the range,
+    /// the largest by the first metric's total first.
+    /// </summary>
+    public bool ByQueue { get; set; }
+
+    /// <summary>With <see cref="ByQueue"/>: how many queues at most (the server's default 20, at most 100).</summary>
+    public int? Limit { get; set; }
+
     /// <summary><c>minute</c> (default), <c>hour</c> or <c>day</c>.</summary>
     public string? Step { get; set; }
 
@@ -64,13 +73,15 @@ public sealed class MetricSeriesSet
     public string? Queue { get; init; }
     public IReadOnlyList<MetricSeries> Series { get; init; } = [];
 
-    /// <summary>The series of one metric.</summary>
-    public MetricSeries this[string metric] => Series.First(s => s.Metric == metric);
+    /// <summary>The series of one metric (of one queue, asked by queue).</summary>
+    public MetricSeries this[string metric, string? queue = null] => Series.First(s => s.Metric == metric && (queue is null || s.Queue == queue));
 }
 
 public sealed class MetricSeries
 {
     public string Metric { get; init; } = "";
+    /// <summary>Asked by queue: the queue of this series.</summary>
+    public string? Queue { get; init; }
     public IReadOnlyList<MetricPoint> Points { get; init; } = [];
 }
 

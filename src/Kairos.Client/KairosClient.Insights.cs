@@ -33,7 +33,8 @@ public sealed partial class KairosClient
     /// <summary>Time series of job metrics from the server's rollup (per minute, hour or day).</summary>
     public Task<MetricSeriesSet> GetMetricSeriesAsync(MetricQuery query, CancellationToken cancellationToken = default)
     {
-        var q = new Query().Add("metric", string.Join(',', query.Metrics)).Add("queue", query.Queue).Add("step", query.Step)
+        var q = new Query().Add("metric", string.Join(',', query.Metrics)).Add("queue", query.Queue).Add("by", query.ByQueue ? "queue" : null)
+            .Add("limit", query.Limit?.ToString(CultureInfo.InvariantCulture)).Add("step", query.Step)
             .Add("from", query.From?.UtcDateTime.ToString("O", CultureInfo.InvariantCulture))
             .Add("to", query.To?.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
         return SendAsync(HttpMethod.Get, "api/v1/metrics/series" + q, null, KairosInsightsJson.Default.MetricSeriesSet, idempotent: true, cancellationToken);

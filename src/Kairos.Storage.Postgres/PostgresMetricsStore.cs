@@ -64,39 +64,44 @@ internal sealed class PostgresMetricsStore(PostgresStore store) : IMetricsStore
 
     public async Task<IReadOnlyList<MetricPoint>> SeriesAsync(MetricSeriesParams p, CancellationToken cancellationToken)
     {
-        var points = new List<(long Step, long[] Counts, long? Depth, long? Oldest)>();
+        // By queue: the queue leads every grouping and is column 0 (o shifts the others).
+        var by = p.ByQueue ? "queue, " : "";
+        var o = p.ByQueue ? 1 : 0;
+        var points = new List<(string? Queue, long Step, long[] Counts, long? Depth, long? Oldest)>();
         await using (var counts = Db.CreateCommand(
-            "SELECT step, SUM(enqueued)::bigint, SUM(started)::bigint, SUM(succeeded)::bigint, SUM(failed)::bigint, SUM(retried)::bigint, " +
+            $"SELECT {by}step, SUM(enqueued)::bigint, SUM(started)::bigint, SUM(succeeded)::bigint, SUM(failed)::bigint, SUM(retried)::bigint, " +
             "  SUM(cancelled)::bigint, MAX(depth)::bigint, MAX(oldest)::bigint FROM (" +
-            "  SELECT @from + ((minute - @from) / @step) * @step AS step, SUM(enqueued) AS enqueued, SUM(started) AS started, " +
+            $"  SELECT {by}@from + ((minute - @from) / @step) * @step AS step, SUM(enqueued) AS enqueued, SUM(started) AS started, " +
             "    SUM(succeeded) AS succeeded, SUM(failed) AS failed, SUM(retried) AS retried, SUM(cancelled) AS cancelled, " +
-            $"    SUM(depth) AS depth, MAX(oldest_age_ms) AS oldest FROM metric_minutes m WHERE {Where(p)} GROUP BY minute" +
-            ") x GROUP BY step ORDER BY step"))
+            $"    SUM(depth) AS depth, MAX(oldest_age_ms) AS oldest FROM metric_minutes m WHERE {Where(p)} GROUP BY {by}minute" +
+            $") x GROUP BY {by}step ORDER BY {by}step"))
         {
             Bind(counts, p);
             await using var r = await counts.ExecuteReaderAsync(cancellationToken);
             while (await r.ReadAsync(cancellationToken))
             {
-                points.Add((r.GetInt64(0), [r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6)],
-                    r.IsDBNull(7) ? null : r.GetInt64(7), r.IsDBNull(8) ? null : r.GetInt64(8)));
+                points.Add((p.ByQueue ? r.GetString(0) : null, r.GetInt64(o),
+                    [r.GetInt64(o + 1), r.GetInt64(o + 2), r.GetInt64(o + 3), r.GetInt64(o + 4), r.GetInt64(o + 5), r.GetInt64(o + 6)],
+                    r.IsDBNull(o + 7) ? null : r.GetInt64(o + 7), r.IsDBNull(o + 8) ? null : r.GetInt64(o + 8)));
             }
         }
-        var histograms = new Dictionary<long, RunTimeHistogram>();
+        var histograms = new Dictionary<(string?, long), RunTimeHistogram>();
         await using (var hist = Db.CreateCommand(
-            "SELECT @from + ((m.minute - @from) / @step) * @step AS step, h.key::int, SUM(h.value::bigint)::bigint " +
+            $"SELECT {(p.ByQueue ? "m.queue, " : "")}@from + ((m.minute - @from) / @step) * @step AS step, h.key::int, SUM(h.value::bigint)::bigint " +
             $"FROM metric_minutes m CROSS JOIN LATERAL jsonb_each_text(m.runtime_hist) AS h(key, value) WHERE m.runtime_hist IS NOT NULL AND {Where(p)} " +
-            "GROUP BY 1, 2"))
+            (p.ByQueue ? "GROUP BY 1, 2, 3" : "GROUP BY 1, 2")))
         {
             Bind(hist, p);
             await using var r = await hist.ExecuteReaderAsync(cancellationToken);
             while (await r.ReadAsync(cancellationToken))
             {
-                if (!histograms.TryGetValue(r.GetInt64(0), out var h)) histograms[r.GetInt64(0)] = h = new RunTimeHistogram();
-                h.Add(r.GetInt32(1), r.GetInt64(2));
+                var key = (p.ByQueue ? r.GetString(0) : null, r.GetInt64(o));
+                if (!histograms.TryGetValue(key, out var h)) histograms[key] = h = new RunTimeHistogram();
+                h.Add(r.GetInt32(o + 1), r.GetInt64(o + 2));
             }
         }
         return [.. points.Select(x => new MetricPoint(DateTimeOffset.FromUnixTimeMilliseconds(x.Step), x.Counts[0], x.Counts[1], x.Counts[2], x.Counts[3],
-            x.Counts[4], x.Counts[5], x.Depth, x.Oldest, histograms.GetValueOrDefault(x.Step) ?? new RunTimeHistogram()))];
+            x.Counts[4], x.Counts[5], x.Depth, x.Oldest, histograms.GetValueOrDefault((x.Queue, x.Step)) ?? new RunTimeHistogram(), x.Queue))];
     }
 
     private static string Where(MetricSeriesParams p) =>

@@ -60,40 +60,45 @@ internal sealed class SqliteMetricsStore(SqliteStore store) : IMetricsStore
     public Task<IReadOnlyList<MetricPoint>> SeriesAsync(MetricSeriesParams p, CancellationToken cancellationToken) =>
         store.ReadAsync<IReadOnlyList<MetricPoint>>(c =>
         {
+            // By queue: the queue leads every grouping and is column 0 (o shifts the others).
+            var by = p.ByQueue ? "queue, " : "";
+            var o = p.ByQueue ? 1 : 0;
             using var counts = c.CreateCommand();
             counts.CommandText =
-                "SELECT step, SUM(enqueued), SUM(started), SUM(succeeded), SUM(failed), SUM(retried), SUM(cancelled), MAX(depth), MAX(oldest) FROM (" +
-                "  SELECT $from + ((minute - $from) / $step) * $step AS step, SUM(enqueued) AS enqueued, SUM(started) AS started, " +
+                $"SELECT {by}step, SUM(enqueued), SUM(started), SUM(succeeded), SUM(failed), SUM(retried), SUM(cancelled), MAX(depth), MAX(oldest) FROM (" +
+                $"  SELECT {by}$from + ((minute - $from) / $step) * $step AS step, SUM(enqueued) AS enqueued, SUM(started) AS started, " +
                 "    SUM(succeeded) AS succeeded, SUM(failed) AS failed, SUM(retried) AS retried, SUM(cancelled) AS cancelled, " +
-                $"    SUM(depth) AS depth, MAX(oldest_age_ms) AS oldest FROM metric_minutes WHERE {Where(p, "metric_minutes")} GROUP BY minute" +
-                ") GROUP BY step ORDER BY step";
+                $"    SUM(depth) AS depth, MAX(oldest_age_ms) AS oldest FROM metric_minutes WHERE {Where(p, "metric_minutes")} GROUP BY {by}minute" +
+                $") GROUP BY {by}step ORDER BY {by}step";
             Bind(counts, p);
-            var points = new List<(long Step, long[] Counts, long? Depth, long? Oldest)>();
+            var points = new List<(string? Queue, long Step, long[] Counts, long? Depth, long? Oldest)>();
             using (var r = counts.ExecuteReader())
             {
                 while (r.Read())
                 {
-                    points.Add((r.GetInt64(0), [r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6)],
-                        r.IsDBNull(7) ? null : r.GetInt64(7), r.IsDBNull(8) ? null : r.GetInt64(8)));
+                    points.Add((p.ByQueue ? r.GetString(0) : null, r.GetInt64(o),
+                        [r.GetInt64(o + 1), r.GetInt64(o + 2), r.GetInt64(o + 3), r.GetInt64(o + 4), r.GetInt64(o + 5), r.GetInt64(o + 6)],
+                        r.IsDBNull(o + 7) ? null : r.GetInt64(o + 7), r.IsDBNull(o + 8) ? null : r.GetInt64(o + 8)));
                 }
             }
             using var hist = c.CreateCommand();
             hist.CommandText =
-                "SELECT $from + ((m.minute - $from) / $step) * $step AS step, CAST(h.key AS INTEGER), SUM(h.value) " +
+                $"SELECT {(p.ByQueue ? "m.queue, " : "")}$from + ((m.minute - $from) / $step) * $step AS step, CAST(h.key AS INTEGER), SUM(h.value) " +
                 $"FROM metric_minutes m, json_each(m.runtime_hist) h WHERE m.runtime_hist IS NOT NULL AND {Where(p, "m")} " +
-                "GROUP BY step, h.key";
+                $"GROUP BY {by}step, h.key";
             Bind(hist, p);
-            var histograms = new Dictionary<long, RunTimeHistogram>();
+            var histograms = new Dictionary<(string?, long), RunTimeHistogram>();
             using (var r = hist.ExecuteReader())
             {
                 while (r.Read())
                 {
-                    if (!histograms.TryGetValue(r.GetInt64(0), out var h)) histograms[r.GetInt64(0)] = h = new RunTimeHistogram();
-                    h.Add(r.GetInt32(1), r.GetInt64(2));
+                    var key = (p.ByQueue ? r.GetString(0) : null, r.GetInt64(o));
+                    if (!histograms.TryGetValue(key, out var h)) histograms[key] = h = new RunTimeHistogram();
+                    h.Add(r.GetInt32(o + 1), r.GetInt64(o + 2));
                 }
             }
             return [.. points.Select(x => new MetricPoint(Time(x.Step), x.Counts[0], x.Counts[1], x.Counts[2], x.Counts[3], x.Counts[4], x.Counts[5],
-                x.Depth, x.Oldest, histograms.GetValueOrDefault(x.Step) ?? new RunTimeHistogram()))];
+                x.Depth, x.Oldest, histograms.GetValueOrDefault((x.Queue, x.Step)) ?? new RunTimeHistogram(), x.Queue))];
         }, cancellationToken);
 
     private static string Where(MetricSeriesParams p, string table) =>

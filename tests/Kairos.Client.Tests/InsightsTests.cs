@@ -59,4 +59,22 @@ public sealed class InsightsTests(ServerFixture server) : IDisposable
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, error.StatusCode);
         Assert.Contains("metric", error.Errors.Keys);
     }
+
+    [Fact]
+    public async Task Metric_series_by_queue_name_their_queue()
+    {
+        var other = _queue + "-other";
+        await _client.EnqueueAsync("metrics.probe", new Order("x", "y"), new EnqueueOptions { Queue = other });
+        for (var i = 0; i < 3; i++) await _client.EnqueueAsync("metrics.probe", new Order("x", "y"), new EnqueueOptions { Queue = _queue });
+        await server.Services.GetRequiredService<MetricsRecorder>().FlushAsync(CancellationToken.None);
+
+        var byQueue = await _client.GetMetricSeriesAsync(new MetricQuery { Metrics = ["enqueued"], ByQueue = true, Step = "hour" });
+        Assert.Equal(3, byQueue["enqueued", _queue].Points.Sum(p => p.Value));
+        Assert.Equal(1, byQueue["enqueued", other].Points.Sum(p => p.Value));
+        // The limit is sent (other tests share this server's queues, so its ranking is the API tests' to check).
+        var error = await Assert.ThrowsAsync<KairosException>(() => _client.GetMetricSeriesAsync(new MetricQuery { Metrics = ["enqueued"], ByQueue = true, Limit = 0 }));
+        Assert.Contains("limit", error.Errors.Keys);
+        error = await Assert.ThrowsAsync<KairosException>(() => _client.GetMetricSeriesAsync(new MetricQuery { Metrics = ["enqueued"], Limit = 1 }));
+        Assert.Contains("limit", error.Errors.Keys);
+    }
 }

@@ -109,6 +109,36 @@ public sealed class MetricsApiTests() : ApiTest(fakeTime: true)
     }
 
     [Fact]
+    public async Task By_queue_answers_a_series_per_queue_the_largest_first()
+    {
+        foreach (var (queue, n) in new[] { ("small", 1), ("large", 3), ("middle", 2), ("also-middle", 2) })
+        {
+            for (var i = 0; i < n; i++) await EnqueueAsync(queue);
+        }
+        await Factory.Services.GetRequiredService<MetricsSampler>().SampleAsync(CancellationToken.None);
+        await FlushAsync();
+
+        var answer = await Admin.GetAsync("/api/v1/metrics/series?metric=depth,enqueued&by=queue").Expect(HttpStatusCode.OK);
+        var series = answer.GetProperty("series").EnumerateArray().Select(s => (Queue: s.Str("queue"), Metric: s.Str("metric"), Points: s.GetProperty("points").EnumerateArray().ToArray())).ToList();
+        // Ranked by the first metric's total (ties by name), each queue's metrics together, in the order asked.
+        Assert.Equal(["large", "large", "also-middle", "also-middle", "middle", "middle", "small", "small"], series.Select(s => s.Queue));
+        Assert.Equal(["depth", "enqueued"], series.Take(2).Select(s => s.Metric));
+        Assert.All(series, s => Assert.Equal(60, s.Points.Length));
+        Assert.Equal(3, ValueAt(series[0].Points, ThisMinute));
+        Assert.Equal(2, ValueAt(series[4].Points, ThisMinute));
+        Assert.Equal(1, ValueAt(series[7].Points, ThisMinute));
+        Assert.Null(ValueAt(series[0].Points, ThisMinute.AddMinutes(-1)));
+
+        var top = await Admin.GetAsync("/api/v1/metrics/series?metric=depth&by=queue&limit=2").Expect(HttpStatusCode.OK);
+        Assert.Equal(["large", "also-middle"], top.GetProperty("series").EnumerateArray().Select(s => s.Str("queue")));
+        // Another organization sees none of these queues.
+        var other = await OtherOrganizationAsync();
+        Assert.Equal(0, (await other.GetAsync("/api/v1/metrics/series?metric=depth&by=queue").Expect(HttpStatusCode.OK)).GetProperty("series").GetArrayLength());
+        // A summed series names no queue.
+        Assert.True((await Admin.GetAsync("/api/v1/metrics/series?metric=depth").Expect(HttpStatusCode.OK)).GetProperty("series")[0].IsNull("queue"));
+    }
+
+    [Fact]
     public async Task The_recorder_flushes_on_its_own_every_few_seconds()
     {
         await EnqueueAsync("auto");
@@ -128,6 +158,10 @@ public sealed class MetricsApiTests() : ApiTest(fakeTime: true)
         await Admin.GetAsync("/api/v1/metrics/series?metric=succeeded,latency").ExpectProblem(HttpStatusCode.BadRequest, "metric");
         await Admin.GetAsync("/api/v1/metrics/series?metric=succeeded&step=week").ExpectProblem(HttpStatusCode.BadRequest, "step");
         await Admin.GetAsync("/api/v1/metrics/series?metric=succeeded&from=soon").ExpectProblem(HttpStatusCode.BadRequest, "from");
+        await Admin.GetAsync("/api/v1/metrics/series?metric=succeeded&by=type").ExpectProblem(HttpStatusCode.BadRequest, "by");
+        await Admin.GetAsync("/api/v1/metrics/series?metric=succeeded&by=queue&limit=0").ExpectProblem(HttpStatusCode.BadRequest, "limit");
+        await Admin.GetAsync("/api/v1/metrics/series?metric=succeeded&by=queue&limit=101").ExpectProblem(HttpStatusCode.BadRequest, "limit");
+        await Admin.GetAsync("/api/v1/metrics/series?metric=succeeded&limit=5").ExpectProblem(HttpStatusCode.BadRequest, "limit");
         await Admin.GetAsync("/api/v1/metrics/series?metric=succeeded&from=2031-03-14T10:00:00Z&to=2031-03-14T09:00:00Z").ExpectProblem(HttpStatusCode.BadRequest, "from");
         await Admin.GetAsync("/api/v1/metrics/series?metric=succeeded&from=2031-03-10T00:00:00Z&to=2031-03-14T00:00:00Z").ExpectProblem(HttpStatusCode.BadRequest, "from");
         var custom = await Admin.GetAsync("/api/v1/metrics/series?metric=succeeded&step=hour&from=2031-03-10T00:30:00Z&to=2031-03-11T00:00:00Z").Expect(HttpStatusCode.OK);

@@ -87,6 +87,44 @@ public abstract partial class StoreConformance
     }
 
     [SkippableFact]
+    public async Task Series_by_queue_give_each_queue_its_own_points()
+    {
+        var day = new DateTimeOffset(2030, 1, 15, 0, 0, 0, TimeSpan.Zero);
+        await Store.Metrics.AddAsync(new AddMetricsParams(
+        [
+            Row("a", day.AddMinutes(5), succeeded: 1, runTimes: [100]),
+            Row("a", day.AddMinutes(59), succeeded: 2, runTimes: [200, 300]),
+            Row("b", day.AddMinutes(59), failed: 4, runTimes: [5000]),
+            Row("a", day.AddHours(1), succeeded: 8),
+            Row("c", day.AddHours(1), succeeded: 32, org: OrgB),
+            new MetricRow { OrganizationId = OrgA, Queue = "a", Minute = day.AddMinutes(5), Depth = 7, OldestAgeMs = 1_000 },
+            new MetricRow { OrganizationId = OrgA, Queue = "b", Minute = day.AddMinutes(5), Depth = 5, OldestAgeMs = 9_000 },
+            new MetricRow { OrganizationId = OrgA, Queue = "a", Minute = day.AddMinutes(6), Depth = 10, OldestAgeMs = 2_000 },
+        ]), None);
+
+        var points = await Store.Metrics.SeriesAsync(new MetricSeriesParams(OrgA, null, day, day.AddDays(1), (long)TimeSpan.FromHours(1).TotalMilliseconds, ByQueue: true), None);
+        Assert.Equal([("a", day), ("a", day.AddHours(1)), ("b", day)], points.Select(p => (p.Queue, p.Start)));
+        var (a0, a1, b0) = (points[0], points[1], points[2]);
+        Assert.Equal(3, a0.Succeeded);
+        Assert.Equal(0, a0.Failed);
+        Assert.Equal(10, a0.Depth); // the largest minute of the hour, not the sum over the queues (12)
+        Assert.Equal(2_000, a0.OldestAgeMs);
+        Assert.Equal(3, a0.RunTimes.Count);
+        Assert.Equal(8, a1.Succeeded);
+        Assert.True(a1.RunTimes.IsEmpty);
+        Assert.Null(a1.Depth);
+        Assert.Equal(4, b0.Failed);
+        Assert.Equal(5, b0.Depth);
+        Assert.Equal(9_000, b0.OldestAgeMs);
+        Assert.Equal(1, b0.RunTimes.Count);
+
+        // One queue by queue is that queue's points; summed series name no queue.
+        var onlyB = await Store.Metrics.SeriesAsync(new MetricSeriesParams(OrgA, "b", day, day.AddDays(1), (long)TimeSpan.FromDays(1).TotalMilliseconds, ByQueue: true), None);
+        Assert.Equal("b", Assert.Single(onlyB).Queue);
+        Assert.All(await SeriesAsync(day, day.AddDays(1), TimeSpan.FromHours(1)), p => Assert.Null(p.Queue));
+    }
+
+    [SkippableFact]
     public async Task Queue_samples_count_queued_jobs_of_every_known_queue()
     {
         await EnqueueAsync(MakeJob("busy"));

@@ -46,7 +46,10 @@ public sealed class MetricRow
     }
 }
 
-/// <summary>One step of a series: the sums of the counts, the largest depth (summed over the queues in each minute) and oldest age, the merged run times.</summary>
+/// <summary>
+/// One step of a series: the sums of the counts, the largest depth (summed over the queues in each minute) and oldest age,
+/// the merged run times; <see cref="Queue"/> names the queue of a series per queue.
+/// </summary>
 public sealed record MetricPoint(
     DateTimeOffset Start,
     long Enqueued,
@@ -57,7 +60,8 @@ public sealed record MetricPoint(
     long Cancelled,
     long? Depth,
     long? OldestAgeMs,
-    RunTimeHistogram RunTimes);
+    RunTimeHistogram RunTimes,
+    string? Queue = null);
 
 /// <summary>How many jobs of a queue are ready (queued) right now, and since when the oldest of them is.</summary>
 public sealed record QueueSample(Guid OrganizationId, string Queue, long Depth, DateTimeOffset? OldestReadySince);

@@ -23,7 +23,9 @@ public interface IMetricsStore
     /// One point per step of <see cref="MetricSeriesParams.StepMs"/> from <see cref="MetricSeriesParams.From"/> (a step
     /// starts at From + k × step) up to <see cref="MetricSeriesParams.To"/> (excluded), oldest first, for the steps that
     /// have rows; counts are summed over minutes and queues, depth is summed over the queues of each minute and the
-    /// largest of the minutes is kept, oldest age is the largest, run times are merged.
+    /// largest of the minutes is kept, oldest age is the largest, run times are merged. With
+    /// <see cref="MetricSeriesParams.ByQueue"/>, one point per queue and step (each naming its queue), ordered by queue
+    /// then step, for the queues that have rows in the range.
     /// </summary>
     Task<IReadOnlyList<MetricPoint>> SeriesAsync(MetricSeriesParams p, CancellationToken cancellationToken);
 
@@ -34,6 +36,7 @@ public interface IMetricsStore
 public sealed record AddMetricsParams(IReadOnlyList<MetricRow> Rows);
 
 /// <param name="Queue">One queue; null: all queues of the organization.</param>
-public sealed record MetricSeriesParams(Guid OrganizationId, string? Queue, DateTimeOffset From, DateTimeOffset To, long StepMs);
+/// <param name="ByQueue">A series per queue rather than one summed over them.</param>
+public sealed record MetricSeriesParams(Guid OrganizationId, string? Queue, DateTimeOffset From, DateTimeOffset To, long StepMs, bool ByQueue = false);
 
 public sealed record PruneMetricsParams(DateTimeOffset Before, int Limit = 10_000);

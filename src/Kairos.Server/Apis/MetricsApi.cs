@@ -1,3 +1,4 @@
+using System.Globalization;
 using Kairos.Core.Metrics;
 using Kairos.Core.Storage;
 using Kairos.Server.Auth;
@@ -10,7 +11,8 @@ namespace Kairos.Server.Apis;
 /// <param name="Value">The metric over the step; null where it has no value (no sample, no finished run).</param>
 public sealed record MetricPointDto(DateTimeOffset Time, double? Value);
 
-public sealed record MetricSeriesDto(string Metric, IReadOnlyList<MetricPointDto> Points);
+/// <param name="Queue">With <c>by=queue</c>: the queue of this series.</param>
+public sealed record MetricSeriesDto(string Metric, IReadOnlyList<MetricPointDto> Points, string? Queue = null);
 
 /// <param name="Queue">The queue asked for; null: all queues of the organization.</param>
 public sealed record MetricSeriesResponse(string Step, DateTimeOffset From, DateTimeOffset To, string? Queue, IReadOnlyList<MetricSeriesDto> Series);
@@ -18,11 +20,16 @@ public sealed record MetricSeriesResponse(string Step, DateTimeOffset From, Date
 /// <summary>
 /// <c>GET /api/v1/metrics/series</c>: the charts' data, read from the metrics rollup (per organization, queue and minute;
 /// hours and days aggregate the minutes), one point per step from <c>from</c> to <c>to</c> (both aligned to the step in
-/// UTC; by default the last 60 minutes, 24 hours or 30 days up to now, the current step included).
+/// UTC; by default the last 60 minutes, 24 hours or 30 days up to now, the current step included). With <c>by=queue</c>,
+/// a series per queue and metric (each naming its queue) for the queues with data in the range: the <c>limit</c> (default
+/// 20, at most 100) largest by the first metric's total over the range (ties by name), so <c>metric=depth&amp;by=queue</c>
+/// gives the deepest queues of the last hour in one request.
 /// </summary>
 public static class MetricsApi
 {
     public const int MaxPoints = 1_500;
+    public const int DefaultQueues = 20;
+    public const int MaxQueues = 100;
 
     /// <summary>The metrics a series may show, and how each is read from a point.</summary>
     private static readonly Dictionary<string, Func<MetricPoint?, double?>> Metrics = new(StringComparer.Ordinal)
@@ -55,12 +62,13 @@ public static class MetricsApi
     public static RouteGroupBuilder MapMetricsApi(this RouteGroupBuilder api)
     {
         api.MapGet("/metrics/series", Series).WithTags("Metrics").WithName("GetMetricSeries").RequireAuthorization(Policies.Read)
-            .WithSummary("Time series of job metrics per minute, hour or day (metric: " + string.Join(", ", Metrics.Keys) + "; comma-separated for several)");
+            .WithSummary("Time series of job metrics per minute, hour or day (metric: " + string.Join(", ", Metrics.Keys) + "; comma-separated for several; " +
+                "by=queue: one series per queue, the limit largest by the first metric)");
         return api;
     }
 
     public static async Task<Results<Ok<MetricSeriesResponse>, ValidationProblem>> Series(
-        HttpContext http, IKairosStore store, TimeProvider time, string? metric, string? queue, string? from, string? to, string? step)
+        HttpContext http, IKairosStore store, TimeProvider time, string? metric, string? queue, string? from, string? to, string? step, string? by, string? limit)
     {
         var v = new Validation();
         var names = (metric ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal).ToList();
@@ -74,6 +82,13 @@ public static class MetricsApi
         v.Name("queue", queue);
         var fromTime = JobsApi.ParseTime(from, "from", v);
         var toTime = JobsApi.ParseTime(to, "to", v);
+        var byQueue = by == "queue";
+        if (by is not null && !byQueue) v.Add("by", "must be queue (a series per queue) or left out (one series summed over the queues)");
+        var queues = DefaultQueues;
+        if (limit is not null && (!byQueue || !int.TryParse(limit, NumberStyles.Integer, CultureInfo.InvariantCulture, out queues) || queues is < 1 or > MaxQueues))
+        {
+            v.Add("limit", byQueue ? $"must be an integer between 1 and {MaxQueues} (queues)" : "counts queues: only with by=queue");
+        }
         if (!v.Ok) return Problems.Invalid(v);
 
         var stepMs = (long)s.Step.TotalMilliseconds;
@@ -82,11 +97,22 @@ public static class MetricsApi
         if (start >= end) return Problems.Invalid("from", "must be before to");
         if ((end - start).TotalMilliseconds / stepMs > MaxPoints) return Problems.Invalid("from", $"the range holds more than {MaxPoints} steps of a {stepName}: narrow it or take a larger step");
 
-        var points = (await store.Metrics.SeriesAsync(new MetricSeriesParams(http.User.OrganizationId(), queue, start, end, stepMs), http.RequestAborted))
-            .ToDictionary(p => p.Start);
+        var points = await store.Metrics.SeriesAsync(new MetricSeriesParams(http.User.OrganizationId(), queue, start, end, stepMs, byQueue), http.RequestAborted);
         var steps = new List<DateTimeOffset>();
         for (var t = start; t < end; t = t.AddMilliseconds(stepMs)) steps.Add(t);
-        var series = names.Select(n => new MetricSeriesDto(n, steps.Select(t => new MetricPointDto(t, Metrics[n](points.GetValueOrDefault(t)))).ToList())).ToList();
+        List<MetricSeriesDto> Of(IEnumerable<MetricPoint> ofQueue, string? name)
+        {
+            var at = ofQueue.ToDictionary(p => p.Start);
+            return [.. names.Select(n => new MetricSeriesDto(n, [.. steps.Select(t => new MetricPointDto(t, Metrics[n](at.GetValueOrDefault(t))))], name))];
+        }
+        var series = !byQueue
+            ? Of(points, null)
+            : points.GroupBy(p => p.Queue!, StringComparer.Ordinal)
+                .Select(g => Of(g, g.Key))
+                .OrderByDescending(s => s[0].Points.Sum(p => p.Value ?? 0)).ThenBy(s => s[0].Queue, StringComparer.Ordinal)
+                .Take(queues)
+                .SelectMany(s => s)
+                .ToList();
         return TypedResults.Ok(new MetricSeriesResponse(stepName, start, end, queue, series));
     }
 

@@ -828,7 +828,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Time series of job metrics per minute, hour or day (metric: enqueued, started, succeeded, failed, retried, cancelled, finished, success_rate, depth, oldest_age_ms, run_time_p50_ms, run_time_p90_ms, run_time_p95_ms, run_time_p99_ms, runs; comma-separated for several) */
+        /** Time series of job metrics per minute, hour or day (metric: enqueued, started, succeeded, failed, retried, cancelled, finished, success_rate, depth, oldest_age_ms, run_time_p50_ms, run_time_p90_ms, run_time_p95_ms, run_time_p99_ms, runs; comma-separated for several; by=queue: one series per queue, the limit largest by the first metric) */
         get: operations["GetMetricSeries"];
         put?: never;
         post?: never;
@@ -2186,6 +2186,7 @@ export interface components {
         MetricSeriesDto: {
             metric: string;
             points: components["schemas"]["MetricPointDto"][];
+            queue?: null | string;
         };
         MetricSeriesResponse: {
             step: string;
@@ -4702,6 +4703,8 @@ export interface operations {
                 from?: string;
                 to?: string;
                 step?: string;
+                by?: string;
+                limit?: string;
             };
             header?: never;
             path?: never;
