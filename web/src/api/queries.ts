@@ -266,6 +266,15 @@ export function seriesQuery(metric: string, step: 'minute' | 'hour' | 'day', que
   });
 }
 
+/** One series per queue (each naming its queue), the `limit` largest by the first metric's total over the range first. */
+export function seriesByQueueQuery(metric: string, step: 'minute' | 'hour' | 'day', limit: number) {
+  return queryOptions({
+    queryKey: ['metrics', metric, step, 'by-queue', limit],
+    queryFn: () => unwrap(api.GET('/api/v1/metrics/series', { params: { query: { metric, step, by: 'queue', limit: String(limit) } } })),
+    refetchInterval: 30_000,
+  });
+}
+
 export function useSeries(metric: string, step: 'minute' | 'hour' | 'day', queue?: string) {
   return useQuery({ ...seriesQuery(metric, step, queue), placeholderData: (previous) => previous });
 }

@@ -1,7 +1,7 @@
 import { useMemo, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import { Activity, CheckCircle2, Clock3, Cpu, Hourglass, XCircle } from 'lucide-react';
-import { useQueries, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { Chart } from '@/components/chart/Chart';
 import { LiveIndicator } from '@/components/LiveIndicator';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
@@ -10,9 +10,15 @@ import { describeEvent, useLiveStatus, useRecentActivity } from '@/live/activity
 import { cn, formatCount, formatDuration, formatTime, relativeTime } from '@/lib/utils';
 import { useIdle } from '@/lib/useIdle';
 import { StoreStatus } from './StoreStatus';
+import type { Stats } from '@/api/client';
 import { COLORS, metricSeries, timeChart, total } from './charts';
-import { DASHBOARD_SERIES, DEPTH_QUEUES, queuesByDepth } from './early';
+import { DASHBOARD_SERIES } from './early';
 import { dashboardQueries } from './preload';
+
+/** The organization's queues, the deepest (most queued) first. */
+export function queuesByDepth(stats: Stats | undefined): string[] {
+  return stats ? Object.entries(stats.queues).sort(([, a], [, b]) => (b.queued ?? 0) - (a.queued ?? 0)).map(([name]) => name) : [];
+}
 
 function Kpi({ label, value, icon, to }: { label: string; value: ReactNode; icon: ReactNode; to?: string }) {
   const body = (
@@ -66,19 +72,19 @@ function ThroughputCard() {
   );
 }
 
-/** Queue depth over the last hour, one line per queue (up to eight, the deepest now). */
-function DepthCard({ queues }: { queues: string[] }) {
-  const shown = queues.slice(0, DEPTH_QUEUES);
-  const results = useQueries({ queries: shown.map(dashboardQueries.depth) });
-  const data = results.map((r) => r.data);
-  // Redrawn when a queue's series changes (the array of results is new at every render).
-  const stamp = JSON.stringify([shown, results.map((r) => r.dataUpdatedAt)]);
-  const option = useMemo(() => timeChart(shown.map((q, i) => ({ name: q, color: QUEUE_COLORS[i], points: data[i]?.series[0]?.points ?? [] }))), [stamp]);
+/** Queue depth over the last hour, one line per queue (up to eight, the deepest over the hour; the API ranks them). */
+function DepthCard({ hasQueues }: { hasQueues: boolean }) {
+  const depth = useQuery(dashboardQueries.depth);
+  const option = useMemo(
+    () => timeChart((depth.data?.series ?? []).map((s, i) => ({ name: s.queue ?? '', color: QUEUE_COLORS[i % QUEUE_COLORS.length], points: s.points }))),
+    [depth.data],
+  );
   return (
     <Card>
       <CardHeader><CardTitle>Queue depth</CardTitle><span className="text-xs text-zinc-500">last hour</span></CardHeader>
       <CardContent>
-        {shown.length === 0 ? <p className="py-16 text-center text-sm text-zinc-500">No queues yet.</p> : <Chart option={option} loading={results.some((r) => r.isPending)} label="Jobs waiting per queue, per minute" />}
+        <ErrorNote error={depth.error} />
+        {hasQueues ? <Chart option={option} loading={depth.isPending} label="Jobs waiting per queue, per minute" /> : <p className="py-16 text-center text-sm text-zinc-500">No queues yet.</p>}
       </CardContent>
     </Card>
   );
@@ -180,7 +186,7 @@ export function DashboardPage() {
         </Card>
       </div>
       <div className="mt-4 grid gap-4 lg:grid-cols-2">
-        <DepthCard queues={queues} />
+        <DepthCard hasQueues={s === undefined || queues.length > 0} />
         <SuccessRateCard />
       </div>
       <div className="mt-4 grid gap-4 lg:grid-cols-2">

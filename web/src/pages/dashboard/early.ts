@@ -1,4 +1,3 @@
-import type { Stats } from '@/api/client';
 import { askEarly, askingEarly } from '@/api/early';
 
 /**
@@ -13,37 +12,24 @@ export const DASHBOARD_SERIES = {
   throughput: { metric: 'enqueued,succeeded,failed', step: 'minute' },
   /** The success rate chart, per hour until another step is chosen. */
   successRate: { metric: 'success_rate', step: 'hour' },
-  /** The depth of one queue, per minute. */
-  depth: { metric: 'depth', step: 'minute' },
+  /** The depth of each queue, per minute: the deepest eight over the range (the API ranks them). */
+  depth: { metric: 'depth', step: 'minute', by: 'queue', limit: '8' },
 } as const;
 
-/** The queue depth chart draws this many queues at most. */
-export const DEPTH_QUEUES = 8;
-
-/** The organization's queues, the deepest (most queued) first. */
-export function queuesByDepth(stats: Stats | undefined): string[] {
-  return stats ? Object.entries(stats.queues).sort(([, a], [, b]) => (b.queued ?? 0) - (a.queued ?? 0)).map(([name]) => name) : [];
-}
-
-
-function series({ metric, step }: { metric: string; step: string }, queue?: string): string {
-  return `/api/v1/metrics/series?${new URLSearchParams({ metric, step, ...(queue ? { queue } : {}) })}`;
+function series(query: Record<string, string>): string {
+  return `/api/v1/metrics/series?${new URLSearchParams(query)}`;
 }
 
 /**
- * Once `me` (the early /auth/me) says someone is signed in, asks the dashboard's queries and, once the stats name the
- * queues, the depth of the deepest. Until it has asked all of them, the client's requests to these paths wait for it.
+ * Once `me` (the early /auth/me) says someone is signed in, asks all the dashboard's queries at once (the depth of
+ * every queue is one request). Until it has asked them, the client's requests to these paths wait for it.
  */
 export function askDashboardEarly(me: Promise<Response>): void {
   askingEarly(['/api/v1/stats', '/api/v1/workers', '/api/v1/metrics/series'], me.then((r) => (r.ok ? ask() : undefined)));
 }
 
-async function ask(): Promise<void> {
+function ask(): void {
+  askEarly('/api/v1/stats');
   askEarly('/api/v1/workers?limit=500'); // as workersQuery asks it
-  askEarly(series(DASHBOARD_SERIES.day));
-  askEarly(series(DASHBOARD_SERIES.throughput));
-  askEarly(series(DASHBOARD_SERIES.successRate));
-  // Read from a copy, taken before the client reads the answer itself.
-  const stats = await askEarly('/api/v1/stats').then((r) => (r.ok ? (r.clone().json() as Promise<Stats>) : undefined));
-  for (const queue of queuesByDepth(stats).slice(0, DEPTH_QUEUES)) askEarly(series(DASHBOARD_SERIES.depth, queue));
+  for (const s of Object.values(DASHBOARD_SERIES)) askEarly(series(s));
 }

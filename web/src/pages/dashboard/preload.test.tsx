@@ -24,9 +24,11 @@ const stats = {
 const series = (req: Request) => {
   const q = new URL(req.url).searchParams;
   const metrics = q.get('metric')!.split(',');
+  // By queue: a series per queue of the stats and metric, the deepest first.
+  const queues = q.get('by') === 'queue' ? ['mail', 'billing', 'reports'] : [null];
   return {
     step: q.get('step'), from: '2026-12-04T00:00:00.000Z', to: '2026-12-04T01:00:00.000Z', queue: q.get('queue'),
-    series: metrics.map((metric) => ({ metric, points: [{ time: '2026-12-04T00:00:00.000Z', value: 4 }] })),
+    series: queues.flatMap((queue) => metrics.map((metric) => ({ metric, queue, points: [{ time: '2026-12-04T00:00:00.000Z', value: 4 }] }))),
   };
 };
 
@@ -39,9 +41,7 @@ const asked = (calls: Request[]) => calls.map((r) => {
 /** Everything the dashboard asks for on its first load (the page itself also asks the store's readiness). */
 const DASHBOARD_ASKS = [
   '/api/v1/auth/me',
-  '/api/v1/metrics/series?metric=depth&step=minute&queue=billing',
-  '/api/v1/metrics/series?metric=depth&step=minute&queue=mail',
-  '/api/v1/metrics/series?metric=depth&step=minute&queue=reports',
+  '/api/v1/metrics/series?metric=depth&step=minute&by=queue&limit=8',
   '/api/v1/metrics/series?metric=enqueued%2Csucceeded%2Cfailed&step=minute',
   '/api/v1/metrics/series?metric=succeeded%2Cfailed&step=hour',
   '/api/v1/metrics/series?metric=success_rate&step=hour',
@@ -63,7 +63,7 @@ const ROUTES = {
 const client = () => new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: 10_000 } } });
 
 describe('the dashboard preload', () => {
-  it('asks for the dashboard\'s data once /auth/me answers, the depth of its deepest queues too, and the page then asks nothing again', async () => {
+  it('asks for the dashboard\'s data once /auth/me answers, every queue\'s depth in one request, and the page then asks nothing again', async () => {
     const calls = fakeApi(ROUTES);
     const qc = client();
     await preloadDashboard(qc);
@@ -83,9 +83,9 @@ describe('the dashboard preload', () => {
     expect(asked(calls).filter((c) => c !== '/readyz')).toEqual(preloaded);
   });
 
-  it('takes what boot.ts asked before the console loaded: nothing is asked twice, the stats still on their way when the preload starts', async () => {
+  it('takes what boot.ts asked before the console loaded: nothing is asked twice, the depth asked without waiting for the stats', async () => {
     const calls = fakeApi(ROUTES);
-    // The stats answer only when let go: the preload wants the depth series before boot.ts knows the queues.
+    // The stats answer only when let go: every other query, the depth of the queues included, is asked before.
     const api = globalThis.fetch;
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
@@ -98,7 +98,9 @@ describe('the dashboard preload', () => {
     askDashboardEarly(askEarly('/api/v1/auth/me'));
     const qc = client();
     const preload = preloadDashboard(qc);
-    await waitFor(() => expect(asked(calls)).toContain('/api/v1/metrics/series?metric=success_rate&step=hour'));
+    // (the fake API sees the stats once they are let go)
+    await waitFor(() => expect([...asked(calls)].sort()).toEqual(DASHBOARD_ASKS.filter((a) => a !== '/api/v1/stats')));
+    expect(qc.getQueryData(['stats'])).toBeUndefined();
     release();
     await preload;
     const preloaded = asked(calls);
