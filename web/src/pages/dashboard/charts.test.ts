@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { metricSeries, timeChart, total } from './charts';
+import { axisCount, metricSeries, timeChart, total } from './charts';
 import { renderHook } from '@testing-library/react';
 import { describeEvent, recordActivity, useRecentActivity } from '@/live/activity';
 
@@ -23,6 +23,10 @@ describe('dashboard charts', () => {
     const option = timeChart(metricSeries(resp)) as { series: { name: string; color: string; data: unknown[][] }[] };
     expect(option.series.map((s) => [s.name, s.color])).toEqual([['succeeded', '#10b981'], ['failed', '#ef4444']]);
     expect(option.series[1]!.data).toEqual([['2026-11-23T00:00:00.000Z', 1], ['2026-11-23T01:00:00.000Z', null]]);
+  });
+
+  it('labels counts on the axis in a few characters', () => {
+    expect([0, 7, 950, 1000, 1500, 12_345, 999_999, 3_240_000, 2e9, -1500].map(axisCount)).toEqual(['0', '7', '950', '1k', '1.5k', '12.3k', '1M', '3.2M', '2B', '-1.5k']);
   });
 
   it('reads rates as percentages', () => {

@@ -24,13 +24,24 @@ export function total(resp: Series | undefined, metric: string): number | undefi
 /** Time axis labels: a day boundary reads as a date ("Dec 4"), not as a bare day number among the hours. */
 export const TIME_LABELS = { year: '{yyyy}', month: '{MMM}', day: '{MMM} {d}', hour: '{HH}:{mm}', minute: '{HH}:{mm}', second: '{HH}:{mm}:{ss}' };
 
+/** A count on an axis, short enough for the grid's fixed margin: 950, 1.5k, 12k, 3.2M. */
+export function axisCount(n: number): string {
+  const abs = Math.abs(n);
+  if (abs < 1000) return String(n);
+  // The largest unit that leaves at least 1 once rounded to a tenth (999,999 reads 1M, not 1000k).
+  const [div, unit] = abs >= 999_950_000 ? [1e9, 'B'] : abs >= 999_950 ? [1e6, 'M'] : [1e3, 'k'];
+  return `${Math.round((n / div) * 10) / 10}${unit}`;
+}
+
 export function timeChart(
   series: { name: string; color?: string; points: { time: unknown; value: number | null }[] }[],
   opts: { kind?: 'line' | 'bar'; percent?: boolean; stack?: boolean } = {},
 ): EChartsCoreOption {
   return {
     animation: false,
-    grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+    // Fixed margins that hold the axes' labels (counts are short: axisCount), not measured: laying the grid out by its
+    // labels' sizes (ECharts' default outer bounds, or containLabel) measures every label's text before each draw.
+    grid: { left: 40, right: 16, top: 32, bottom: 24, outerBoundsMode: 'none' },
     legend: { top: 0, left: 0, itemWidth: 12, itemHeight: 8, textStyle: { fontSize: 11 } },
     tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? (opts.percent ? `${(v * 100).toFixed(1)}%` : v.toLocaleString()) : '—') },
     xAxis: { type: 'time', axisLabel: { fontSize: 10, hideOverlap: true, formatter: TIME_LABELS } },
@@ -38,7 +49,7 @@ export function timeChart(
       type: 'value',
       minInterval: opts.percent ? undefined : 1,
       max: opts.percent ? 1 : undefined,
-      axisLabel: { fontSize: 10, formatter: opts.percent ? (v: number) => `${Math.round(v * 100)}%` : undefined },
+      axisLabel: { fontSize: 10, formatter: opts.percent ? (v: number) => `${Math.round(v * 100)}%` : axisCount },
       splitLine: { lineStyle: { opacity: 0.3 } },
     },
     series: series.map((s) => ({
