@@ -6,8 +6,6 @@
  */
 
 const answers = new Map<string, Promise<Response>>();
-/** The paths boot.ts may still ask for, and when it will have asked all it will. */
-let coming: { paths: Set<string>; asked: Promise<void> } | null = null;
 
 /** A URL as compared here: its path and its query, parameters in order. */
 function key(url: string): string {
@@ -25,26 +23,10 @@ export function askEarly(path: string): Promise<Response> {
   return answer;
 }
 
-/**
- * Says that `asking` (settling once it has asked everything it will) may still ask for these paths: until it settles,
- * the client's requests for them wait for it rather than ask the API a second time.
- */
-export function askingEarly(paths: string[], asking: Promise<unknown>): void {
-  const asked = asking.then(
-    () => undefined,
-    () => undefined,
-  );
-  coming = { paths: new Set(paths), asked };
-  void asked.then(() => {
-    if (coming?.asked === asked) coming = null;
-  });
-}
-
 /** The API client's fetch: the answer asked early for this request if there is one, else the API's. */
 export async function fetchEarly(request: Request): Promise<Response> {
-  if (request.method === 'GET' && (answers.size > 0 || coming)) {
+  if (request.method === 'GET' && answers.size > 0) {
     const k = key(request.url);
-    if (!answers.has(k) && coming?.paths.has(new URL(request.url).pathname)) await coming.asked;
     const answer = answers.get(k);
     if (answer) {
       answers.delete(k);
@@ -57,5 +39,4 @@ export async function fetchEarly(request: Request): Promise<Response> {
 /** Forgets the answers nobody took; from now on every request asks the API. */
 export function forgetEarly(): void {
   answers.clear();
-  coming = null;
 }

@@ -1,4 +1,4 @@
-import { askEarly, askingEarly } from '@/api/early';
+import { askEarly } from '@/api/early';
 
 /**
  * What the dashboard asks the API on its first render, in plain data (no React, no API client): boot.ts asks it before
@@ -21,14 +21,11 @@ function series(query: Record<string, string>): string {
 }
 
 /**
- * Once `me` (the early /auth/me) says someone is signed in, asks all the dashboard's queries at once (the depth of
- * every queue is one request). Until it has asked them, the client's requests to these paths wait for it.
+ * Asks all the dashboard's queries at once, with /auth/me rather than after it: waiting for its answer put them a
+ * round trip (and whatever the main thread was busy with) later. For a visitor who is not signed in they answer 401,
+ * and nobody takes those answers (the console sends them to the login page).
  */
-export function askDashboardEarly(me: Promise<Response>): void {
-  askingEarly(['/api/v1/stats', '/api/v1/workers', '/api/v1/metrics/series'], me.then((r) => (r.ok ? ask() : undefined)));
-}
-
-function ask(): void {
+export function askDashboardEarly(): void {
   askEarly('/api/v1/stats');
   askEarly('/api/v1/workers?limit=500'); // as workersQuery asks it
   for (const s of Object.values(DASHBOARD_SERIES)) askEarly(series(s));

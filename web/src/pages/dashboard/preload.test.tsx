@@ -83,28 +83,29 @@ describe('the dashboard preload', () => {
     expect(asked(calls).filter((c) => c !== '/readyz')).toEqual(preloaded);
   });
 
-  it('takes what boot.ts asked before the console loaded: nothing is asked twice, the depth asked without waiting for the stats', async () => {
+  it('takes what boot.ts asked before the console loaded: nothing is asked twice, nothing waits for /auth/me or the stats', async () => {
     const calls = fakeApi(ROUTES);
-    // The stats answer only when let go: every other query, the depth of the queues included, is asked before.
+    // /auth/me and the stats answer only when let go: every other query, the depth of the queues included, is asked before.
     const api = globalThis.fetch;
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
+    const held = ['/api/v1/auth/me', '/api/v1/stats'];
     vi.stubGlobal('fetch', async (input: RequestInfo | URL, init?: RequestInit) => {
-      if (new URL(input instanceof Request ? input.url : input.toString()).pathname === '/api/v1/stats') await released;
+      if (held.includes(new URL(input instanceof Request ? input.url : input.toString()).pathname)) await released;
       return api(input, init);
     });
 
     // As boot.ts, then main.tsx at once.
-    askDashboardEarly(askEarly('/api/v1/auth/me'));
+    askEarly('/api/v1/auth/me');
+    askDashboardEarly();
     const qc = client();
     const preload = preloadDashboard(qc);
-    // (the fake API sees the stats once they are let go)
-    await waitFor(() => expect([...asked(calls)].sort()).toEqual(DASHBOARD_ASKS.filter((a) => a !== '/api/v1/stats')));
+    // (the fake API sees the held ones once they are let go)
+    await waitFor(() => expect([...asked(calls)].sort()).toEqual(DASHBOARD_ASKS.filter((a) => !held.includes(a))));
     expect(qc.getQueryData(['stats'])).toBeUndefined();
     release();
     await preload;
     const preloaded = asked(calls);
-    expect(preloaded[0]).toBe('/api/v1/auth/me');
     expect([...preloaded].sort()).toEqual(DASHBOARD_ASKS);
     expect(qc.getQueryData(['stats'])).toEqual(stats);
 
@@ -115,13 +116,18 @@ describe('the dashboard preload', () => {
     expect(asked(calls).filter((c) => c !== '/readyz')).toEqual(preloaded);
   });
 
-  it('asks nothing early but /auth/me for a visitor who is not signed in, and the preload takes that answer', async () => {
-    const calls = fakeApi({ 'GET /api/v1/auth/me': UNAUTHORIZED });
-    askDashboardEarly(askEarly('/api/v1/auth/me'));
+  it('for a visitor who is not signed in, the preload takes the early /auth/me and asks nothing more; the early 401s are left and forgotten', async () => {
+    const calls = fakeApi(Object.fromEntries(Object.keys(ROUTES).map((route) => [route, UNAUTHORIZED])));
+    askEarly('/api/v1/auth/me');
+    askDashboardEarly();
     const qc = client();
     await preloadDashboard(qc);
     expect(qc.getQueryData(['me'])).toBeNull();
-    expect(asked(calls)).toEqual(['/api/v1/auth/me']);
+    expect(qc.getQueryData(['stats'])).toBeUndefined();
+    expect([...asked(calls)].sort()).toEqual(DASHBOARD_ASKS);
+    forgetEarly();
+    await expect(qc.fetchQuery(dashboardQueries.stats)).rejects.toBeTruthy();
+    expect(asked(calls).filter((c) => c === '/api/v1/stats')).toHaveLength(2);
   });
 
   it('forgets the answers nobody took: a later request asks the API', async () => {
