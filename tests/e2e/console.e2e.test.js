@@ -186,6 +186,9 @@ test('the walk: setup, login, live jobs, a failure and its retry, pause a queue,
   assert.ok(queuedBefore >= 2);
   await page.goto(`${ctx.base}/jobs?queue=e2e&state=queued`);
   await page.locator('tr[data-job-id]').first().waitFor();
+  // The empty note is what the walk waits on after the cancel: it must not show beside rows (it once did, always, and
+  // the wait below passed before the server had cancelled anything).
+  assert.equal(await page.getByText('No jobs match these filters.').count(), 0, 'the jobs page says it is empty beside its rows');
   await page.getByRole('button', { name: /All matching/ }).click();
   await page.getByRole('menuitem', { name: /Cancel every matching job/ }).click();
   await page.getByTestId('bulk-count').filter({ hasText: String(queuedBefore) }).waitFor();

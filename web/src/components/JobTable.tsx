@@ -180,7 +180,8 @@ export function JobTable({ jobs, loading, empty, hideQueue, select, sort }: {
           ))}
         </tbody>
       </table>
-      {empty}
+      {/* Only a list that came back empty is empty: not one still loading, nor one with rows. */}
+      {jobs?.length === 0 && empty}
     </Card>
   );
 }

@@ -27,9 +27,8 @@ export function renderAt(url: string, path: string, element: ReactElement, qc = 
 }
 
 /**
- * Stands in for fetch: answers by "METHOD /path" (query ignored; a function value is called with the request; a
- * Response is sent as it is) and
- * records every request.
+ * Stands in for fetch: answers by "METHOD /path" (query ignored; a function value is called with the request and
+ * may answer later, with a promise; a Response is sent as it is) and records every request.
  */
 export function fakeApi(routes: Record<string, unknown>) {
   const calls: Request[] = [];
@@ -38,9 +37,10 @@ export function fakeApi(routes: Record<string, unknown>) {
     calls.push(req);
     const key = `${req.method} ${new URL(req.url).pathname}`;
     if (!(key in routes)) return new Response(JSON.stringify({ title: 'Not Found', status: 404 }), { status: 404, headers: { 'Content-Type': 'application/problem+json' } });
-    const body = routes[key];
+    const route = routes[key];
+    const body = typeof route === 'function' ? await (route as (r: Request) => unknown)(req) : route;
     if (body instanceof Response) return body.clone();
-    return new Response(JSON.stringify(typeof body === 'function' ? (body as (r: Request) => unknown)(req) : body), { status: 200, headers: { 'Content-Type': 'application/json' } });
+    return new Response(JSON.stringify(body), { status: 200, headers: { 'Content-Type': 'application/json' } });
   });
   vi.stubGlobal('fetch', fn);
   return calls;

@@ -63,6 +63,39 @@ describe('bulk actions on the jobs page', () => {
     });
   });
 
+  it('says the list is empty only once the server has cancelled the matching jobs and the list came back empty', async () => {
+    // The server answers the bulk cancel when the test lets it; until then its list still holds the jobs.
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    let cancelled = false;
+    const calls = fakeApi({
+      'GET /api/v1/auth/me': me(ADMIN),
+      'GET /api/v1/jobs': () => ({ items: cancelled ? [] : ids.map((id) => job(id)), next_cursor: null }),
+      'GET /api/v1/queues': { items: [], next_cursor: null },
+      'GET /api/v1/stats': { ...stats, queues: { mail: { queued: 2 } } },
+      'POST /api/v1/jobs/bulk-cancel': async () => {
+        await held;
+        cancelled = true;
+        return { count: 2, skipped: 0, not_found: 0 };
+      },
+    });
+    renderAt('/jobs?state=queued&queue=mail', '/jobs', <JobsPage />);
+    await screen.findByText(ids[0]!);
+    expect(screen.queryByText('No jobs match these filters.')).toBeNull();
+    await userEvent.click(screen.getByRole('button', { name: /All matching/ }));
+    await userEvent.click(await screen.findByRole('menuitem', { name: /Cancel every matching job/ }));
+    const dialog = await screen.findByRole('dialog');
+    await userEvent.click(await within(dialog).findByRole('button', { name: 'Cancel 2 jobs' }));
+    await waitFor(() => expect(calls.some((r) => r.method === 'POST')).toBe(true));
+    // The server is at work: the rows stay, and nothing says the list is empty.
+    await within(dialog).findByRole('button', { name: 'Working…' });
+    expect(screen.getByText(ids[1]!)).toBeTruthy();
+    expect(screen.queryByText('No jobs match these filters.')).toBeNull();
+    release();
+    await screen.findByText('No jobs match these filters.');
+    expect(screen.queryByText(ids[0]!)).toBeNull();
+  });
+
   it('shows no selection or bulk actions to someone who may only read', async () => {
     fakeApi({
       'GET /api/v1/auth/me': me(['read'], 'viewer'),
