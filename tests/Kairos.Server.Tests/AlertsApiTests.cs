@@ -194,9 +194,18 @@ public sealed class AlertsApiTests() : ApiTest(fakeTime: true, options: o => o w
         Assert.Equal("resolve", resolve.Str("event_action"));
         Assert.Equal(trigger.Str("dedup_key"), resolve.Str("dedup_key"));
 
-        var incident = await Admin.GetAsync($"/api/v1/incidents/{open.Str("id")}").Expect(HttpStatusCode.OK);
+        // A channel's fake server has the notice before the notifier records it: wait for the record.
+        using var deadline = Deadline();
+        JsonElement incident;
+        List<string> history;
+        while (true)
+        {
+            incident = await Admin.GetAsync($"/api/v1/incidents/{open.Str("id")}").Expect(HttpStatusCode.OK);
+            history = [.. incident.GetProperty("events").EnumerateArray().Select(e => e.Str("kind"))];
+            if (history.Count >= 6) break;
+            await Task.Delay(20, deadline.Token); // polls until the notifier has written, at most until the deadline
+        }
         Assert.Equal("resolved", incident.Str("state"));
-        var history = incident.GetProperty("events").EnumerateArray().Select(e => e.Str("kind")).ToList();
         Assert.Equal(["opened", "notified", "notified", "resolved", "notified", "notified"], history);
         Assert.Empty((await Admin.GetAsync("/api/v1/incidents?state=open").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
     }
