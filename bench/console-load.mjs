@@ -1,10 +1,10 @@
 // The console's first load: a real server (the built CLI, as the e2e tests start it) on a temp folder with a seeded
 // store, Debian's chromium through playwright-core (installed by `npm ci --prefix tests/e2e`). Each run opens the
-// dashboard in a fresh browser context (cold cache, signed in) and times navigation start to the dashboard's charts
-// drawn and its KPI numbers shown; bytes are what crossed the wire (headers and encoded bodies, from the DevTools
+// dashboard in a fresh browser context (cold cache, signed in), once the new window has finished setting itself up
+// (machineSettled), and times navigation start to the dashboard's charts drawn and its KPI numbers shown; bytes are what crossed the wire (headers and encoded bodies, from the DevTools
 // protocol). Runs with the browser's own Accept-Encoding, then with `identity` forced (what an uncompressed server
 // sends). Usage: node bench/console-load.mjs [runs=20] [jobs=2000]
-import { dashboardShown, withSeededConsole } from './console-seeded.mjs';
+import { dashboardShown, machineSettled, withSeededConsole } from './console-seeded.mjs';
 
 const runs = Number(process.argv[2] ?? 20);
 const jobs = Number(process.argv[3] ?? 2000);
@@ -12,6 +12,7 @@ const jobs = Number(process.argv[3] ?? 2000);
 async function firstLoad(browser, base, storageState, encoding) {
   const context = await browser.newContext({ storageState, viewport: { width: 1280, height: 800 }, ...(encoding ? { extraHTTPHeaders: { 'Accept-Encoding': encoding } } : {}) });
   const page = await context.newPage();
+  await machineSettled();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
   await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });

@@ -1,7 +1,7 @@
 // What the console's load benchmarks share: a real server (the built CLI, as the e2e tests start it) on a temp folder,
 // set up and seeded through the API, Debian's chromium through playwright-core (`npm ci --prefix tests/e2e`), one
 // sign-in whose session every cold browser context reuses, and the condition that says the dashboard is shown.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminKey, browserPath, startServer } from '../tests/e2e/harness.js';
@@ -60,6 +60,29 @@ export function dashboardShown(page) {
     if (shown) performance.mark('kairos-dashboard-shown');
     return shown;
   }, null, { timeout: 30_000, polling: 'raf' });
+}
+
+/** The machine's busy CPU time so far (all cores, ms), from /proc/stat: user, nice, system, irq and softirq. */
+function busyMs() {
+  const [user, nice, system, , , irq, softirq] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return (user + nice + system + irq + softirq) * 10; // USER_HZ is 100 on Linux
+}
+
+/**
+ * Waits until the machine is quiet: a new browser context opens a window, and headless Chromium builds that window's
+ * own UI (its omnibox popup, a WebUI page in a renderer of its own: ~0.7 s of CPU) in the first second. A user's
+ * browser has its window before they navigate, so each run navigates once the machine has used under a tenth of a core
+ * over 200 ms (at most 5 s): the load measured is the console's, not the window's set-up on the same two cores.
+ */
+export async function machineSettled() {
+  const until = Date.now() + 5_000;
+  let before = busyMs();
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 200));
+    const now = busyMs();
+    if (now - before < 20) return;
+    before = now;
+  }
 }
 
 /** Runs `body({ browser, base, session })` against a fresh seeded server and browser, then stops and removes both. */

@@ -6,7 +6,7 @@
 // node bench/console-trace.mjs --analyse TRACE.json... for saved traces.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dashboardShown, withSeededConsole } from './console-seeded.mjs';
+import { dashboardShown, machineSettled, withSeededConsole } from './console-seeded.mjs';
 
 const runs = Number(process.argv[2] ?? 3);
 const jobs = Number(process.argv[3] ?? 2000);
@@ -18,6 +18,7 @@ async function traceLoad(browser, base, session) {
   const cdp = await browser.newBrowserCDPSession();
   const context = await browser.newContext({ storageState: session, viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
+  await machineSettled();
   await cdp.send('Tracing.start', { traceConfig: { includedCategories: categories.split(',').filter((c) => !c.startsWith('-')), excludedCategories: ['*'] }, transferMode: 'ReturnAsStream' });
   const started = Date.now();
   await page.goto(`${base}/`);
