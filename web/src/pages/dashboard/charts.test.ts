@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { axisCount, metricSeries, timeChart, total } from './charts';
+import { axisCount, hasLonePoint, metricSeries, timeChart, total } from './charts';
 import { renderHook } from '@testing-library/react';
 import { describeEvent, recordActivity, useRecentActivity } from '@/live/activity';
 
@@ -23,6 +23,17 @@ describe('dashboard charts', () => {
     const option = timeChart(metricSeries(resp)) as { series: { name: string; color: string; data: unknown[][] }[] };
     expect(option.series.map((s) => [s.name, s.color])).toEqual([['succeeded', '#10b981'], ['failed', '#ef4444']]);
     expect(option.series[1]!.data).toEqual([['2026-11-23T00:00:00.000Z', 1], ['2026-11-23T01:00:00.000Z', null]]);
+  });
+
+  it('marks the points of a line that has a value with no neighbour, which a line alone would not show', () => {
+    const at = (...values: (number | null)[]) => values.map((value, i) => ({ time: `2026-11-23T0${i}:00:00.000Z`, value }));
+    expect(hasLonePoint(at(3))).toBe(true);
+    expect(hasLonePoint(at(null, null, 4))).toBe(true);
+    expect(hasLonePoint(at(1, 2, null, 5, null))).toBe(true);
+    expect(hasLonePoint(at(1, 2, null, 5, 6))).toBe(false);
+    expect(hasLonePoint(at(null, null))).toBe(false);
+    const option = timeChart([{ name: 'mail', points: at(null, 2) }, { name: 'billing', points: at(1, 2) }]) as { series: { showSymbol: boolean }[] };
+    expect(option.series.map((s) => s.showSymbol)).toEqual([true, false]);
   });
 
   it('labels counts on the axis in a few characters', () => {

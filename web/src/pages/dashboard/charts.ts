@@ -33,6 +33,14 @@ export function axisCount(n: number): string {
   return `${Math.round((n / div) * 10) / 10}${unit}`;
 }
 
+/**
+ * Whether a line would not show one of its values: a value with no value beside it (the series' only sample, e.g. a
+ * queue's depth in its first minute, or one between gaps) has no segment to draw, so its line needs its symbols.
+ */
+export function hasLonePoint(points: { value: number | null }[]): boolean {
+  return points.some((p, i) => p.value != null && points[i - 1]?.value == null && points[i + 1]?.value == null);
+}
+
 export function timeChart(
   series: { name: string; color?: string; points: { time: unknown; value: number | null }[] }[],
   opts: { kind?: 'line' | 'bar'; percent?: boolean; stack?: boolean } = {},
@@ -56,7 +64,8 @@ export function timeChart(
       name: LABELS[s.name] ?? s.name,
       type: opts.kind ?? 'line',
       stack: opts.stack ? 'total' : undefined,
-      showSymbol: false,
+      showSymbol: opts.kind !== 'bar' && hasLonePoint(s.points),
+      symbolSize: 5,
       connectNulls: false,
       smooth: false,
       color: s.color,
