@@ -231,9 +231,17 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
             // Creation order is the insertion sequence: seq alone, as the indexes on (organization_id, ..., seq) hold it.
             // Any other column is (key, seq), without an index of its own: sorted after the filters.
             var bySeq = sort.Key == JobSortKey.CreatedAt;
-            var searching = p.Search is { Count: > 0 };
+            // A search with filters that leave few jobs walks those jobs and asks the FTS index about each; otherwise it
+            // walks the index's matches (a common word with a filter that keeps few of them would walk them all).
+            var searchEach = p.Search is { Count: > 0 } && FewFiltered(c, p);
+            var searching = p.Search is { Count: > 0 } && !searchEach;
             var sql = new StringBuilder($"SELECT {JobColumns} FROM ");
-            if (p.Search is { Count: > 0 } terms)
+            if (searchEach)
+            {
+                sql.Append("jobs WHERE organization_id = $org AND EXISTS (SELECT 1 FROM jobs_fts WHERE jobs_fts MATCH $match AND rowid = jobs.seq)");
+                cmd.Set("$match", JobSearch.Fts5Match(p.Search!));
+            }
+            else if (p.Search is { Count: > 0 } terms)
             {
                 // In creation order the FTS index walks its matches in seq order from the cursor on, and each is looked
                 // up and filtered: a page of a common word stops after a page of hits, a rare word has few to walk.
@@ -249,14 +257,7 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
                 sql.Append("jobs WHERE organization_id = $org");
             }
             cmd.Set("$org", p.OrganizationId.ToString());
-            if (p.State is { } state) { sql.Append(" AND state = $state"); cmd.Set("$state", state.ToWire()); }
-            if (p.Queue is { } queue) { sql.Append(" AND queue = $queue"); cmd.Set("$queue", queue); }
-            if (p.Type is { } type) { sql.Append(" AND type = $type"); cmd.Set("$type", type); }
-            if (p.Tag is { } tag)
-            {
-                sql.Append(" AND seq IN (SELECT job_seq FROM job_tags WHERE organization_id = $org AND tag = $tag)");
-                cmd.Set("$tag", tag);
-            }
+            IndexedFilters(sql, cmd, p);
             if (p.CreatedAfter is { } after) { sql.Append(" AND created_at >= $after"); cmd.Set("$after", Ms(after)); }
             if (p.CreatedBefore is { } before) { sql.Append(" AND created_at < $before"); cmd.Set("$before", Ms(before)); }
             var key = SortKey(sort.Key);
@@ -285,6 +286,39 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
             }
             return new Page<Job>(items, null);
         }, cancellationToken);
+
+    /// <summary>How many jobs a search may ask the FTS index about one by one: each costs a seek into every term's list.</summary>
+    private const int SearchEachUpTo = 2_000;
+
+    /// <summary>
+    /// Whether the list's indexed filters (state, queue, type, tag) leave fewer than <see cref="SearchEachUpTo"/> jobs:
+    /// counted through their indexes, stopping there.
+    /// </summary>
+    private static bool FewFiltered(SqliteConnection c, ListJobsParams p)
+    {
+        if (p.State is null && p.Queue is null && p.Type is null && p.Tag is null) return false;
+        using var cmd = c.CreateCommand();
+        var sql = new StringBuilder("SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE organization_id = $org");
+        cmd.Set("$org", p.OrganizationId.ToString());
+        IndexedFilters(sql, cmd, p);
+        sql.Append(" LIMIT $cap)");
+        cmd.Set("$cap", SearchEachUpTo);
+        cmd.CommandText = sql.ToString();
+        return (long)cmd.ExecuteScalar()! < SearchEachUpTo;
+    }
+
+    /// <summary>The list's filters that an index on jobs (or job_tags) answers: state, queue, type and tag.</summary>
+    private static void IndexedFilters(StringBuilder sql, SqliteCommand cmd, ListJobsParams p)
+    {
+        if (p.State is { } state) { sql.Append(" AND state = $state"); cmd.Set("$state", state.ToWire()); }
+        if (p.Queue is { } queue) { sql.Append(" AND queue = $queue"); cmd.Set("$queue", queue); }
+        if (p.Type is { } type) { sql.Append(" AND type = $type"); cmd.Set("$type", type); }
+        if (p.Tag is { } tag)
+        {
+            sql.Append(" AND seq IN (SELECT job_seq FROM job_tags WHERE organization_id = $org AND tag = $tag)");
+            cmd.Set("$tag", tag);
+        }
+    }
 
     /// <summary>The expression a list is ordered by (with seq after it); a missing finished_at is <c>$null_key</c> (<see cref="JobCursor.NullKey"/>).</summary>
     private static string SortKey(JobSortKey key) => key switch

@@ -78,4 +78,35 @@ public abstract partial class StoreConformance
         Assert.Equal([matching[3].Id], JobIds(await SearchAsync("dhl", with: p => p with { Queue = "odd", Search = JobSearch.Terms("dhl ord3") })));
         Assert.Empty(await SearchAsync("dhl", with: p => p with { State = JobState.Running }));
     }
+
+    [SkippableFact]
+    public async Task Search_with_a_filter_answers_the_same_whether_the_filter_keeps_few_jobs_or_many()
+    {
+        // A store may walk the jobs its filters keep and ask the search index about each (SQLite does below 2,000), or
+        // walk the index's matches and filter them: both answers must be the same, pages and orders included.
+        const int many = 2_100;
+        var crowd = await Store.Jobs.EnqueueManyAsync(new EnqueueManyParams(OrgA,
+            [.. Enumerable.Range(0, many).Select(i => MakeJob("crowd", "sync.crm", $$"""{"n":{{i}},"word":"{{(i % 700 == 0 ? "parcel" : "letter")}}"}"""))]), None);
+        var few = new List<Job>();
+        for (var i = 0; i < 5; i++)
+        {
+            few.Add(await EnqueueAsync(MakeJob("few", "sync.crm", $$"""{"n":{{i}},"word":"parcel"}""")));
+            await EnqueueAsync(MakeJob("few", "sync.crm", $$"""{"n":{{i}},"word":"letter"}"""));
+        }
+        var crowdParcels = crowd.Select(r => r.Job).Where((_, i) => i % 700 == 0).ToList();
+
+        Assert.Equal(JobIds(Enumerable.Reverse(few)), JobIds(await ListAllAsync(
+            new ListJobsParams(OrgA) { Search = JobSearch.Terms("parcel"), Queue = "few", Limit = 2 }, expectedPages: 3)));
+        Assert.Equal(JobIds(few), JobIds(await ListAllAsync(
+            new ListJobsParams(OrgA) { Search = JobSearch.Terms("parcel"), Queue = "few", Limit = 2, Sort = JobSort.OldestFirst })));
+        Assert.Equal(JobIds(Enumerable.Reverse(crowdParcels)), JobIds(await ListAllAsync(
+            new ListJobsParams(OrgA) { Search = JobSearch.Terms("parcel"), Queue = "crowd", Limit = 2 }, expectedPages: 2)));
+        Assert.Equal(JobIds(crowdParcels), JobIds(await ListAllAsync(
+            new ListJobsParams(OrgA) { Search = JobSearch.Terms("parcel"), Queue = "crowd", Limit = 2, Sort = JobSort.OldestFirst })));
+        Assert.Equal(JobIds(Enumerable.Reverse(crowdParcels.Concat(few))), JobIds(await ListAllAsync(
+            new ListJobsParams(OrgA) { Search = JobSearch.Terms("parcel"), Type = "sync.crm", Limit = 4 })));
+        Assert.Equal(many + 10, (await ListAllAsync(new ListJobsParams(OrgA) { Search = JobSearch.Terms("sync"), State = JobState.Queued, Limit = 500 })).Count);
+        Assert.Empty(await SearchAsync("letter", with: p => p with { State = JobState.Failed }));
+        Assert.Empty(await SearchAsync("letter", with: p => p with { Queue = "few", State = JobState.Running }));
+    }
 }

@@ -320,12 +320,12 @@ public static class KairosScenarios
             if (doc.RootElement.GetProperty("items").GetArrayLength() == 0) ctx.Results.Note("listing: the filtered page came back empty");
         }
         // Full-text search (q): a word every job has (the type), a word 1 job in 5,000 has (each bulk request numbers its
-        // payloads n = 0..4999), the rare word within a queue, and the common word with a filter nothing matches (the
-        // search walks every hit to find out: the worst case).
+        // payloads n = 0..4999), the rare word within a queue, and the common word with a filter nothing matches (walking
+        // the hits, a million of them, to find that out took 665 ms; a store now walks the few jobs the filter keeps).
         var common = await Measure("api/v1/jobs?q=noop");
         var rare = await Measure("api/v1/jobs?q=4242");
         var rareInQueue = await Measure("api/v1/jobs?q=4242&queue=list-2");
-        var nothing = await Measure("api/v1/jobs?q=noop&state=failed", Math.Min(o.ListingRequests, 10));
+        var nothing = await Measure("api/v1/jobs?q=noop&state=failed");
         var note = $"{n:N0} finished jobs, {o.ListingRequests} requests";
         ctx.Results.Add(Row.Measure("listing", "GET /jobs first page: p50", first.Ms(50), "ms", note: note));
         ctx.Results.Add(Row.Measure("listing", "GET /jobs first page: p95", first.Ms(95), "ms", Targets.ListingP95));
@@ -334,6 +334,6 @@ public static class KairosScenarios
         ctx.Results.Add(Row.Measure("listing", "GET /jobs?q=<word of every job>: p95", common.Ms(95), "ms", Targets.ListingP95));
         ctx.Results.Add(Row.Measure("listing", "GET /jobs?q=<word of 1 job in 5,000>: p95", rare.Ms(95), "ms", Targets.ListingP95));
         ctx.Results.Add(Row.Measure("listing", "GET /jobs?q=<rare word>&queue=…: p95", rareInQueue.Ms(95), "ms", Targets.ListingP95));
-        ctx.Results.Add(Row.Measure("listing", "GET /jobs?q=<common word>&state=failed (no match, 10 requests): p95", nothing.Ms(95), "ms"));
+        ctx.Results.Add(Row.Measure("listing", "GET /jobs?q=<common word>&state=failed (no match): p95", nothing.Ms(95), "ms", Targets.ListingP95));
     }
 }
