@@ -332,9 +332,10 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
 
     public async Task<Page<Job>> ListAsync(ListJobsParams p, CancellationToken cancellationToken)
     {
-        await using var cmd = Db.CreateCommand();
         var sort = p.Sort;
         var cursor = JobCursor.Read(p.Cursor, sort);
+        if (sort.Key == JobSortKey.FinishedAt && p.Search is not { Count: > 0 }) return await ListByFinishedAtAsync(p, cursor, cancellationToken);
+        await using var cmd = Db.CreateCommand();
         var order = sort.Descending ? "DESC" : "ASC";
         var beyond = sort.Descending ? "<" : ">";
         var sql = new StringBuilder($"SELECT {JobColumns} FROM ");
@@ -351,13 +352,7 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
             sql.Append("jobs WHERE organization_id = @org");
         }
         cmd.Parameters.Uuid("org", p.OrganizationId);
-        if (p.State is { } state) { sql.Append(" AND state = @state"); cmd.Parameters.Text("state", state.ToWire()); }
-        if (p.Queue is { } queue) { sql.Append(" AND queue = @queue"); cmd.Parameters.Text("queue", queue); }
-        if (p.Type is { } type) { sql.Append(" AND type = @type"); cmd.Parameters.Text("type", type); }
-        // "tags <> '{}'" matches the predicate of the partial GIN index (migration 013: it holds tagged jobs only).
-        if (p.Tag is { } tag) { sql.Append(" AND tags @> @tag AND tags <> '{}'"); cmd.Parameters.Texts("tag", [tag]); }
-        if (p.CreatedAfter is { } after) { sql.Append(" AND created_at >= @after"); cmd.Parameters.Long("after", Ms(after)); }
-        if (p.CreatedBefore is { } before) { sql.Append(" AND created_at < @before"); cmd.Parameters.Long("before", Ms(before)); }
+        Filters(sql, cmd, p);
         // Creation order is the insertion sequence: seq alone, as the indexes on (organization_id, ..., seq) hold it.
         // Any other column is (key, seq), without an index of its own: sorted after the filters.
         var bySeq = sort.Key == JobSortKey.CreatedAt;
@@ -381,17 +376,85 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
             not null => filtered + $" AND state <> 'running'" + orderBy,
             null => $"SELECT * FROM (({filtered} AND state <> 'running'{orderBy}) UNION ALL ({filtered} AND state = 'running'{orderBy})) AS jobs{orderBy}",
         };
-        var items = new List<Job>(Math.Min(p.Limit + 1, 512));
-        long lastSeq = 0;
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
-        while (await r.ReadAsync(cancellationToken))
-        {
-            if (items.Count == p.Limit) return new Page<Job>(items, JobCursor.Write(sort, items[^1], lastSeq));
-            items.Add(Job(r));
-            lastSeq = r.GetInt64(0);
-        }
-        return new Page<Job>(items, null);
+        var rows = new List<(Job Job, long Seq)>(Math.Min(p.Limit + 1, 512));
+        await ReadJobsAsync(cmd, rows, cancellationToken);
+        return JobCursor.PageOf(rows, p);
     }
+
+    /// <summary>
+    /// A list by finished_at. One query ordered by the time would sort every job of the organization for each page (over
+    /// a million jobs, more than a second); instead the finished jobs come in order from jobs_finished
+    /// (organization_id, finished_at; ties by seq), then the unfinished ones (no finished_at, last in both directions)
+    /// in creation order through the state indexes (running jobs through their own, merged). A state filter reads only
+    /// its side.
+    /// </summary>
+    private async Task<Page<Job>> ListByFinishedAtAsync(ListJobsParams p, (long Key, long Seq)? cursor, CancellationToken cancellationToken)
+    {
+        var (readFinished, readUnfinished, amongUnfinished) = JobCursor.FinishedAtParts(p, cursor);
+        var (order, beyond) = p.Sort.Descending ? ("DESC", "<") : ("ASC", ">");
+        var rows = new List<(Job Job, long Seq)>(Math.Min(p.Limit + 1, 512));
+        if (readFinished)
+        {
+            await using var cmd = Db.CreateCommand();
+            // A finished job is not running: said in a literal, the planner may also read the partial listing indexes.
+            var sql = new StringBuilder($"SELECT {JobColumns} FROM jobs WHERE organization_id = @org AND finished_at IS NOT NULL AND state <> 'running'");
+            cmd.Parameters.Uuid("org", p.OrganizationId);
+            Filters(sql, cmd, p);
+            if (cursor is { } from)
+            {
+                sql.Append($" AND (finished_at, seq) {beyond} (@key, @seq)");
+                cmd.Parameters.Long("key", from.Key);
+                cmd.Parameters.Long("seq", from.Seq);
+            }
+            cmd.CommandText = sql.Append($" ORDER BY finished_at {order}, seq {order} LIMIT @limit").ToString();
+            cmd.Parameters.Int("limit", p.Limit + 1);
+            await ReadJobsAsync(cmd, rows, cancellationToken);
+        }
+        if (rows.Count <= p.Limit && readUnfinished)
+        {
+            await using var cmd = Db.CreateCommand();
+            var sql = new StringBuilder($"SELECT {JobColumns} FROM jobs WHERE organization_id = @org AND finished_at IS NULL");
+            cmd.Parameters.Uuid("org", p.OrganizationId);
+            Filters(sql, cmd, p);
+            if (amongUnfinished)
+            {
+                sql.Append($" AND seq {beyond} @seq");
+                cmd.Parameters.Long("seq", cursor!.Value.Seq);
+            }
+            var orderBy = $" ORDER BY seq {order} LIMIT @limit";
+            cmd.Parameters.Int("limit", p.Limit + 1 - rows.Count);
+            // The listing indexes hold the jobs that are not running (migration 015), jobs_lease the running ones.
+            var waiting = string.Join(", ", JobStates.All.Where(x => !x.IsTerminal() && x != JobState.Running).Select(x => $"'{x.ToWire()}'"));
+            var filtered = sql.ToString();
+            cmd.CommandText = p.State switch
+            {
+                JobState.Running => filtered + " AND state = 'running'" + orderBy,
+                not null => filtered + $" AND state IN ({waiting})" + orderBy,
+                null => $"SELECT * FROM (({filtered} AND state IN ({waiting}){orderBy}) UNION ALL ({filtered} AND state = 'running'{orderBy})) AS jobs{orderBy}",
+            };
+            await ReadJobsAsync(cmd, rows, cancellationToken);
+        }
+        return JobCursor.PageOf(rows, p);
+    }
+
+    /// <summary>Every filter of the list but the search: state, queue, type, tag and the creation-time range.</summary>
+    private static void Filters(StringBuilder sql, NpgsqlCommand cmd, ListJobsParams p)
+    {
+        if (p.State is { } state) { sql.Append(" AND state = @state"); cmd.Parameters.Text("state", state.ToWire()); }
+        if (p.Queue is { } queue) { sql.Append(" AND queue = @queue"); cmd.Parameters.Text("queue", queue); }
+        if (p.Type is { } type) { sql.Append(" AND type = @type"); cmd.Parameters.Text("type", type); }
+        // "tags <> '{}'" matches the predicate of the partial GIN index (migration 013: it holds tagged jobs only).
+        if (p.Tag is { } tag) { sql.Append(" AND tags @> @tag AND tags <> '{}'"); cmd.Parameters.Texts("tag", [tag]); }
+        if (p.CreatedAfter is { } after) { sql.Append(" AND created_at >= @after"); cmd.Parameters.Long("after", Ms(after)); }
+        if (p.CreatedBefore is { } before) { sql.Append(" AND created_at < @before"); cmd.Parameters.Long("before", Ms(before)); }
+    }
+
+    private static async Task ReadJobsAsync(NpgsqlCommand cmd, List<(Job Job, long Seq)> rows, CancellationToken cancellationToken)
+    {
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await r.ReadAsync(cancellationToken)) rows.Add((Job(r), r.GetInt64(0)));
+    }
+
 
     /// <summary>The expression a list is ordered by (with seq after it); a missing finished_at is <c>@null_key</c> (<see cref="JobCursor.NullKey"/>).</summary>
     private static string SortKey(JobSortKey key) => key switch

@@ -109,6 +109,7 @@ public abstract partial class StoreConformance
         {
             (new ListJobsParams(OrgA) { Queue = "run" }, j => j.Queue == "run"),
             (new ListJobsParams(OrgA) { State = JobState.Queued }, j => j.State == JobState.Queued),
+            (new ListJobsParams(OrgA) { State = JobState.Succeeded }, j => j.State == JobState.Succeeded),
             (new ListJobsParams(OrgA) { Queue = "a", State = JobState.Scheduled }, j => j.Queue == "a" && j.State == JobState.Scheduled),
             (new ListJobsParams(OrgA) { Tag = "t" }, j => j.Tags.Contains("t")),
             (new ListJobsParams(OrgA) { Search = JobSearch.Terms("dhl") }, j => j.Payload.Contains("dhl", StringComparison.Ordinal)),

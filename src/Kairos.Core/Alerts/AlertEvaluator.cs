@@ -200,7 +200,7 @@ public sealed class AlertEvaluator(IKairosStore store, EventBus events, IAlertNo
             var next = time.GetUtcNow();
             while (!cancellationToken.IsCancellationRequested)
             {
-                if (time.GetUtcNow() >= next)
+                if (time.GetUtcNow() is var started && started >= next)
                 {
                     try
                     {
@@ -210,7 +210,8 @@ public sealed class AlertEvaluator(IKairosStore store, EventBus events, IAlertNo
                     {
                         OnError?.Invoke(ex);
                     }
-                    next = time.GetUtcNow() + Interval;
+                    // From when this pass started: a clock that moved on while it ran (past the next pass) is not skipped.
+                    next = started + Interval;
                 }
                 using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 var delay = Task.Delay(Max(next - time.GetUtcNow(), TimeSpan.Zero), time, wait.Token);

@@ -29,6 +29,29 @@ public static class JobCursor
     /// <summary>The key that stands for a missing value: past every real one in the sort's direction (nulls last both ways).</summary>
     public static long NullKey(JobSort sort) => sort.Descending ? long.MinValue : long.MaxValue;
 
+    /// <summary>
+    /// How a store reads a list by finished_at in two ordered parts: the finished jobs by the time, then the unfinished
+    /// ones (no finished_at: last in both directions) by creation. Whether each part is read (a state filter keeps one
+    /// side), and whether the cursor is already among the unfinished (its key is <see cref="NullKey"/>).
+    /// </summary>
+    public static (bool Finished, bool Unfinished, bool AmongUnfinished) FinishedAtParts(ListJobsParams p, (long Key, long Seq)? cursor)
+    {
+        var amongUnfinished = cursor is { } at && at.Key == NullKey(p.Sort);
+        var terminal = p.State?.IsTerminal();
+        return (!amongUnfinished && terminal != false, terminal != true, amongUnfinished);
+    }
+
+    /// <summary>
+    /// The page of the first <c>Limit</c> of the rows a store read in order (one more than the limit when there are
+    /// more), with the cursor after its last job then.
+    /// </summary>
+    public static Page<Job> PageOf(IReadOnlyList<(Job Job, long Seq)> rows, ListJobsParams p)
+    {
+        if (rows.Count <= p.Limit) return new Page<Job>([.. rows.Select(x => x.Job)], null);
+        var items = rows.Take(p.Limit).Select(x => x.Job).ToList();
+        return new Page<Job>(items, Write(p.Sort, items[^1], rows[p.Limit - 1].Seq));
+    }
+
     /// <summary>The cursor that continues after <paramref name="job"/> (whose insertion sequence is <paramref name="seq"/>).</summary>
     public static string Write(JobSort sort, Job job, long seq) =>
         Convert.ToBase64String(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
