@@ -354,7 +354,9 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         cmd.Parameters.Uuid("org", p.OrganizationId);
         Filters(sql, cmd, p);
         // Creation order is the insertion sequence: seq alone, as the indexes on (organization_id, ..., seq) hold it.
-        // Any other column is (key, seq), without an index of its own: sorted after the filters.
+        // Any other column is (key, seq): priority, run_at and attempt have their own indexes on (organization_id, key,
+        // seq) over the jobs that are not running (migration 016), which the planner walks or not as the filters' counts
+        // say; a row comparison seeks to the cursor's exact position in them.
         var bySeq = sort.Key == JobSortKey.CreatedAt;
         var key = SortKey(sort.Key);
         if (sort.Key == JobSortKey.FinishedAt) cmd.Parameters.Long("null_key", JobCursor.NullKey(sort));
