@@ -335,6 +335,10 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         var sort = p.Sort;
         var cursor = JobCursor.Read(p.Cursor, sort);
         if (sort.Key == JobSortKey.FinishedAt && p.Search is not { Count: > 0 }) return await ListByFinishedAtAsync(p, cursor, cancellationToken);
+        if (sort.Key is JobSortKey.Priority or JobSortKey.RunAt or JobSortKey.Attempt && p.Search is not { Count: > 0 })
+        {
+            return await ListBySortIndexAsync(p, cursor, cancellationToken);
+        }
         await using var cmd = Db.CreateCommand();
         var order = sort.Descending ? "DESC" : "ASC";
         var beyond = sort.Descending ? "<" : ">";
@@ -354,9 +358,7 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         cmd.Parameters.Uuid("org", p.OrganizationId);
         Filters(sql, cmd, p);
         // Creation order is the insertion sequence: seq alone, as the indexes on (organization_id, ..., seq) hold it.
-        // Any other column is (key, seq): priority, run_at and attempt have their own indexes on (organization_id, key,
-        // seq) over the jobs that are not running (migration 016), which the planner walks or not as the filters' counts
-        // say; a row comparison seeks to the cursor's exact position in them.
+        // Any other column is (key, seq), sorted after the filters here (a search's matches).
         var bySeq = sort.Key == JobSortKey.CreatedAt;
         var key = SortKey(sort.Key);
         if (sort.Key == JobSortKey.FinishedAt) cmd.Parameters.Long("null_key", JobCursor.NullKey(sort));
@@ -399,15 +401,7 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         {
             await using var cmd = Db.CreateCommand();
             // A finished job is not running: said in a literal, the planner may also read the partial listing indexes.
-            var sql = new StringBuilder($"SELECT {JobColumns} FROM jobs WHERE organization_id = @org AND finished_at IS NOT NULL AND state <> 'running'");
-            cmd.Parameters.Uuid("org", p.OrganizationId);
-            Filters(sql, cmd, p);
-            if (cursor is { } from)
-            {
-                sql.Append($" AND (finished_at, seq) {beyond} (@key, @seq)");
-                cmd.Parameters.Long("key", from.Key);
-                cmd.Parameters.Long("seq", from.Seq);
-            }
+            var sql = SelectAfter(cmd, p, " AND finished_at IS NOT NULL AND state <> 'running'", "finished_at", cursor);
             cmd.CommandText = sql.Append($" ORDER BY finished_at {order}, seq {order} LIMIT @limit").ToString();
             cmd.Parameters.Int("limit", p.Limit + 1);
             await ReadJobsAsync(cmd, rows, cancellationToken);
@@ -426,18 +420,65 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
             var orderBy = $" ORDER BY seq {order} LIMIT @limit";
             cmd.Parameters.Int("limit", p.Limit + 1 - rows.Count);
             // The listing indexes hold the jobs that are not running (migration 015), jobs_lease the running ones.
-            var waiting = string.Join(", ", JobStates.All.Where(x => !x.IsTerminal() && x != JobState.Running).Select(x => $"'{x.ToWire()}'"));
             var filtered = sql.ToString();
             cmd.CommandText = p.State switch
             {
                 JobState.Running => filtered + " AND state = 'running'" + orderBy,
-                not null => filtered + $" AND state IN ({waiting})" + orderBy,
-                null => $"SELECT * FROM (({filtered} AND state IN ({waiting}){orderBy}) UNION ALL ({filtered} AND state = 'running'{orderBy})) AS jobs{orderBy}",
+                not null => filtered + $" AND state IN ({WaitingStates})" + orderBy,
+                null => $"SELECT * FROM (({filtered} AND state IN ({WaitingStates}){orderBy}) UNION ALL ({filtered} AND state = 'running'{orderBy})) AS jobs{orderBy}",
             };
             await ReadJobsAsync(cmd, rows, cancellationToken);
         }
         return JobCursor.PageOf(rows, p);
     }
+
+    /// <summary>
+    /// A list by priority, run_at or attempt, in three parts each read in order and cut at a page, then merged (finished
+    /// and unfinished jobs interleave by these keys, unlike finished_at): the finished jobs and the waiting ones through
+    /// their own indexes on (organization_id, key, seq) (migration 016: the first written when a job ends, the second at
+    /// its enqueue, neither at a lease), the running ones through jobs_lease (as many as the workers' capacity, sorted).
+    /// A state filter reads one part. The cursor is a row comparison, which seeks to its exact position in an index.
+    /// </summary>
+    private async Task<Page<Job>> ListBySortIndexAsync(ListJobsParams p, (long Key, long Seq)? cursor, CancellationToken cancellationToken)
+    {
+        var key = SortKey(p.Sort.Key);
+        var order = p.Sort.Descending ? "DESC" : "ASC";
+        await using var cmd = Db.CreateCommand();
+        var filtered = SelectAfter(cmd, p, "", key, cursor).ToString();
+        var orderBy = $" ORDER BY {key} {order}, seq {order} LIMIT @limit";
+        cmd.Parameters.Int("limit", p.Limit + 1);
+        var parts = new List<string>(3);
+        if (p.State is null || p.State.Value.IsTerminal()) parts.Add($"({filtered} AND finished_at IS NOT NULL AND state <> 'running'{orderBy})");
+        if (p.State is null || (!p.State.Value.IsTerminal() && p.State != JobState.Running)) parts.Add($"({filtered} AND finished_at IS NULL AND state IN ({WaitingStates}){orderBy})");
+        if (p.State is null or JobState.Running) parts.Add($"({filtered} AND finished_at IS NULL AND state = 'running'{orderBy})");
+        cmd.CommandText = $"SELECT * FROM ({string.Join(" UNION ALL ", parts)}) AS jobs{orderBy}";
+        var rows = new List<(Job Job, long Seq)>(Math.Min(p.Limit + 1, 512));
+        await ReadJobsAsync(cmd, rows, cancellationToken);
+        return JobCursor.PageOf(rows, p);
+    }
+
+    /// <summary>
+    /// The SELECT of the organization's jobs that match <paramref name="where"/> and the list's filters, and after a
+    /// cursor come after it in the list's order by (<paramref name="key"/>, seq): a row comparison, which seeks to the
+    /// cursor's exact position in an index on (organization_id, key, seq).
+    /// </summary>
+    private static StringBuilder SelectAfter(NpgsqlCommand cmd, ListJobsParams p, string where, string key, (long Key, long Seq)? cursor)
+    {
+        var sql = new StringBuilder($"SELECT {JobColumns} FROM jobs WHERE organization_id = @org{where}");
+        cmd.Parameters.Uuid("org", p.OrganizationId);
+        Filters(sql, cmd, p);
+        if (cursor is { } at)
+        {
+            sql.Append($" AND ({key}, seq) {(p.Sort.Descending ? "<" : ">")} (@key, @seq)");
+            cmd.Parameters.Long("key", at.Key);
+            cmd.Parameters.Long("seq", at.Seq);
+        }
+        return sql;
+    }
+
+    /// <summary>The states of a job that is neither finished nor running, as an SQL list of literals (which the planner matches to the partial indexes).</summary>
+    private static readonly string WaitingStates =
+        string.Join(", ", JobStates.All.Where(x => !x.IsTerminal() && x != JobState.Running).Select(x => $"'{x.ToWire()}'"));
 
     /// <summary>Every filter of the list but the search: state, queue, type, tag and the creation-time range.</summary>
     private static void Filters(StringBuilder sql, NpgsqlCommand cmd, ListJobsParams p)
