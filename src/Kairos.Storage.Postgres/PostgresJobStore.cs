@@ -334,11 +334,8 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
     {
         var sort = p.Sort;
         var cursor = JobCursor.Read(p.Cursor, sort);
-        if (sort.Key == JobSortKey.FinishedAt && p.Search is not { Count: > 0 }) return await ListByFinishedAtAsync(p, cursor, cancellationToken);
-        if (sort.Key is JobSortKey.Priority or JobSortKey.RunAt or JobSortKey.Attempt && p.Search is not { Count: > 0 })
-        {
-            return await ListBySortIndexAsync(p, cursor, cancellationToken);
-        }
+        if (sort.Key == JobSortKey.FinishedAt) return await ListByFinishedAtAsync(p, cursor, cancellationToken);
+        if (sort.Key is JobSortKey.Priority or JobSortKey.RunAt or JobSortKey.Attempt) return await ListBySortIndexAsync(p, cursor, cancellationToken);
         await using var cmd = Db.CreateCommand();
         var order = sort.Descending ? "DESC" : "ASC";
         var beyond = sort.Descending ? "<" : ">";
@@ -412,6 +409,7 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
             var sql = new StringBuilder($"SELECT {JobColumns} FROM jobs WHERE organization_id = @org AND finished_at IS NULL");
             cmd.Parameters.Uuid("org", p.OrganizationId);
             Filters(sql, cmd, p);
+            Matching(sql, cmd, p);
             if (amongUnfinished)
             {
                 sql.Append($" AND seq {beyond} @seq");
@@ -467,6 +465,7 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
         var sql = new StringBuilder($"SELECT {JobColumns} FROM jobs WHERE organization_id = @org{where}");
         cmd.Parameters.Uuid("org", p.OrganizationId);
         Filters(sql, cmd, p);
+        Matching(sql, cmd, p);
         if (cursor is { } at)
         {
             sql.Append($" AND ({key}, seq) {(p.Sort.Descending ? "<" : ">")} (@key, @seq)");
@@ -474,6 +473,17 @@ internal sealed class PostgresJobStore(PostgresStore store) : IJobStore
             cmd.Parameters.Long("seq", at.Seq);
         }
         return sql;
+    }
+
+    /// <summary>
+    /// With a search, its matches as a semi-join on job_search: the planner may walk an index in the list's order and
+    /// probe job_search's key for each job (a common word), or take the GIN index's few matches and sort them (a rare one).
+    /// </summary>
+    private static void Matching(StringBuilder sql, NpgsqlCommand cmd, ListJobsParams p)
+    {
+        if (p.Search is not { Count: > 0 } terms) return;
+        sql.Append(" AND seq IN (SELECT s.seq FROM job_search s WHERE s.organization_id = @org AND s.document @@ to_tsquery('simple', @match))");
+        cmd.Parameters.Text("match", JobSearch.TsQuery(terms));
     }
 
     /// <summary>The states of a job that is neither finished nor running, as an SQL list of literals (which the planner matches to the partial indexes).</summary>

@@ -229,26 +229,33 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
             var order = sort.Descending ? "DESC" : "ASC";
             var beyond = sort.Descending ? "<" : ">";
             // Creation order is the insertion sequence: seq alone, as the indexes on (organization_id, ..., seq) hold it.
-            // Any other column is (key, seq).
+            // Any other column is (key, seq), and has an index in its order: jobs_finished, and for priority, run_at and
+            // attempt (organization_id, key, seq) (migration 016). Such a list walks that index from the cursor and
+            // checks each job against the filters and the search, unless they keep few jobs: filters that keep fewer
+            // than SortEachUpTo jobs (SearchEachUpTo with a search), or a search with fewer than SearchSortUpTo matches,
+            // are read through their own index and their jobs sorted ("+key" keeps the planner off the sort's index).
+            // Walking costs a page's rows divided by the share of jobs that pass: a filter that keeps 1 % of the jobs
+            // reads about a hundred per row.
             var bySeq = sort.Key == JobSortKey.CreatedAt;
-            if (sort.Key == JobSortKey.FinishedAt && p.Search is not { Count: > 0 }) return ListByFinishedAt(c, p, cursor);
-            // Priority, run_at and attempt have an index each on (organization_id, key, seq) (migration 016). Without an
-            // indexed filter, or with one that keeps many jobs, the list walks that index from the cursor and checks each
-            // job against the filters (a filter that keeps 1 % of the jobs costs about a hundred jobs read per row); a
-            // filter that keeps fewer than SortEachUpTo jobs is read through its own index and its jobs sorted ("+key"
-            // tells the planner not to walk the sort's index for the order).
-            var sortIndex = p.Search is { Count: > 0 } ? null : SortIndex(sort.Key);
-            var sortFiltered = sortIndex is not null && FewFiltered(c, p, SortEachUpTo);
-            if (sortIndex is not null && !sortFiltered) return ListBySortIndex(c, p, cursor, sortIndex);
+            var searched = p.Search is { Count: > 0 };
+            var sortAfter = false;
+            if (!bySeq)
+            {
+                sortAfter = searched
+                    ? FewFiltered(c, p, SearchEachUpTo) || !ManyMatches(c, p.Search!)
+                    : FewFiltered(c, p, SortEachUpTo);
+                if (!sortAfter && sort.Key == JobSortKey.FinishedAt) return ListByFinishedAt(c, p, cursor);
+                if (!sortAfter) return ListBySortIndex(c, p, cursor, SortIndex(sort.Key));
+            }
             // A search with filters that leave few jobs walks those jobs and asks the FTS index about each; otherwise it
             // walks the index's matches (a common word with a filter that keeps few of them would walk them all).
-            var searchEach = p.Search is { Count: > 0 } && FewFiltered(c, p, SearchEachUpTo);
-            var searching = p.Search is { Count: > 0 } && !searchEach;
+            var searchEach = searched && FewFiltered(c, p, SearchEachUpTo);
+            var searching = searched && !searchEach;
             var sql = new StringBuilder($"SELECT {JobColumns} FROM ");
             if (searchEach)
             {
-                sql.Append("jobs WHERE organization_id = $org AND EXISTS (SELECT 1 FROM jobs_fts WHERE jobs_fts MATCH $match AND rowid = jobs.seq)");
-                cmd.Set("$match", JobSearch.Fts5Match(p.Search!));
+                sql.Append("jobs WHERE organization_id = $org");
+                SearchEach(sql, cmd, p);
             }
             else if (p.Search is { Count: > 0 } terms)
             {
@@ -276,7 +283,7 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
                 if (!bySeq) cmd.Set("$key", at.Key);
             }
             sql.Append(bySeq ? (searching ? $" ORDER BY hits.hit {order}" : $" ORDER BY seq {order}")
-                : $" ORDER BY {(sortFiltered ? "+" : "")}{key} {order}, seq {order}");
+                : $" ORDER BY {(sortAfter ? "+" : "")}{key} {order}, seq {order}");
             sql.Append(" LIMIT $limit");
             cmd.Set("$limit", p.Limit + 1);
             cmd.CommandText = sql.ToString();
@@ -289,7 +296,8 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
     /// A list by finished_at. One query ordered by the time would sort every job of the organization for each page (over
     /// a million jobs, more than a second); instead the finished jobs come in order from jobs_finished
     /// (organization_id, finished_at, and its rowid, seq, for ties), then the unfinished ones (no finished_at, last in
-    /// both directions) in creation order through the state indexes. A state filter reads only its side.
+    /// both directions) in creation order through the state indexes. A state filter reads only its side. Used when the
+    /// filters keep many jobs (ListAsync sorts the few otherwise); a search asks the FTS index about each job read.
     /// </summary>
     private static Page<Job> ListByFinishedAt(SqliteConnection c, ListJobsParams p, (long Key, long Seq)? cursor)
     {
@@ -299,9 +307,10 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
         if (readFinished)
         {
             using var cmd = c.CreateCommand();
-            var sql = new StringBuilder($"SELECT {JobColumns} FROM jobs WHERE organization_id = $org AND finished_at IS NOT NULL");
+            var sql = new StringBuilder($"SELECT {JobColumns} FROM jobs INDEXED BY jobs_finished WHERE organization_id = $org AND finished_at IS NOT NULL");
             cmd.Set("$org", p.OrganizationId.ToString());
             Filters(sql, cmd, p);
+            SearchEach(sql, cmd, p);
             if (cursor is { } from)
             {
                 sql.Append($" AND (finished_at, seq) {beyond} ($key, $seq)");
@@ -318,6 +327,7 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
             var sql = new StringBuilder($"SELECT {JobColumns} FROM jobs WHERE organization_id = $org AND state IN ({unfinished}) AND finished_at IS NULL");
             cmd.Set("$org", p.OrganizationId.ToString());
             Filters(sql, cmd, p);
+            SearchEach(sql, cmd, p);
             if (amongUnfinished)
             {
                 sql.Append($" AND seq {beyond} $seq");
@@ -348,6 +358,7 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
             var sql = new StringBuilder($"SELECT {JobColumns} FROM jobs INDEXED BY {index} WHERE organization_id = $org");
             cmd.Set("$org", p.OrganizationId.ToString());
             Filters(sql, cmd, p);
+            SearchEach(sql, cmd, p);
             if (cursor is { } at)
             {
                 sql.Append(ties ? $" AND {column} = $key AND seq {beyond} $seq" : $" AND {column} {beyond} $key");
@@ -377,14 +388,38 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
     /// </summary>
     private const int SortEachUpTo = 5_000;
 
-    /// <summary>The index on (organization_id, key, seq) of a sort key that has one (migration 016), else null.</summary>
-    private static string? SortIndex(JobSortKey key) => key switch
+    /// <summary>
+    /// How many matches a search sorted by another column than creation sorts rather than walking the sort's index and
+    /// asking the FTS index about each job (tens of microseconds each): with more, a page's rows are found within
+    /// about 50 jobs per row over 1,000,000.
+    /// </summary>
+    private const int SearchSortUpTo = 20_000;
+
+    /// <summary>The index on (organization_id, key, seq) of priority, run_at or attempt (migration 016).</summary>
+    private static string SortIndex(JobSortKey key) => key switch
     {
         JobSortKey.Priority => "jobs_org_priority",
         JobSortKey.RunAt => "jobs_org_run_at",
         JobSortKey.Attempt => "jobs_org_attempt",
-        _ => null,
+        _ => throw new ArgumentOutOfRangeException(nameof(key)),
     };
+
+    /// <summary>Whether the FTS index has at least <see cref="SearchSortUpTo"/> matches of the words (of every organization: counted there, stopping at that).</summary>
+    private static bool ManyMatches(SqliteConnection c, IReadOnlyList<string> terms)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT COUNT(*) FROM (SELECT 1 FROM jobs_fts WHERE jobs_fts MATCH $match LIMIT $cap)";
+        cmd.Set("$match", JobSearch.Fts5Match(terms)).Set("$cap", SearchSortUpTo);
+        return (long)cmd.ExecuteScalar()! >= SearchSortUpTo;
+    }
+
+    /// <summary>With a search, the condition that asks the FTS index whether each job the query reads matches (a seek per job).</summary>
+    private static void SearchEach(StringBuilder sql, SqliteCommand cmd, ListJobsParams p)
+    {
+        if (p.Search is not { Count: > 0 } terms) return;
+        sql.Append(" AND EXISTS (SELECT 1 FROM jobs_fts WHERE jobs_fts MATCH $match AND rowid = jobs.seq)");
+        cmd.Set("$match", JobSearch.Fts5Match(terms));
+    }
 
     /// <summary>
     /// Whether the list's indexed filters (state, queue, type, tag) leave fewer than <paramref name="cap"/> jobs:
