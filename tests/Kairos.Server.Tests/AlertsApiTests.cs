@@ -74,9 +74,24 @@ public sealed class AlertsApiTests() : ApiTest(fakeTime: true, options: o => o w
     private async Task<JsonElement> IncidentOfAsync(string rule) =>
         Assert.Single((await Admin.GetAsync($"/api/v1/incidents?rule={rule}").Expect(HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
 
-    /// <summary>The kinds of an incident's history, oldest first.</summary>
-    private async Task<List<string>> HistoryAsync(string incident) =>
-        (await Admin.GetAsync($"/api/v1/incidents/{incident}").Expect(HttpStatusCode.OK)).GetProperty("events").EnumerateArray().Select(e => e.Str("kind")).ToList();
+    /// <summary>
+    /// An incident's history, oldest first, once it holds <paramref name="count"/> events: a notice is recorded after
+    /// its channel answered, so just after a fake receiver saw it (the CI once read the history in between). Polled,
+    /// bounded by the deadline.
+    /// </summary>
+    private async Task<List<JsonElement>> EventsAsync(string incident, int count)
+    {
+        using var deadline = Deadline();
+        while (true)
+        {
+            var events = (await Admin.GetAsync($"/api/v1/incidents/{incident}").Expect(HttpStatusCode.OK)).GetProperty("events").EnumerateArray().ToList();
+            if (events.Count >= count) return events;
+            await Task.Delay(20, deadline.Token); // polls the condition, bounded by the deadline
+        }
+    }
+
+    /// <summary>The kinds of an incident's history once it holds <paramref name="count"/> events (<see cref="EventsAsync"/>).</summary>
+    private async Task<List<string>> HistoryAsync(string incident, int count) => [.. (await EventsAsync(incident, count)).Select(e => e.Str("kind"))];
 
     /// <summary>The rule's one incident is resolved and the second message Slack got is its resolve notice.</summary>
     private async Task ExpectResolvedAsync(string rule, string notice)
@@ -268,7 +283,7 @@ public sealed class AlertsApiTests() : ApiTest(fakeTime: true, options: o => o w
         Assert.Equal(2, (await _slack.WaitForAsync(2)).Count);
 
         var incident = await IncidentOfAsync("mail-failures");
-        var events = (await Admin.GetAsync($"/api/v1/incidents/{incident.Str("id")}").Expect(HttpStatusCode.OK)).GetProperty("events").EnumerateArray().ToList();
+        var events = await EventsAsync(incident.Str("id"), 3);
         Assert.Equal(["opened", "notify_failed", "notified"], events.Select(e => e.Str("kind")));
         Assert.Equal("firing to slack: Slack answered HTTP 500", events[1].Str("message"));
         Assert.Equal("firing to pager", events[2].Str("message"));
@@ -455,7 +470,7 @@ public sealed class AlertsApiTests() : ApiTest(fakeTime: true, options: o => o w
         await _slack.WaitForAsync(2);
         Assert.Equal("[RESOLVED] 66.7% of jobs failed in queue mail in the last 5 min", SlackTexts()[1]);
         Assert.Equal(2, _slack.Received.Count);
-        Assert.Equal(["opened", "notified", "resolved", "notified"], await HistoryAsync(incident.Str("id")));
+        Assert.Equal(["opened", "notified", "resolved", "notified"], await HistoryAsync(incident.Str("id"), 4));
     }
 
     [Fact]
@@ -570,7 +585,7 @@ public sealed class AlertsApiTests() : ApiTest(fakeTime: true, options: o => o w
         await _slack.WaitForAsync(2);
         Assert.Equal(["[FIRING] Schedule minutely missed 9 fire times", "[RESOLVED] Schedule minutely missed 9 fire times"], SlackTexts());
         Assert.Equal("resolved", (await IncidentOfAsync("misfires")).Str("state"));
-        Assert.Equal(["opened", "notified", "resolved", "notified"], await HistoryAsync(incident.Str("id")));
+        Assert.Equal(["opened", "notified", "resolved", "notified"], await HistoryAsync(incident.Str("id"), 4));
     }
 }
 #pragma warning restore CA1001
