@@ -307,10 +307,7 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
         if (readFinished)
         {
             using var cmd = c.CreateCommand();
-            var sql = new StringBuilder($"SELECT {JobColumns} FROM jobs INDEXED BY jobs_finished WHERE organization_id = $org AND finished_at IS NOT NULL");
-            cmd.Set("$org", p.OrganizationId.ToString());
-            Filters(sql, cmd, p);
-            SearchEach(sql, cmd, p);
+            var sql = SelectJobs(cmd, p, "jobs INDEXED BY jobs_finished", " AND finished_at IS NOT NULL");
             if (cursor is { } from)
             {
                 sql.Append($" AND (finished_at, seq) {beyond} ($key, $seq)");
@@ -324,10 +321,7 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
         {
             using var cmd = c.CreateCommand();
             var unfinished = string.Join(", ", JobStates.All.Where(x => !x.IsTerminal()).Select(x => $"'{x.ToWire()}'"));
-            var sql = new StringBuilder($"SELECT {JobColumns} FROM jobs WHERE organization_id = $org AND state IN ({unfinished}) AND finished_at IS NULL");
-            cmd.Set("$org", p.OrganizationId.ToString());
-            Filters(sql, cmd, p);
-            SearchEach(sql, cmd, p);
+            var sql = SelectJobs(cmd, p, "jobs", $" AND state IN ({unfinished}) AND finished_at IS NULL");
             if (amongUnfinished)
             {
                 sql.Append($" AND seq {beyond} $seq");
@@ -355,10 +349,7 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
         {
             if (rows.Count > p.Limit) break;
             using var cmd = c.CreateCommand();
-            var sql = new StringBuilder($"SELECT {JobColumns} FROM jobs INDEXED BY {index} WHERE organization_id = $org");
-            cmd.Set("$org", p.OrganizationId.ToString());
-            Filters(sql, cmd, p);
-            SearchEach(sql, cmd, p);
+            var sql = SelectJobs(cmd, p, $"jobs INDEXED BY {index}", "");
             if (cursor is { } at)
             {
                 sql.Append(ties ? $" AND {column} = $key AND seq {beyond} $seq" : $" AND {column} {beyond} $key");
@@ -411,6 +402,19 @@ internal sealed class SqliteJobStore(SqliteStore store) : IJobStore
         cmd.CommandText = "SELECT COUNT(*) FROM (SELECT 1 FROM jobs_fts WHERE jobs_fts MATCH $match LIMIT $cap)";
         cmd.Set("$match", JobSearch.Fts5Match(terms)).Set("$cap", SearchSortUpTo);
         return (long)cmd.ExecuteScalar()! >= SearchSortUpTo;
+    }
+
+    /// <summary>
+    /// The SELECT of the organization's jobs from <paramref name="from"/> (the table, or an index to read it by) that
+    /// match <paramref name="where"/>, the list's filters and its search (asked of the FTS index job by job).
+    /// </summary>
+    private static StringBuilder SelectJobs(SqliteCommand cmd, ListJobsParams p, string from, string where)
+    {
+        var sql = new StringBuilder($"SELECT {JobColumns} FROM {from} WHERE organization_id = $org{where}");
+        cmd.Set("$org", p.OrganizationId.ToString());
+        Filters(sql, cmd, p);
+        SearchEach(sql, cmd, p);
+        return sql;
     }
 
     /// <summary>With a search, the condition that asks the FTS index whether each job the query reads matches (a seek per job).</summary>
